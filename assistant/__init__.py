@@ -1,0 +1,43 @@
+"""Privacy assistant: answers questions about a privacy policy with verbatim citations.
+
+The public API (stable; see ARCHITECTURE.md)::
+
+    from assistant import Assistant
+    a = Assistant.open()
+    a.index()
+    answer = a.ask("How long do you keep my data?")
+"""
+
+from assistant.answering import Answer, Citation
+from assistant.core import Assistant
+from assistant.corpus.documents import Corpus, PolicyVersion
+from assistant.exceptions import (
+    ConfigurationError,
+    CorpusError,
+    InvalidInputError,
+    PrivacyAssistantError,
+    StoreError,
+    UnknownDocumentError,
+)
+from assistant.retrieval.store import IndexReport
+from assistant.settings import Settings
+
+# The architecture calls a version a ``Version``; it is the same object.
+Version = PolicyVersion
+
+__all__ = [
+    "Answer",
+    "Assistant",
+    "Citation",
+    "ConfigurationError",
+    "Corpus",
+    "CorpusError",
+    "IndexReport",
+    "InvalidInputError",
+    "PolicyVersion",
+    "PrivacyAssistantError",
+    "Settings",
+    "StoreError",
+    "UnknownDocumentError",
+    "Version",
+]

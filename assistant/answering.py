@@ -1,0 +1,187 @@
+"""Grounded answers: composed of verbatim policy units with [n] markers, or an honest abstention."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+from assistant.corpus.documents import PolicyVersion
+from assistant.corpus.units import PolicyUnit, parse_policy
+from assistant.exceptions import InvalidInputError
+from assistant.prompts import Prompts
+from assistant.retrieval.hybrid import ScoredUnit
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_TAG = re.compile(r"<[^>]{0,200}>")
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One verbatim quote of the policy backing an answer's ``[n]`` marker."""
+
+    n: int
+    document: str
+    version: str
+    section: str
+    quote: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answerable: bool
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    confidence: float = 0.0
+    as_of: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def clean_question(question: object, max_chars: int) -> str:
+    """The question as text worth searching, or InvalidInputError saying what is wrong with it."""
+    if not isinstance(question, str):
+        raise InvalidInputError("the question must be text")
+    if len(question) > max_chars:
+        raise InvalidInputError(
+            f"the question is {len(question):,} characters long; ask in at most {max_chars:,} characters"
+        )
+    text = _TAG.sub(" ", question)
+    # Control and format characters (NUL, bidi overrides, zero-width) carry no meaning for a search.
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    text = " ".join(text.split())
+    if not any(ch.isalnum() for ch in text):
+        raise InvalidInputError("the question is empty; ask something about the privacy policy")
+    return text
+
+
+class Answerer:
+    def __init__(
+        self, prompts: Prompts, base_url: str, threshold: float, min_coverage: float, max_citations: int
+    ) -> None:
+        self.prompts = prompts
+        self.base_url = base_url.rstrip("/")
+        self.threshold = threshold
+        self.min_coverage = min_coverage
+        self.max_citations = max_citations
+        self.runner_up_margin = 0.15
+        self._versions: dict[tuple[str, str], PolicyVersion] = {}
+
+    def compose(
+        self,
+        question: str,
+        results: list[ScoredUnit],
+        versions: list[PolicyVersion],
+        as_of: date | None,
+        coverage: float = 1.0,
+    ) -> Answer:
+        """An answer quoting ``results``, or an abstention when the best is not relevant enough or most
+        of the question's words are foreign to the policy."""
+        confidence = results[0].score if results else 0.0
+        if confidence < self.threshold or coverage < self.min_coverage:
+            return self.abstain(question, versions, confidence, as_of)
+        citations = self._select(results, versions)
+        version = citations[0].version
+        intro = self.prompts.line(
+            "answer_intro",
+            organization=_organization(versions),
+            title=versions[0].title,
+            version=version,
+            as_of=as_of.isoformat() if as_of else None,
+        )
+        quotes = " ".join(f"“{c.quote}” [{c.n}]" for c in citations)
+        return Answer(
+            question=question,
+            answerable=True,
+            text=f"{intro} {quotes}",
+            citations=citations,
+            confidence=round(confidence, 4),
+            as_of=as_of.isoformat() if as_of else None,
+        )
+
+    def abstain(
+        self, question: str, versions: list[PolicyVersion], confidence: float, as_of: date | None
+    ) -> Answer:
+        contact = privacy_contact(versions[0]) if versions else None
+        self._versions = {(v.document, v.version): v for v in versions}
+        citations = [self.cite(1, contact[1])] if contact else []
+        text = self.prompts.line(
+            "abstain",
+            organization=_organization(versions),
+            contact=contact[0] if contact else None,
+            marker="[1]" if contact else "",
+        )
+        return Answer(
+            question=question,
+            answerable=False,
+            text=text,
+            citations=citations,
+            confidence=round(confidence, 4),
+            as_of=as_of.isoformat() if as_of else None,
+        )
+
+    def cite(self, n: int, unit: PolicyUnit, last: PolicyUnit | None = None) -> Citation:
+        """A citation of ``unit``, or of the passage from ``unit`` to ``last`` in one paragraph."""
+        url = f"{self.base_url}{unit.href}"
+        quote = unit.text
+        if last is not None and last is not unit:
+            parsed = parse_policy(self._version_of(unit))
+            quote = parsed.text[unit.start:last.end]
+            url = f"{self.base_url}/policy/{unit.document}/{unit.version}?through={last.anchor}#{unit.anchor}"
+        return Citation(
+            n=n, document=unit.document, version=unit.version, section=unit.section.name, quote=quote, url=url
+        )
+
+    def _select(self, results: list[ScoredUnit], versions: list[PolicyVersion]) -> list[Citation]:
+        """Passages to quote: the best unit and runner-ups close to it, each widened to the
+        neighbouring sentences of its paragraph that also ranked; a unit opening a list brings its items.
+        """
+        self._versions = {(v.document, v.version): v for v in versions}
+        best = results[0]
+        ranked = [r.unit for r in results]
+        floor = max(self.threshold, best.score - self.runner_up_margin)
+        seeds = [best.unit] + [r.unit for r in results[1:] if r.score >= floor]
+        passages: list[tuple[PolicyUnit, PolicyUnit]] = []
+        covered: set[str] = set()
+        for seed in seeds:
+            if seed.id in covered or len(passages) >= self.max_citations:
+                continue
+            members = [u for u in ranked if u.block == seed.block and u.version == seed.version]
+            block_units = [u for u in parse_policy(self._version_of(seed)).units if u.block == seed.block]
+            first = min(members, key=lambda u: u.n)
+            last = max(members, key=lambda u: u.n)
+            covered.update(u.id for u in block_units if first.n <= u.n <= last.n)
+            passages.append((first, last))
+        if best.unit.text.rstrip().endswith(":") and len(passages) < self.max_citations:
+            units = parse_policy(self._version_of(best.unit)).units
+            items = [u for u in units if u.section == best.unit.section and u.block > best.unit.block]
+            for item in items[: self.max_citations - len(passages)]:
+                if item.id not in covered:
+                    passages.append((item, item))
+        return [self.cite(n, first, last) for n, (first, last) in enumerate(passages, start=1)]
+
+    def _version_of(self, unit: PolicyUnit) -> PolicyVersion:
+        return self._versions[(unit.document, unit.version)]
+
+
+def privacy_contact(version: PolicyVersion) -> tuple[str, PolicyUnit] | None:
+    """The e-mail address the policy gives most often, and the first unit that gives it."""
+    units = parse_policy(version).units
+    counts = Counter(m.group().rstrip(".").lower() for u in units for m in _EMAIL.finditer(u.text))
+    if not counts:
+        return None
+    email = counts.most_common(1)[0][0]
+    unit = next(u for u in units if email in u.text.lower())
+    return email, unit
+
+
+def _organization(versions: list[PolicyVersion]) -> str:
+    for version in versions:
+        if version.organization:
+            return version.organization
+    return "the company"

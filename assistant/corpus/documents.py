@@ -1,0 +1,171 @@
+"""Policy documents on disk: ``corpus/<document-id>/<YYYY-MM-DD>.md`` with YAML front matter.
+
+A corpus is loaded whole or not at all: one malformed file fails the load with its path and problem,
+so an index is never built from half a corpus.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from assistant.exceptions import CorpusError, UnknownDocumentError
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n", re.DOTALL)
+_DOCUMENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
+REQUIRED_FIELDS = ("document", "title", "effective")
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    """One version of one policy document, as it took effect on ``effective``."""
+
+    document: str
+    effective: date
+    title: str
+    body: str
+    path: Path
+    digest: str
+    organization: str | None = None
+    source_url: str | None = None
+    meta: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def version(self) -> str:
+        """The version's name: the ISO date it took effect."""
+        return self.effective.isoformat()
+
+
+def read_version(path: Path) -> PolicyVersion:
+    """Read and validate one corpus file; raise CorpusError naming the file and the problem."""
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CorpusError(path, "is not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise CorpusError(path, f"cannot be read ({exc.strerror})") from None
+    text = text.replace("\r\n", "\n")
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        raise CorpusError(path, "has no YAML front matter; start the file with a '---' block")
+    try:
+        # BaseLoader keeps every value a string, so a bad date is our error to word, not a crash.
+        meta = yaml.load(match.group(1), Loader=yaml.BaseLoader) or {}
+    except yaml.YAMLError as exc:
+        raise CorpusError(path, f"front matter is not valid YAML ({exc.__class__.__name__})") from None
+    if not isinstance(meta, dict):
+        raise CorpusError(path, "front matter must be a mapping of fields")
+    missing = [name for name in REQUIRED_FIELDS if not meta.get(name)]
+    if missing:
+        raise CorpusError(path, f"front matter lacks {', '.join(missing)}")
+
+    document = str(meta["document"])
+    if not _DOCUMENT_ID.match(document):
+        raise CorpusError(path, f"document id {document!r} must be lower-case letters, digits and dashes")
+    if path.parent.name != document:
+        raise CorpusError(path, f"document id {document!r} does not match its folder {path.parent.name!r}")
+    effective = _parse_date(meta["effective"], path)
+    if path.stem != effective.isoformat():
+        raise CorpusError(path, f"file name must be the effective date, {effective.isoformat()}.md")
+    body = text[match.end():]
+    if not body.strip():
+        raise CorpusError(path, "has an empty body; a version needs the policy text")
+    return PolicyVersion(
+        document=document,
+        effective=effective,
+        title=str(meta["title"]),
+        body=body,
+        path=path,
+        digest=hashlib.sha256(raw).hexdigest(),
+        organization=_optional(meta.get("organization")),
+        source_url=_optional(meta.get("source_url")),
+        meta=meta,
+    )
+
+
+def _parse_date(value: object, path: Path) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise CorpusError(path, f"effective date {value!r} is not a date like 2024-06-01") from None
+
+
+def _optional(value: object) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+class Corpus:
+    """Every version of every policy document, sorted by effective date."""
+
+    def __init__(self, versions: list[PolicyVersion], root: Path | None = None) -> None:
+        self.root = root
+        self._by_document: dict[str, list[PolicyVersion]] = {}
+        for version in sorted(versions, key=lambda v: (v.document, v.effective)):
+            self._by_document.setdefault(version.document, []).append(version)
+
+    @classmethod
+    def load(cls, root: Path | str) -> Corpus:
+        root = Path(root)
+        if not root.is_dir():
+            raise CorpusError(root, "is not a folder; set PRIVACY_ASSISTANT_CORPUS_DIR to the corpus folder")
+        versions: list[PolicyVersion] = []
+        seen: dict[tuple[str, date], Path] = {}
+        for path in sorted(root.glob("*/*")):
+            if path.name.startswith(".") or path.is_dir():
+                continue
+            if path.suffix != ".md":
+                raise CorpusError(path, "is not a Markdown file; corpus files are <document-id>/<YYYY-MM-DD>.md")
+            version = read_version(path)
+            key = (version.document, version.effective)
+            if key in seen:
+                raise CorpusError(path, f"has the same document and date as {seen[key]}")
+            seen[key] = path
+            versions.append(version)
+        if not versions:
+            raise CorpusError(root, "holds no policy versions (<document-id>/<YYYY-MM-DD>.md)")
+        return cls(versions, root)
+
+    @property
+    def documents(self) -> list[str]:
+        return list(self._by_document)
+
+    def all_versions(self) -> list[PolicyVersion]:
+        return [v for versions in self._by_document.values() for v in versions]
+
+    def versions(self, document: str) -> list[PolicyVersion]:
+        try:
+            return list(self._by_document[document])
+        except KeyError:
+            known = ", ".join(self._by_document) or "none"
+            raise UnknownDocumentError(f"no document {document!r}; known documents: {known}") from None
+
+    def get(self, document: str, version: str | date) -> PolicyVersion:
+        wanted = version if isinstance(version, date) else _parse_user_date(version)
+        for candidate in self.versions(document):
+            if candidate.effective == wanted:
+                return candidate
+        known = ", ".join(v.version for v in self.versions(document))
+        raise UnknownDocumentError(f"{document} has no version {wanted.isoformat()}; versions: {known}")
+
+    def in_force(self, document: str, on: date) -> PolicyVersion | None:
+        """The version that was in force on ``on``: the latest that took effect on or before it."""
+        current = None
+        for candidate in self.versions(document):
+            if candidate.effective <= on:
+                current = candidate
+        return current
+
+
+def _parse_user_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UnknownDocumentError(f"{value!r} is not a version date like 2024-06-01") from None

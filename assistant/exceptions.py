@@ -1,0 +1,37 @@
+"""One hierarchy for every error the assistant raises on purpose.
+
+Each message says what was wrong and what to do; entry points (CLI, HTTP, Slack) show it as it is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PrivacyAssistantError(Exception):
+    """Base of every error the assistant raises on purpose."""
+
+
+class ConfigurationError(PrivacyAssistantError):
+    """A setting is missing or wrong."""
+
+
+class CorpusError(PrivacyAssistantError):
+    """A corpus file is malformed; nothing was loaded or indexed."""
+
+    def __init__(self, path: Path | str, problem: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+class UnknownDocumentError(PrivacyAssistantError):
+    """A document id or version that the corpus does not have."""
+
+
+class InvalidInputError(PrivacyAssistantError):
+    """A question, message or field that cannot be used as given."""
+
+
+class StoreError(PrivacyAssistantError):
+    """The vector store could not be read or written."""

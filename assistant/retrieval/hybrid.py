@@ -1,0 +1,163 @@
+"""The hybrid retriever: dense (Chroma) and lexical (BM25) scores fused, diverse across sections.
+
+Exposed as a LangChain ``BaseRetriever``: ``retriever.invoke(question, document=..., as_of=...)``
+returns LangChain Documents; ``search`` returns the scored units the answerer composes from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, PrivateAttr
+
+from assistant.corpus.documents import Corpus, PolicyVersion
+from assistant.corpus.units import PolicyUnit, parse_policy
+from assistant.exceptions import UnknownDocumentError
+from assistant.retrieval.embeddings import LocalEmbeddings
+from assistant.retrieval.lexical import LexicalIndexes, tokenize
+from assistant.retrieval.store import UnitStore, version_key
+from assistant.retrieval.vocabulary import VISITOR_TERMS, expand
+
+@dataclass(frozen=True)
+class ScoredUnit:
+    unit: PolicyUnit
+    score: float  # relevance: similarity plus the scaled BM25 score
+    similarity: float  # cosine similarity of the unit to the question; 0.0 when dense search missed it
+    lexical: float  # BM25 score; 0.0 when lexical search missed it
+
+
+class PolicyRetriever(BaseRetriever):
+    """Finds the policy units that answer a question, within the versions in force on a date."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    corpus: Corpus
+    store: UnitStore
+    embeddings: LocalEmbeddings
+    candidates: int = 20
+    k: int = 5
+    per_section: int = 2
+    lexical_weight: float = 0.3  # tuned on the dev questions and PolicyQA; see bench/tune_retrieval.py
+
+    _lexical: LexicalIndexes = PrivateAttr(default_factory=LexicalIndexes)
+    _units: dict[str, PolicyUnit] = PrivateAttr(default_factory=dict)
+
+    # -- which versions a question is asked of --------------------------------------------------
+    def versions_for(self, document: str | None = None, as_of: date | None = None) -> list[PolicyVersion]:
+        day = as_of or date.today()
+        documents = [document] if document else self.corpus.documents
+        versions = [v for d in documents if (v := self.corpus.in_force(d, day)) is not None]
+        if not versions:
+            which = document or "any document"
+            raise UnknownDocumentError(f"no version of {which} was in force on {day.isoformat()}")
+        return versions
+
+    def units_of(self, version: PolicyVersion) -> list[PolicyUnit]:
+        units = parse_policy(version).units
+        if units and units[0].id not in self._units:
+            self._units.update((u.id, u) for u in units)
+        return units
+
+    # -- search ---------------------------------------------------------------------------------
+    def search(self, question: str, versions: list[PolicyVersion], k: int | None = None) -> list[ScoredUnit]:
+        """Units ranked by relevance: cosine similarity plus the BM25 score scaled to the best one.
+
+        Candidates come from both searches; a unit only one of them found still gets both scores, so
+        a rare policy word ("Privacy Shield") lifts a unit the embedding ranked low, and vice versa.
+        """
+        k = k or self.k
+        query = f"{question} {expand(question)}".strip()
+        keys = [version_key(v.document, v.version) for v in versions]
+
+        vector = self.embeddings.embed_query(query)
+        similarity = dict(self.store.search(vector, keys, self.candidates))
+
+        tokens = tokenize(query)
+        lexical: dict[str, float] = {}
+        for version, key in zip(versions, keys, strict=True):
+            units = self.units_of(version)
+            scores = self._lexical.get(key, units).scores(tokens)
+            for i in np.argsort(-scores)[: self.candidates]:
+                if scores[i] > 0:
+                    lexical[units[i].id] = float(scores[i])
+        similarity.update(self.store.similarities(vector, [i for i in lexical if i not in similarity]))
+
+        best_lexical = max(lexical.values(), default=0.0) or 1.0
+        scored = [
+            ScoredUnit(
+                unit=self._units[unit_id],
+                score=sim + self.lexical_weight * lexical.get(unit_id, 0.0) / best_lexical,
+                similarity=sim,
+                lexical=lexical.get(unit_id, 0.0),
+            )
+            for unit_id, sim in similarity.items()
+            if unit_id in self._units
+        ]
+        scored.sort(key=lambda s: -s.score)
+        return _diverse(scored, k, self.per_section)
+
+    def coverage(self, question: str, versions: list[PolicyVersion]) -> float:
+        """Share of the question's content words that the policy (or the visitor vocabulary) knows.
+
+        A question most of whose words the policy never uses ("cancel my license") is about something
+        the policy does not discuss, however close its embedding lands.
+        """
+        tokens = set(tokenize(question))
+        if not tokens:
+            return 0.0
+        known = set(tokenize(" ".join(VISITOR_TERMS)))
+        for version in versions:
+            key = version_key(version.document, version.version)
+            known |= self._lexical.get(key, self.units_of(version)).vocabulary
+        return len(tokens & known) / len(tokens)
+
+    def _get_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        document: str | None = None,
+        as_of: date | None = None,
+        **kwargs: Any,
+    ) -> list[Document]:
+        return [to_document(s) for s in self.search(query, self.versions_for(document, as_of))]
+
+
+def _diverse(scored: list[ScoredUnit], k: int, per_section: int) -> list[ScoredUnit]:
+    """The top ``k``, at most ``per_section`` from one section while others are waiting."""
+    chosen: list[ScoredUnit] = []
+    held: list[ScoredUnit] = []
+    counts: dict[tuple[str, str], int] = {}
+    for item in scored:
+        section = (item.unit.version, item.unit.section.slug)
+        if counts.get(section, 0) < per_section:
+            counts[section] = counts.get(section, 0) + 1
+            chosen.append(item)
+        else:
+            held.append(item)
+        if len(chosen) == k:
+            return chosen
+    return chosen + held[: k - len(chosen)]
+
+
+def to_document(scored: ScoredUnit) -> Document:
+    unit = scored.unit
+    return Document(
+        id=unit.id,
+        page_content=unit.text,
+        metadata={
+            "document": unit.document,
+            "version": unit.version,
+            "section": unit.section.name,
+            "href": unit.href,
+            "kind": unit.kind,
+            "score": scored.score,
+            "similarity": scored.similarity,
+        },
+    )

@@ -1,0 +1,159 @@
+"""Unit vectors in Chroma, through langchain-chroma, kept in step with the corpus by content digest.
+
+Each stored unit carries the fingerprint of its version (file digest, unit schema, model). ``sync``
+compares fingerprints and re-embeds only the versions that changed; the rest costs one metadata read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import chromadb
+import numpy as np
+from chromadb.config import Settings as ChromaSettings
+from langchain_chroma import Chroma
+from langchain_core.documents import Document
+
+from assistant.corpus.documents import PolicyVersion
+from assistant.corpus.units import PolicyUnit, parse_policy
+from assistant.exceptions import ConfigurationError, StoreError
+from assistant.retrieval.embeddings import MODEL_NAME, LocalEmbeddings
+from assistant.settings import Settings
+
+COLLECTION = "policy_units"
+# Bump when units, their ids or their embedded context change: every version is then re-embedded.
+UNIT_SCHEMA = "units-v1"
+_BATCH = 128
+
+
+def version_key(document: str, version: str) -> str:
+    return f"{document}@{version}"
+
+
+def fingerprint(version: PolicyVersion) -> str:
+    return hashlib.sha256(f"{version.digest}|{UNIT_SCHEMA}|{MODEL_NAME}".encode()).hexdigest()[:32]
+
+
+@dataclass
+class IndexReport:
+    """What ``index()`` did: versions embedded, left as they were, and removed."""
+
+    embedded: list[str]
+    unchanged: list[str]
+    removed: list[str]
+    units_embedded: int
+
+    def __str__(self) -> str:
+        return (
+            f"{len(self.embedded)} version(s) embedded ({self.units_embedded} units), "
+            f"{len(self.unchanged)} unchanged, {len(self.removed)} removed"
+        )
+
+
+def make_client(settings: Settings) -> chromadb.ClientAPI:
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ConfigurationError(
+                f"PRIVACY_ASSISTANT_CHROMA_URL={settings.chroma_url!r} is not an http(s) URL like http://host:8000"
+            )
+        return chromadb.HttpClient(
+            host=url.hostname, port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https", settings=chroma_settings,
+        )
+    settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+class UnitStore:
+    def __init__(self, settings: Settings, embeddings: LocalEmbeddings) -> None:
+        self.embeddings = embeddings
+        try:
+            self.client = make_client(settings)
+            self.vectors = Chroma(
+                collection_name=COLLECTION,
+                embedding_function=embeddings,
+                client=self.client,
+                collection_metadata={"hnsw:space": "cosine"},
+            )
+        except ConfigurationError:
+            raise
+        except Exception as exc:  # chromadb raises many kinds; the user needs one line
+            where = settings.chroma_url or settings.chroma_path
+            raise StoreError(f"cannot open the vector store at {where}: {exc}") from exc
+
+    @property
+    def collection(self):
+        return self.vectors._collection
+
+    def stored_fingerprints(self) -> dict[str, set[str]]:
+        stored: dict[str, set[str]] = {}
+        result = self.collection.get(include=["metadatas"])
+        for meta in result["metadatas"] or []:
+            stored.setdefault(str(meta["version_key"]), set()).add(str(meta["fingerprint"]))
+        return stored
+
+    def sync(
+        self, versions: Iterable[PolicyVersion], progress: Callable[[int, int], None] | None = None
+    ) -> IndexReport:
+        versions = list(versions)
+        stored = self.stored_fingerprints()
+        wanted = {version_key(v.document, v.version): v for v in versions}
+        stale = [key for key in stored if key not in wanted]
+        changed = [v for key, v in wanted.items() if stored.get(key) != {fingerprint(v)}]
+        units = {version_key(v.document, v.version): parse_policy(v).units for v in changed}
+        total = sum(len(u) for u in units.values())
+        done = 0
+        for key in stale:
+            self.collection.delete(where={"version_key": key})
+        for version in changed:
+            key = version_key(version.document, version.version)
+            self.collection.delete(where={"version_key": key})
+            batch = units[key]
+            for i in range(0, len(batch), _BATCH):
+                chunk = batch[i:i + _BATCH]
+                self.vectors.add_texts(
+                    texts=[u.context for u in chunk],
+                    metadatas=[_metadata(u, fingerprint(version)) for u in chunk],
+                    ids=[u.id for u in chunk],
+                )
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+        unchanged = [key for key in wanted if key not in units]
+        return IndexReport(embedded=list(units), unchanged=unchanged, removed=stale, units_embedded=total)
+
+    def search(self, query_vector: list[float], version_keys: list[str], k: int) -> list[tuple[str, float]]:
+        """Unit ids and cosine similarities of the ``k`` nearest units within ``version_keys``."""
+        where = {"version_key": version_keys[0]} if len(version_keys) == 1 else {"version_key": {"$in": version_keys}}
+        hits: list[tuple[Document, float]] = self.vectors.similarity_search_by_vector_with_relevance_scores(
+            query_vector, k=k, filter=where
+        )
+        # Chroma's cosine space returns a distance: 1 - cosine similarity.
+        return [(str(doc.id), 1.0 - distance) for doc, distance in hits]
+
+    def similarities(self, query_vector: list[float], ids: list[str]) -> dict[str, float]:
+        """Cosine similarity of the query to each of ``ids`` (units the dense search did not return)."""
+        if not ids:
+            return {}
+        found = self.collection.get(ids=ids, include=["embeddings"])
+        vectors = np.asarray(found["embeddings"], dtype=np.float32)
+        scores = vectors @ np.asarray(query_vector, dtype=np.float32)
+        return dict(zip(found["ids"], (float(s) for s in scores), strict=True))
+
+
+def _metadata(unit: PolicyUnit, fp: str) -> dict[str, str | int]:
+    return {
+        "document": unit.document,
+        "version": unit.version,
+        "version_key": version_key(unit.document, unit.version),
+        "section": unit.section.name,
+        "section_slug": unit.section.slug,
+        "kind": unit.kind,
+        "n": unit.n,
+        "fingerprint": fp,
+    }

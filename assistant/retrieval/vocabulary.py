@@ -1,0 +1,144 @@
+"""Visitors' words mapped to the words privacy policies use.
+
+A visitor asks "can you delete my stuff"; the policy says "erasure". Each entry adds the policy's terms
+to the query (lexical and dense), so the retriever meets the policy where it is. Keys are matched as
+whole words or phrases, case-insensitively.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+VISITOR_TERMS: dict[str, str] = {
+    # rights
+    "delete": "erasure erase delete remove",
+    "deleted": "erasure erase delete remove",
+    "deleting": "erasure erase delete remove",
+    "remove": "erasure delete remove",
+    "wipe": "erasure delete remove",
+    "forget": "erasure delete remove",
+    "forgotten": "erasure delete remove",
+    "erase": "erasure delete",
+    "copy of my data": "request access copy of the personal information we hold",
+    "what data do you have": "request access personal information we hold about you",
+    "see my data": "request access copy personal information",
+    "download my data": "request transfer structured machine-readable format access",
+    "export": "transfer structured commonly used machine-readable format",
+    "move my data": "transfer third party machine-readable format",
+    "fix": "correction incomplete inaccurate corrected",
+    "wrong": "correction inaccurate corrected",
+    "update my": "correction accurate current inform us of changes",
+    "incorrect": "correction inaccurate",
+    "stop processing": "restriction suspend processing object",
+    "pause": "restriction suspend processing",
+    "object": "object to processing legitimate interest",
+    "complain": "object regulator",
+    "gdpr rights": "information access rights data protection laws request access correction erasure",
+    "my rights": "information access rights request access correction erasure object restriction transfer",
+    "rights": "information access rights",
+    "consent": "withdraw consent",
+    "portability": "request transfer structured commonly used machine-readable format third party",
+    "portable": "request transfer machine-readable format",
+    "dsar": "data subject access request respond",
+    "subject access": "data subject access request",
+    "verify": "confirm your identity security measure",
+    "verification": "confirm your identity security measure",
+    "prove who i am": "confirm your identity",
+    "identity check": "confirm your identity",
+    "controller": "controller responsible",
+    "in charge of my data": "controller responsible",
+    # marketing
+    "unsubscribe": "opt-out opting out stop sending marketing messages",
+    "opt out": "opting out opt-out marketing messages",
+    "spam": "marketing messages opt-out",
+    "newsletter": "newsletter marketing communications",
+    "emails": "marketing messages email",
+    "ads": "advertisements advertising interest-based",
+    "targeted": "interest-based advertising targeted ads",
+    # people
+    "kids": "children under 18 child",
+    "kid": "children under 18 child",
+    "child": "children under 18",
+    "minor": "children under 18",
+    "minors": "children under 18",
+    "teen": "children under 18",
+    "teenager": "children under 18",
+    "son": "children under 18 child",
+    "daughter": "children under 18 child",
+    # sharing and selling
+    "sell": "sell transfer merge third parties",
+    "selling": "sell transfer third parties",
+    "share": "disclosures third parties",
+    "sharing": "disclosures third parties",
+    "give my data": "disclosures third parties",
+    "who sees": "disclosures third parties",
+    "partners": "third parties",
+    "vendors": "service providers processors",
+    "abroad": "international transfers outside the EEA",
+    "overseas": "international transfers outside the EEA",
+    "another country": "international transfers outside the EEA",
+    "us servers": "transfer providers based in the U.S. United States",
+    # tracking
+    "cookies": "cookies cookie notice automated technologies",
+    "tracking": "cookies automated technologies Do Not Track",
+    "track": "cookies automated technologies Do Not Track",
+    "dnt": "Do Not Track DNT browser signals",
+    "analytics": "Google Analytics data analytics",
+    "ip address": "internet protocol (IP) address Technical Data",
+    "location": "time zone setting and location Technical Data",
+    # keeping and protecting
+    "how long": "retain retention periods",
+    "keep": "retain retention",
+    "store": "retain retention storage",
+    "stored": "retain retention storage",
+    "retention": "retain retention periods",
+    "hacked": "breach security",
+    "hack": "breach security",
+    "breach": "personal data breach notify",
+    "safe": "security protect",
+    "secure": "security",
+    "encrypt": "security transmission storage",
+    # money and contact
+    "cost": "fee pay",
+    "charge": "fee pay",
+    "free": "fee pay",
+    "pay": "fee",
+    "how fast": "time limit respond one month",
+    "how quickly": "time limit respond one month",
+    "how long will it take": "time limit respond one month",
+    "respond": "respond within one month",
+    "contact": "contact details privacy manager email",
+    "email address": "email privacy@",
+    "dpo": "data privacy manager",
+    "address": "postal address contact details",
+    "who is responsible": "controller responsible",
+    "who owns": "controller responsible",
+    "job": "application positions",
+    "apply": "application available positions",
+    "applicant": "application available positions",
+    "legal basis": "lawful basis legitimate interest performance of contract",
+    "why do you": "purposes lawful basis",
+    "sensitive": "Special Categories of Personal Data",
+    "health": "Special Categories health genetic biometric",
+    "religion": "Special Categories religious beliefs",
+    "criminal": "criminal convictions and offenses",
+    "changes": "changes to the privacy policy last updated",
+    "updated": "last updated version",
+}
+
+
+@lru_cache(maxsize=1)
+def _pattern() -> re.Pattern[str]:
+    keys = sorted(VISITOR_TERMS, key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(re.escape(k) for k in keys) + r")\b", re.IGNORECASE)
+
+
+def expand(question: str) -> str:
+    """The policy's terms for the visitor's words in ``question`` (empty when none match)."""
+    seen: list[str] = []
+    for match in _pattern().finditer(question):
+        terms = VISITOR_TERMS[match.group(1).lower()]
+        if terms not in seen:
+            seen.append(terms)
+    return " ".join(seen)

@@ -1,0 +1,71 @@
+"""Every knob of the assistant, read from ``PRIVACY_ASSISTANT_*`` environment variables.
+
+The defaults are the embedded set-up: Chroma on disk, SQLite, an e-mail outbox, all under ``.data/``
+in the project folder. Each field is documented in the README's configuration table.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Set before chromadb, transformers or huggingface_hub are imported anywhere: nothing phones home and
+# nothing is fetched from a model hub at run time.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PRIVACY_ASSISTANT_", extra="ignore")
+
+    # Where things live.
+    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Policy documents and their versions.")
+    prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Every sentence that is not a quote.")
+    data_dir: Path = Field(PROJECT_ROOT / ".data", description="Chroma, SQLite, outbox, keys.")
+
+    # Past one machine.
+    chroma_url: str | None = Field(None, description="Chroma server, e.g. http://chroma:8000; else on disk.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir.")
+    smtp_url: str | None = Field(None, description="smtp://user:pass@host:port; default the outbox.")
+
+    # How citations link to the rendered policy.
+    public_base_url: str = Field("http://127.0.0.1:8000", description="Base of citation links.")
+    default_document: str | None = Field(None, description="Document asked when none is named.")
+
+    # Retrieval and answering.
+    embedding_device: str = Field("cpu", description="Torch device for the embedding model.")
+    retrieval_candidates: int = Field(20, ge=1, le=200, description="Units each retriever returns before fusion.")
+    max_citations: int = Field(3, ge=1, le=10, description="At most this many quotes in one answer.")
+    answer_threshold: float = Field(
+        0.65, ge=0, le=2, description="Least relevance (cosine + 0.3 x scaled BM25) to answer instead of abstain."
+    )
+    min_coverage: float = Field(
+        0.5, ge=0, le=1, description="Least share of the question's words the policy uses, to answer."
+    )
+    max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
+
+    # The service.
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @field_validator("chroma_url", "database_url", "smtp_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""The eval harness: datasets in ``evals/datasets``, metrics in ``evals.metrics``, suites as modules."""
