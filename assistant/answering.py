@@ -131,7 +131,7 @@ class Answerer:
         quote = unit.text
         if last is not None and last is not unit:
             parsed = parse_policy(self._version_of(unit))
-            quote = parsed.text[unit.start:last.end]
+            quote = parsed.text[unit.start : last.end]
             url = f"{self.base_url}/policy/{unit.document}/{unit.version}?through={last.anchor}#{unit.anchor}"
         return Citation(
             n=n, document=unit.document, version=unit.version, section=unit.section.name, quote=quote, url=url

@@ -14,7 +14,9 @@ from assistant.exceptions import ConfigurationError
 class Prompts:
     def __init__(self, folder: Path) -> None:
         if not folder.is_dir():
-            raise ConfigurationError(f"prompts folder {folder} does not exist; set PRIVACY_ASSISTANT_PROMPTS_DIR")
+            raise ConfigurationError(
+                f"prompts folder {folder} does not exist; set PRIVACY_ASSISTANT_PROMPTS_DIR"
+            )
         self.folder = folder
         self._env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(folder)),

@@ -42,10 +42,15 @@ class Settings(BaseSettings):
 
     # Retrieval and answering.
     embedding_device: str = Field("cpu", description="Torch device for the embedding model.")
-    retrieval_candidates: int = Field(20, ge=1, le=200, description="Units each retriever returns before fusion.")
+    retrieval_candidates: int = Field(
+        20, ge=1, le=200, description="Units each retriever returns before fusion."
+    )
     max_citations: int = Field(3, ge=1, le=10, description="At most this many quotes in one answer.")
     answer_threshold: float = Field(
-        0.65, ge=0, le=2, description="Least relevance (cosine + 0.3 x scaled BM25) to answer instead of abstain."
+        0.65,
+        ge=0,
+        le=2,
+        description="Least relevance (cosine + 0.3 x scaled BM25) to answer instead of abstain.",
     )
     min_coverage: float = Field(
         0.5, ge=0, le=1, description="Least share of the question's words the policy uses, to answer."

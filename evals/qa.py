@@ -38,8 +38,12 @@ class QAReport:
         latencies_ms = [r.seconds * 1000 for r in self.results]
         return {
             "questions": len(self.results),
-            "hit@1": rate([r.answerable and evidence_hit(r.quotes, r.row["evidence"], 1) for r in answerable]),
-            "hit@3": rate([r.answerable and evidence_hit(r.quotes, r.row["evidence"], 3) for r in answerable]),
+            "hit@1": rate(
+                [r.answerable and evidence_hit(r.quotes, r.row["evidence"], 1) for r in answerable]
+            ),
+            "hit@3": rate(
+                [r.answerable and evidence_hit(r.quotes, r.row["evidence"], 3) for r in answerable]
+            ),
             "answer_rate": rate([r.answerable for r in answerable]),
             "abstention_accuracy": abstention_accuracy(
                 [r.row["answerable"] for r in self.results], [r.answerable for r in self.results]
@@ -50,7 +54,8 @@ class QAReport:
 
     def failures(self) -> list[QAResult]:
         return [
-            r for r in self.results
+            r
+            for r in self.results
             if r.answerable != r.row["answerable"]
             or (r.row["answerable"] and not evidence_hit(r.quotes, r.row["evidence"], 1))
         ]

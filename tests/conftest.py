@@ -10,8 +10,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from assistant import Assistant  # noqa: E402
-from assistant.settings import PROJECT_ROOT  # noqa: E402
+from assistant import Assistant
+from assistant.settings import PROJECT_ROOT
 
 CORPUS = PROJECT_ROOT / "corpus"
 SEED_DOCUMENT = "numecent-privacy-policy"

@@ -75,7 +75,12 @@ def test_hostile_input_gets_policy_text_or_abstention_never_invention(assistant,
 
 @pytest.mark.parametrize(
     ("question", "message"),
-    [("", "empty"), ("   \n\t ", "empty"), ("x" * 100_000, "at most 2,000 characters"), (None, "must be text")],
+    [
+        ("", "empty"),
+        ("   \n\t ", "empty"),
+        ("x" * 100_000, "at most 2,000 characters"),
+        (None, "must be text"),
+    ],
 )
 def test_unusable_questions_are_clear_errors(assistant, question, message):
     with pytest.raises(InvalidInputError, match=message):

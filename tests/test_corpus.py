@@ -107,16 +107,29 @@ def test_version_in_force_on_a_date(tmp_path):
 
 # -- sentences and units ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Numecent Holdings Ltd. is the controller. It decides.", ["Numecent Holdings Ltd. is the controller.", "It decides."]),
-        ("Numecent Inc. 18565 Jamboree Rd, Ste 540, Irvine, CA 92612", ["Numecent Inc. 18565 Jamboree Rd, Ste 540, Irvine, CA 92612"]),
-        ("We use tools, e.g. Google Analytics. Then more.", ["We use tools, e.g. Google Analytics.", "Then more."]),
+        (
+            "Numecent Holdings Ltd. is the controller. It decides.",
+            ["Numecent Holdings Ltd. is the controller.", "It decides."],
+        ),
+        (
+            "Numecent Inc. 18565 Jamboree Rd, Ste 540, Irvine, CA 92612",
+            ["Numecent Inc. 18565 Jamboree Rd, Ste 540, Irvine, CA 92612"],
+        ),
+        (
+            "We use tools, e.g. Google Analytics. Then more.",
+            ["We use tools, e.g. Google Analytics.", "Then more."],
+        ),
         ("Providers in the U.S. For details, see below.", ["Providers in the U.S. For details, see below."]),
         ("It is “great.” Next one! And? Yes.", ["It is “great.”", "Next one!", "And?", "Yes."]),
         ("(a) one thing; (b) another. Done.", ["(a) one thing; (b) another.", "Done."]),
-        ("Version 2.0 is out. See www.numecent.com/contact for more.", ["Version 2.0 is out.", "See www.numecent.com/contact for more."]),
+        (
+            "Version 2.0 is out. See www.numecent.com/contact for more.",
+            ["Version 2.0 is out.", "See www.numecent.com/contact for more."],
+        ),
     ],
 )
 def test_sentence_splitter(text, expected):
@@ -128,7 +141,7 @@ def test_units_have_offsets_ids_and_urls():
     ids = [u.id for u in parsed.units]
     assert len(ids) == len(set(ids))
     for unit in parsed.units:
-        assert parsed.text[unit.start:unit.end] == unit.text
+        assert parsed.text[unit.start : unit.end] == unit.text
         assert unit.id == f"{SEED_DOCUMENT}/2024-06-01/{unit.section.slug}/{unit.n}"
         assert unit.href == f"/policy/{SEED_DOCUMENT}/2024-06-01#{unit.section.slug}-{unit.n}"
 

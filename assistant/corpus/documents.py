@@ -73,7 +73,7 @@ def read_version(path: Path) -> PolicyVersion:
     effective = _parse_date(meta["effective"], path)
     if path.stem != effective.isoformat():
         raise CorpusError(path, f"file name must be the effective date, {effective.isoformat()}.md")
-    body = text[match.end():]
+    body = text[match.end() :]
     if not body.strip():
         raise CorpusError(path, "has an empty body; a version needs the policy text")
     return PolicyVersion(
@@ -122,7 +122,9 @@ class Corpus:
             if path.name.startswith(".") or path.is_dir():
                 continue
             if path.suffix != ".md":
-                raise CorpusError(path, "is not a Markdown file; corpus files are <document-id>/<YYYY-MM-DD>.md")
+                raise CorpusError(
+                    path, "is not a Markdown file; corpus files are <document-id>/<YYYY-MM-DD>.md"
+                )
             version = read_version(path)
             key = (version.document, version.effective)
             if key in seen:

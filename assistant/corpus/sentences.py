@@ -28,7 +28,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         end = match.end()
         if not _NEXT_START.match(text, end):
             continue
-        if match.group().startswith(".") and _is_abbreviation(text[start:match.start() + 1]):
+        if match.group().startswith(".") and _is_abbreviation(text[start : match.start() + 1]):
             continue
         spans.append(_trim(text, start, end))
         start = end

@@ -244,5 +244,7 @@ class _Parser:
                     continue
                 start = self._append_text(text)
                 unit = self._unit("table_row", text, start, headers)
-                self.parsed.blocks.append(Block("table_row", self.section, 0, units=(unit,), cells=tuple(row)))
+                self.parsed.blocks.append(
+                    Block("table_row", self.section, 0, units=(unit,), cells=tuple(row))
+                )
         return i + 1

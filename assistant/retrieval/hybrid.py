@@ -24,6 +24,7 @@ from assistant.retrieval.lexical import LexicalIndexes, tokenize
 from assistant.retrieval.store import UnitStore, version_key
 from assistant.retrieval.vocabulary import VISITOR_TERMS, expand
 
+
 @dataclass(frozen=True)
 class ScoredUnit:
     unit: PolicyUnit

@@ -62,8 +62,10 @@ def make_client(settings: Settings) -> chromadb.ClientAPI:
                 f"PRIVACY_ASSISTANT_CHROMA_URL={settings.chroma_url!r} is not an http(s) URL like http://host:8000"
             )
         return chromadb.HttpClient(
-            host=url.hostname, port=url.port or (443 if url.scheme == "https" else 8000),
-            ssl=url.scheme == "https", settings=chroma_settings,
+            host=url.hostname,
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            settings=chroma_settings,
         )
     settings.chroma_path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
@@ -115,7 +117,7 @@ class UnitStore:
             self.collection.delete(where={"version_key": key})
             batch = units[key]
             for i in range(0, len(batch), _BATCH):
-                chunk = batch[i:i + _BATCH]
+                chunk = batch[i : i + _BATCH]
                 self.vectors.add_texts(
                     texts=[u.context for u in chunk],
                     metadatas=[_metadata(u, fingerprint(version)) for u in chunk],
@@ -129,7 +131,11 @@ class UnitStore:
 
     def search(self, query_vector: list[float], version_keys: list[str], k: int) -> list[tuple[str, float]]:
         """Unit ids and cosine similarities of the ``k`` nearest units within ``version_keys``."""
-        where = {"version_key": version_keys[0]} if len(version_keys) == 1 else {"version_key": {"$in": version_keys}}
+        where = (
+            {"version_key": version_keys[0]}
+            if len(version_keys) == 1
+            else {"version_key": {"$in": version_keys}}
+        )
         hits: list[tuple[Document, float]] = self.vectors.similarity_search_by_vector_with_relevance_scores(
             query_vector, k=k, filter=where
         )
