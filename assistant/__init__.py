@@ -9,6 +9,7 @@ The public API (stable; see ARCHITECTURE.md)::
 """
 
 from assistant.answering import Answer, Citation
+from assistant.conversation import Conversation, Turn
 from assistant.core import Assistant
 from assistant.corpus.documents import Corpus, PolicyVersion
 from assistant.exceptions import (
@@ -30,6 +31,7 @@ __all__ = [
     "Assistant",
     "Citation",
     "ConfigurationError",
+    "Conversation",
     "Corpus",
     "CorpusError",
     "IndexReport",
@@ -38,6 +40,7 @@ __all__ = [
     "PrivacyAssistantError",
     "Settings",
     "StoreError",
+    "Turn",
     "UnknownDocumentError",
     "Version",
 ]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answering import Answer, Answerer, clean_question
+from assistant.conversation import Conversation
 from assistant.corpus.documents import Corpus, PolicyVersion
 from assistant.exceptions import InvalidInputError
 from assistant.prompts import load_prompts
@@ -89,6 +90,10 @@ class Assistant:
         results = self.retriever.search(text, versions)
         coverage = self.retriever.coverage(text, versions)
         return self.answerer.compose(text, results, versions, day, coverage)
+
+    def conversation(self, conversation_id: str | None = None, channel: str = "web") -> Conversation:
+        """A dialogue for one visitor or employee; pass its id to continue it."""
+        return Conversation(self, conversation_id, channel)
 
     # -- the corpus -----------------------------------------------------------------------------
     def versions(self, document: str) -> list[PolicyVersion]:
