@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@touch $@
 
 run: install
-	$(BIN)/privacy-assistant serve
+	$(BIN)/privacy-assistant chat
 
 test: install
 	$(BIN)/ruff check .

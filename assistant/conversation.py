@@ -12,11 +12,13 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from assistant.answering import Answer
+from assistant.exceptions import InvalidInputError
 
 if TYPE_CHECKING:
     from assistant.core import Assistant
 
 CHANNELS = ("web", "slack", "cli", "api")
+ACTIONS = ("confirm", "cancel")
 
 
 @dataclass(frozen=True)
@@ -45,5 +47,12 @@ class Conversation:
         self.channel = channel
 
     def reply(self, message: str) -> Turn:
+        """The assistant's answer to a typed message."""
         answer = self.assistant.ask(message)
         return Turn(conversation_id=self.id, reply=answer.text, answer=answer)
+
+    def act(self, action: str) -> Turn:
+        """A button pressed in the channel: ``confirm`` or ``cancel`` the request being taken."""
+        if action not in ACTIONS:
+            raise InvalidInputError(f"unknown action {action!r}; use one of: {', '.join(ACTIONS)}")
+        return Turn(conversation_id=self.id, reply=self.assistant.prompts.line("nothing_to_confirm"))
