@@ -14,6 +14,9 @@ from assistant.exceptions import InvalidInputError
 from assistant.prompts import Prompts
 from assistant.retrieval.hybrid import ScoredUnit
 
+# A paragraph this short is quoted whole rather than sentence by sentence.
+SHORT_PARAGRAPH_UNITS = 3
+SHORT_PARAGRAPH_CHARS = 500
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _TAG = re.compile(r"<[^>]{0,200}>")
 
@@ -62,12 +65,19 @@ def clean_question(question: object, max_chars: int) -> str:
 
 class Answerer:
     def __init__(
-        self, prompts: Prompts, base_url: str, threshold: float, min_coverage: float, max_citations: int
+        self,
+        prompts: Prompts,
+        base_url: str,
+        threshold: float,
+        min_coverage: float,
+        min_privacy: float,
+        max_citations: int,
     ) -> None:
         self.prompts = prompts
         self.base_url = base_url.rstrip("/")
         self.threshold = threshold
         self.min_coverage = min_coverage
+        self.min_privacy = min_privacy
         self.max_citations = max_citations
         self.runner_up_margin = 0.15
         self._versions: dict[tuple[str, str], PolicyVersion] = {}
@@ -79,11 +89,12 @@ class Answerer:
         versions: list[PolicyVersion],
         as_of: date | None,
         coverage: float = 1.0,
+        privacy: float = 1.0,
     ) -> Answer:
-        """An answer quoting ``results``, or an abstention when the best is not relevant enough or most
-        of the question's words are foreign to the policy."""
+        """An answer quoting ``results``, or an abstention when the best is not relevant enough, most
+        of the question's words are foreign to the policy, or the question is not about privacy."""
         confidence = results[0].score if results else 0.0
-        if confidence < self.threshold or coverage < self.min_coverage:
+        if confidence < self.threshold or coverage < self.min_coverage or privacy < self.min_privacy:
             return self.abstain(question, versions, confidence, as_of)
         citations = self._select(results, versions)
         version = citations[0].version
@@ -151,8 +162,14 @@ class Answerer:
         for seed in seeds:
             if seed.id in covered or len(passages) >= self.max_citations:
                 continue
-            members = [u for u in ranked if u.block == seed.block and u.version == seed.version]
             block_units = [u for u in parse_policy(self._version_of(seed)).units if u.block == seed.block]
+            if (
+                len(block_units) <= SHORT_PARAGRAPH_UNITS
+                and sum(len(u.text) for u in block_units) <= SHORT_PARAGRAPH_CHARS
+            ):
+                members = block_units  # a short paragraph is quoted whole: its sentences explain each other
+            else:
+                members = [u for u in ranked if u.block == seed.block and u.version == seed.version]
             first = min(members, key=lambda u: u.n)
             last = max(members, key=lambda u: u.n)
             covered.update(u.id for u in block_units if first.n <= u.n <= last.n)

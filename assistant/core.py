@@ -15,6 +15,7 @@ from assistant.exceptions import InvalidInputError
 from assistant.prompts import load_prompts
 from assistant.retrieval.embeddings import LocalEmbeddings
 from assistant.retrieval.hybrid import PolicyRetriever
+from assistant.retrieval.scope import ScopeClassifier
 from assistant.retrieval.store import IndexReport, UnitStore
 from assistant.settings import Settings, get_settings
 
@@ -32,8 +33,10 @@ class Assistant:
             settings.public_base_url,
             threshold=settings.answer_threshold,
             min_coverage=settings.min_coverage,
+            min_privacy=settings.min_privacy_probability,
             max_citations=settings.max_citations,
         )
+        self.scope = ScopeClassifier(self.embeddings)
         self._lock = threading.RLock()
         self._retriever: PolicyRetriever | None = None
         self._indexed = False
@@ -87,9 +90,9 @@ class Assistant:
         day = _as_date(as_of)
         self._ensure_indexed()
         versions = self.retriever.versions_for(document or self.settings.default_document, day)
-        results = self.retriever.search(text, versions)
-        coverage = self.retriever.coverage(text, versions)
-        return self.answerer.compose(text, results, versions, day, coverage)
+        found = self.retriever.retrieve(text, versions)
+        privacy = self.scope.probability(found.query_vector)
+        return self.answerer.compose(text, found.results, versions, day, found.coverage, privacy)
 
     def conversation(self, conversation_id: str | None = None, channel: str = "web") -> Conversation:
         """A dialogue for one visitor or employee; pass its id to continue it."""

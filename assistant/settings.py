@@ -47,13 +47,16 @@ class Settings(BaseSettings):
     )
     max_citations: int = Field(3, ge=1, le=10, description="At most this many quotes in one answer.")
     answer_threshold: float = Field(
-        0.65,
+        0.6,
         ge=0,
         le=2,
         description="Least relevance (cosine + 0.3 x scaled BM25) to answer instead of abstain.",
     )
     min_coverage: float = Field(
-        0.5, ge=0, le=1, description="Least share of the question's words the policy uses, to answer."
+        0.34, ge=0, le=1, description="Least share of the question's words the policy uses, to answer."
+    )
+    min_privacy_probability: float = Field(
+        0.3, ge=0, le=1, description="Least probability that the question is about privacy, to answer."
     )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
 

@@ -21,8 +21,18 @@ from assistant.corpus.units import PolicyUnit, parse_policy
 from assistant.exceptions import UnknownDocumentError
 from assistant.retrieval.embeddings import LocalEmbeddings
 from assistant.retrieval.lexical import LexicalIndexes, tokenize
+from assistant.retrieval.scope import query_text
 from assistant.retrieval.store import UnitStore, version_key
-from assistant.retrieval.vocabulary import VISITOR_TERMS, expand
+from assistant.retrieval.vocabulary import VISITOR_TERMS
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """What one search found, and what the answerer needs to judge it."""
+
+    results: list[ScoredUnit]
+    query_vector: list[float]
+    coverage: float  # share of the question's words the policy knows
 
 
 @dataclass(frozen=True)
@@ -67,13 +77,17 @@ class PolicyRetriever(BaseRetriever):
 
     # -- search ---------------------------------------------------------------------------------
     def search(self, question: str, versions: list[PolicyVersion], k: int | None = None) -> list[ScoredUnit]:
+        """Units ranked by relevance (see ``retrieve``)."""
+        return self.retrieve(question, versions, k).results
+
+    def retrieve(self, question: str, versions: list[PolicyVersion], k: int | None = None) -> Retrieval:
         """Units ranked by relevance: cosine similarity plus the BM25 score scaled to the best one.
 
         Candidates come from both searches; a unit only one of them found still gets both scores, so
         a rare policy word ("Privacy Shield") lifts a unit the embedding ranked low, and vice versa.
         """
         k = k or self.k
-        query = f"{question} {expand(question)}".strip()
+        query = query_text(question)
         keys = [version_key(v.document, v.version) for v in versions]
 
         vector = self.embeddings.embed_query(query)
@@ -101,7 +115,7 @@ class PolicyRetriever(BaseRetriever):
             if unit_id in self._units
         ]
         scored.sort(key=lambda s: -s.score)
-        return _diverse(scored, k, self.per_section)
+        return Retrieval(_diverse(scored, k, self.per_section), vector, self.coverage(question, versions))
 
     def coverage(self, question: str, versions: list[PolicyVersion]) -> float:
         """Share of the question's content words that the policy (or the visitor vocabulary) knows.
