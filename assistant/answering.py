@@ -79,8 +79,7 @@ class Answerer:
         self.min_coverage = min_coverage
         self.min_privacy = min_privacy
         self.max_citations = max_citations
-        self.runner_up_margin = 0.15
-        self._versions: dict[tuple[str, str], PolicyVersion] = {}
+        self.runner_up_margin = 0.15  # runner-ups this close to the best score are quoted too
 
     def compose(
         self,
@@ -119,7 +118,6 @@ class Answerer:
         self, question: str, versions: list[PolicyVersion], confidence: float, as_of: date | None
     ) -> Answer:
         contact = privacy_contact(versions[0]) if versions else None
-        self._versions = {(v.document, v.version): v for v in versions}
         citations = [self.cite(1, contact[1])] if contact else []
         text = self.prompts.line(
             "abstain",
@@ -136,13 +134,14 @@ class Answerer:
             as_of=as_of.isoformat() if as_of else None,
         )
 
-    def cite(self, n: int, unit: PolicyUnit, last: PolicyUnit | None = None) -> Citation:
-        """A citation of ``unit``, or of the passage from ``unit`` to ``last`` in one paragraph."""
+    def cite(
+        self, n: int, unit: PolicyUnit, last: PolicyUnit | None = None, version: PolicyVersion | None = None
+    ) -> Citation:
+        """A citation of ``unit``, or of the passage from ``unit`` to ``last`` of ``version``."""
         url = f"{self.base_url}{unit.href}"
         quote = unit.text
-        if last is not None and last is not unit:
-            parsed = parse_policy(self._version_of(unit))
-            quote = parsed.text[unit.start : last.end]
+        if last is not None and last is not unit and version is not None:
+            quote = parse_policy(version).text[unit.start : last.end]
             url = f"{self.base_url}/policy/{unit.document}/{unit.version}?through={last.anchor}#{unit.anchor}"
         return Citation(
             n=n, document=unit.document, version=unit.version, section=unit.section.name, quote=quote, url=url
@@ -152,7 +151,11 @@ class Answerer:
         """Passages to quote: the best unit and runner-ups close to it, each widened to the
         neighbouring sentences of its paragraph that also ranked; a unit opening a list brings its items.
         """
-        self._versions = {(v.document, v.version): v for v in versions}
+        by_key = {(v.document, v.version): v for v in versions}
+
+        def version_of(unit: PolicyUnit) -> PolicyVersion:
+            return by_key[(unit.document, unit.version)]
+
         best = results[0]
         ranked = [r.unit for r in results]
         floor = max(self.threshold, best.score - self.runner_up_margin)
@@ -162,7 +165,7 @@ class Answerer:
         for seed in seeds:
             if seed.id in covered or len(passages) >= self.max_citations:
                 continue
-            block_units = [u for u in parse_policy(self._version_of(seed)).units if u.block == seed.block]
+            block_units = [u for u in parse_policy(version_of(seed)).units if u.block == seed.block]
             if (
                 len(block_units) <= SHORT_PARAGRAPH_UNITS
                 and sum(len(u.text) for u in block_units) <= SHORT_PARAGRAPH_CHARS
@@ -175,15 +178,14 @@ class Answerer:
             covered.update(u.id for u in block_units if first.n <= u.n <= last.n)
             passages.append((first, last))
         if best.unit.text.rstrip().endswith(":") and len(passages) < self.max_citations:
-            units = parse_policy(self._version_of(best.unit)).units
+            units = parse_policy(version_of(best.unit)).units
             items = [u for u in units if u.section == best.unit.section and u.block > best.unit.block]
             for item in items[: self.max_citations - len(passages)]:
                 if item.id not in covered:
                     passages.append((item, item))
-        return [self.cite(n, first, last) for n, (first, last) in enumerate(passages, start=1)]
-
-    def _version_of(self, unit: PolicyUnit) -> PolicyVersion:
-        return self._versions[(unit.document, unit.version)]
+        return [
+            self.cite(n, first, last, version_of(first)) for n, (first, last) in enumerate(passages, start=1)
+        ]
 
 
 def privacy_contact(version: PolicyVersion) -> tuple[str, PolicyUnit] | None:

@@ -19,6 +19,7 @@ from assistant.corpus.documents import PolicyVersion
 from assistant.corpus.sentences import split_sentences
 
 UnitKind = Literal["sentence", "list_item", "table_row"]
+SHORT_UNIT_CHARS = 60  # a sentence this short is embedded with the one before it
 SECTION_SEPARATOR = " › "
 _MARKDOWN = MarkdownIt("commonmark").enable("table")
 
@@ -53,6 +54,7 @@ class PolicyUnit:
     end: int
     block: int  # index of the paragraph, list item or row the unit belongs to
     headers: tuple[str, ...] = ()  # a table row's column headers
+    lead_in: str = ""  # for a list item or a fragment: the sentence that introduces it
 
     @property
     def id(self) -> str:
@@ -74,7 +76,9 @@ class PolicyUnit:
             cells = self.text.split(" | ")
             pairs = "; ".join(f"{h}: {c}" for h, c in zip(self.headers, cells, strict=False))
             return f"{self.section.title}. {pairs}"
-        return f"{self.section.title}. {self.text}" if self.section.title else self.text
+        # "apply for one of our positions; or" means little alone: it is read with what introduces it.
+        text = f"{self.lead_in} {self.text}" if self.lead_in else self.text
+        return f"{self.section.title}. {text}" if self.section.title else text
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,7 @@ class _Parser:
         self.section = self._new_section(version.title, level=1, path=(version.title,))
         self.counter = 0
         self.list_depth = 0
+        self.lead_ins: list[str] = []  # per list depth, the sentence that introduced the list
         self.top_h1: str | None = None
 
     def run(self) -> ParsedPolicy:
@@ -179,6 +184,7 @@ class _Parser:
             self.used_slugs.clear()
             self.section = self._new_section(title, level=1, path=(title,))
         else:
+            self.lead_ins = []
             self.heading_path = [(lvl, t) for lvl, t in self.heading_path if lvl < level]
             self.heading_path.append((level, title))
             self.section = self._new_section(title, level, tuple(t for _, t in self.heading_path))
@@ -196,7 +202,9 @@ class _Parser:
         self.offset += len(text)
         return start
 
-    def _unit(self, kind: UnitKind, text: str, start: int, headers: tuple[str, ...] = ()) -> PolicyUnit:
+    def _unit(
+        self, kind: UnitKind, text: str, start: int, headers: tuple[str, ...] = (), lead_in: str = ""
+    ) -> PolicyUnit:
         self.counter += 1
         unit = PolicyUnit(
             document=self.version.document,
@@ -209,6 +217,7 @@ class _Parser:
             end=start + len(text),
             block=len(self.parsed.blocks),
             headers=headers,
+            lead_in=lead_in,
         )
         self.parsed.units.append(unit)
         return unit
@@ -218,9 +227,22 @@ class _Parser:
             return
         base = self._append_text(text)
         unit_kind: UnitKind = "list_item" if kind == "list_item" else "sentence"
-        units = tuple(self._unit(unit_kind, text[s:e], base + s) for s, e in split_sentences(text))
+        units: list[PolicyUnit] = []
+        for s, e in split_sentences(text):
+            sentence = text[s:e]
+            lead_in = ""
+            if kind == "list_item" and self.lead_ins and not units:
+                lead_in = self.lead_ins[min(self.list_depth, len(self.lead_ins)) - 1]
+            elif len(sentence) < SHORT_UNIT_CHARS and units:
+                lead_in = units[-1].text
+            units.append(self._unit(unit_kind, sentence, base + s, lead_in=lead_in))
+        if units and units[-1].text.endswith(":"):
+            # What introduces the next list level: that list's items are read with it.
+            self.lead_ins = [*self.lead_ins[: self.list_depth], units[-1].text]
+        elif kind == "paragraph":
+            self.lead_ins = []
         depth = self.list_depth
-        self.parsed.blocks.append(Block(kind, self.section, depth, units=units, text=text))
+        self.parsed.blocks.append(Block(kind, self.section, depth, units=tuple(units), text=text))
 
     def _table(self, tokens: list[Token], i: int) -> int:
         rows: list[list[str]] = []

