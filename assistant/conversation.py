@@ -41,7 +41,9 @@ def new_conversation_id() -> str:
 
 
 class Conversation:
-    def __init__(self, assistant: Assistant, conversation_id: str | None = None, channel: str = "web") -> None:
+    def __init__(
+        self, assistant: Assistant, conversation_id: str | None = None, channel: str = "web"
+    ) -> None:
         self.assistant = assistant
         self.id = conversation_id or new_conversation_id()
         self.channel = channel

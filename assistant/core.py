@@ -10,6 +10,7 @@ from typing import Any
 
 from assistant.answering import Answer, Answerer, clean_question
 from assistant.conversation import Conversation
+from assistant.corpus.diff import Change, diff_versions
 from assistant.corpus.documents import Corpus, PolicyVersion
 from assistant.exceptions import InvalidInputError
 from assistant.prompts import load_prompts
@@ -99,6 +100,11 @@ class Assistant:
     def versions(self, document: str) -> list[PolicyVersion]:
         """Every version of ``document``, oldest first."""
         return self.corpus.versions(document)
+
+    # -- history: diffs ---------------------------------------------------------------------------
+    def diff(self, document: str, old: str | date, new: str | date) -> list[Change]:
+        """What changed in ``document`` from version ``old`` to version ``new`` (ISO dates)."""
+        return diff_versions(self.corpus.get(document, old), self.corpus.get(document, new))
 
 
 def _as_date(value: date | str | None) -> date | None:
