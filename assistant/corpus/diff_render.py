@@ -65,6 +65,9 @@ def render_diff_text(changes: list[Change], document: str, old: str, new: str) -
         lines.append(f"\n{c.kind} {c.scope}: {where}")
         if c.kind == "moved" and c.scope == "section":
             continue
+        if c.kind == "moved" and c.old_text == c.new_text:
+            lines.extend(f"  = {line}" for line in (c.new_text or "").splitlines())
+            continue
         if c.old_text:
             lines.extend(f"  - {line}" for line in c.old_text.splitlines())
         if c.new_text and c.new_text != c.old_text:
