@@ -109,13 +109,37 @@ def eval_group() -> None:
 
 @eval_group.command("qa")
 @click.option("--dataset", type=click.Path(exists=True, dir_okay=False), help="A policy QA JSONL file.")
-def eval_qa(dataset: str | None) -> None:
+@click.option(
+    "--history/--no-history",
+    "with_history",
+    default=True,
+    help="Also ask the history questions (evals/datasets/history_qa.jsonl), reported separately.",
+)
+def eval_qa(dataset: str | None, with_history: bool) -> None:
     """Evidence hit@1/@3, abstention accuracy and latency on the policy QA set."""
     from evals.qa import DEFAULT_DATASET, format_report, run_qa
 
     assistant = open_assistant()
     index_with_progress(assistant, quiet=True)
     click.echo(format_report(run_qa(assistant, dataset or DEFAULT_DATASET, progress=True)))
+    if with_history:
+        _echo_history_report()
+
+
+def _echo_history_report() -> None:
+    from evals.history import HISTORY_DATASET, format_history_report, run_history
+
+    if not HISTORY_DATASET.exists():
+        click.echo(f"history questions: {HISTORY_DATASET} is missing; skipped")
+        return
+    click.echo()
+    click.echo(format_history_report(run_history(HISTORY_DATASET, progress=True)))
+
+
+@eval_group.command("history")
+def eval_history() -> None:
+    """Version accuracy and evidence hit@1/@3 on the history questions (as-of, changes, since when)."""
+    _echo_history_report()
 
 
 # -- the corpus and its history ------------------------------------------------------------------------

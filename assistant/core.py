@@ -15,6 +15,7 @@ from assistant.corpus.documents import Corpus, PolicyVersion
 from assistant.corpus.importing import add_version
 from assistant.corpus.lint import Finding, lint_version
 from assistant.exceptions import InvalidInputError
+from assistant.history import HistoryAnswerer, read_history_question
 from assistant.prompts import load_prompts
 from assistant.retrieval.embeddings import LocalEmbeddings
 from assistant.retrieval.hybrid import PolicyRetriever
@@ -89,6 +90,10 @@ class Assistant:
         text = clean_question(question, self.settings.max_question_chars)
         day = _as_date(as_of)
         self._ensure_indexed()
+        history = read_history_question(text, date.today())
+        if history is not None:
+            # Names a time or asks about changes: answered from the versions of then, or from a diff.
+            return HistoryAnswerer(self).answer(text, history, document, day, date.today())
         versions = self.retriever.versions_for(document or self.settings.default_document, day)
         results = self.retriever.search(text, versions)
         coverage = self.retriever.coverage(text, versions)
