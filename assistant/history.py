@@ -375,9 +375,17 @@ class HistoryAnswerer:
         results = retriever.search(topic, versions)
         coverage = retriever.coverage(topic, versions)
         answerer = self.assistant.answerer
-        if not results or results[0].score < answerer.threshold or coverage < answerer.min_coverage:
+        # "Mention X" is a question about words: a passage holding every topic word answers it, however
+        # low a one-word topic ("ChatGPT") scores against whole sentences.
+        wanted = set(_topic_tokens(topic))
+        naming = [r for r in results if wanted and wanted <= set(tokenize(r.unit.text))]
+        if naming:
+            best = naming[0]
+        elif results and results[0].score >= answerer.threshold and coverage >= answerer.min_coverage:
+            best = results[0]
+        else:
             return answerer.abstain(question, [versions[-1]], results[0].score if results else 0.0, None)
-        passage = results[0].unit
+        passage = best.unit
         required = set(_topic_tokens(topic)) & set(tokenize(passage.text))
         holding = [(v, unit) for v in versions if (unit := _same_passage(v, passage, required)) is not None]
         first_version, first_unit = holding[0]
@@ -402,7 +410,7 @@ class HistoryAnswerer:
             answerable=True,
             text=text,
             citations=citations,
-            confidence=round(results[0].score, 4),
+            confidence=round(best.score, 4),
             as_of=versions[-1].version,
         )
 
