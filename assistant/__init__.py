@@ -11,6 +11,7 @@ The public API (stable; see ARCHITECTURE.md)::
 from assistant.answering import Answer, Citation
 from assistant.conversation import Conversation, Turn
 from assistant.core import Assistant
+from assistant.corpus.diff import Change
 from assistant.corpus.documents import Corpus, PolicyVersion
 from assistant.exceptions import (
     ConfigurationError,
@@ -29,6 +30,7 @@ Version = PolicyVersion
 __all__ = [
     "Answer",
     "Assistant",
+    "Change",
     "Citation",
     "ConfigurationError",
     "Conversation",

@@ -10,7 +10,7 @@ import click
 
 from assistant.answering import Answer
 from assistant.core import Assistant
-from assistant.exceptions import PrivacyAssistantError
+from assistant.exceptions import InvalidInputError, PrivacyAssistantError
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
@@ -109,13 +109,119 @@ def eval_group() -> None:
 
 @eval_group.command("qa")
 @click.option("--dataset", type=click.Path(exists=True, dir_okay=False), help="A policy QA JSONL file.")
-def eval_qa(dataset: str | None) -> None:
+@click.option(
+    "--history/--no-history",
+    "with_history",
+    default=True,
+    help="Also ask the history questions (evals/datasets/history_qa.jsonl), reported separately.",
+)
+def eval_qa(dataset: str | None, with_history: bool) -> None:
     """Evidence hit@1/@3, abstention accuracy and latency on the policy QA set."""
     from evals.qa import DEFAULT_DATASET, format_report, run_qa
 
     assistant = open_assistant()
     index_with_progress(assistant, quiet=True)
     click.echo(format_report(run_qa(assistant, dataset or DEFAULT_DATASET, progress=True)))
+    if with_history:
+        _echo_history_report()
+
+
+def _echo_history_report() -> None:
+    from evals.history import HISTORY_DATASET, format_history_report, run_history
+
+    if not HISTORY_DATASET.exists():
+        click.echo(f"history questions: {HISTORY_DATASET} is missing; skipped")
+        return
+    click.echo()
+    click.echo(format_history_report(run_history(HISTORY_DATASET, progress=True)))
+
+
+@eval_group.command("history")
+def eval_history() -> None:
+    """Version accuracy and evidence hit@1/@3 on the history questions (as-of, changes, since when)."""
+    _echo_history_report()
+
+
+# -- the corpus and its history ------------------------------------------------------------------------
+def _day(value: str, what: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInputError(f"{what} {value!r} is not a date like 2024-06-01") from None
+
+
+@cli.group("corpus")
+def corpus_group() -> None:
+    """Add policy versions and list what the corpus holds."""
+
+
+@corpus_group.command("add")
+@click.argument("file")
+@click.option("--document", required=True, help="Document id, e.g. numecent-privacy-policy.")
+@click.option("--effective", required=True, help="Date the version takes effect (YYYY-MM-DD).")
+@click.option("--scheduled", is_flag=True, help="Allow a date in the future: the version applies from then.")
+@click.option("--title", help="Title of a new document (default: the file's first '# ' heading).")
+def corpus_add(file: str, document: str, effective: str, scheduled: bool, title: str | None) -> None:
+    """Add FILE (Markdown, plain text or an HTML page) as a version of a document."""
+    assistant = open_assistant()
+    version = assistant.add_version(
+        file, document, _day(effective, "--effective"), scheduled=scheduled, title=title
+    )
+    click.echo(f"added {version.document} {version.version}: {version.path}")
+
+
+@corpus_group.command("list")
+def corpus_list() -> None:
+    """Every document and its versions, oldest first; the one in force today is marked."""
+    corpus = open_assistant().corpus
+    today = date.today()
+    for document in corpus.documents:
+        versions = corpus.versions(document)
+        current = corpus.in_force(document, today)
+        click.echo(f"{document}  {versions[-1].title}")
+        for v in versions:
+            state = "in force" if v == current else ("scheduled" if v.effective > today else "")
+            click.echo(f"  {v.version}  {state:<9}  {v.digest[:12]}  {v.path.name}")
+
+
+@cli.command("diff")
+@click.argument("document")
+@click.argument("old")
+@click.argument("new")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True
+)
+def diff_command(document: str, old: str, new: str, fmt: str) -> None:
+    """What changed in DOCUMENT from version OLD to version NEW (ISO dates)."""
+    from assistant.corpus.diff_render import render_diff_html, render_diff_json, render_diff_text
+
+    changes = open_assistant().diff(document, _day(old, "OLD"), _day(new, "NEW"))
+    render = {"text": render_diff_text, "json": render_diff_json, "html": render_diff_html}[fmt]
+    click.echo(render(changes, document, old, new))
+
+
+@cli.command("lint")
+@click.argument("document")
+@click.option("--version", "version", help="The version to check (default: the one in force today).")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+def lint_command(document: str, version: str | None, as_json: bool) -> None:
+    """Check a policy version for problems to fix before publishing; exit status 1 when any is found."""
+    from assistant.corpus.lint import format_findings
+
+    assistant = open_assistant()
+    checked = assistant._version_or_current(document, _day(version, "--version") if version else None)
+    findings = assistant.lint(document, checked.effective)
+    if as_json:
+        payload = {
+            "document": document,
+            "version": checked.version,
+            "findings": [f.to_dict() for f in findings],
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_findings(findings, document, checked.version))
+    if findings:
+        sys.exit(1)
 
 
 def main() -> None:

@@ -10,8 +10,12 @@ from typing import Any
 
 from assistant.answering import Answer, Answerer, clean_question
 from assistant.conversation import Conversation
+from assistant.corpus.diff import Change, diff_versions
 from assistant.corpus.documents import Corpus, PolicyVersion
+from assistant.corpus.importing import add_version
+from assistant.corpus.lint import Finding, lint_version
 from assistant.exceptions import InvalidInputError
+from assistant.history import HistoryAnswerer, read_history_question
 from assistant.prompts import load_prompts
 from assistant.retrieval.embeddings import LocalEmbeddings
 from assistant.retrieval.hybrid import PolicyRetriever
@@ -89,6 +93,10 @@ class Assistant:
         text = clean_question(question, self.settings.max_question_chars)
         day = _as_date(as_of)
         self._ensure_indexed()
+        history = read_history_question(text, date.today())
+        if history is not None:
+            # Names a time or asks about changes: answered from the versions of then, or from a diff.
+            return HistoryAnswerer(self).answer(text, history, document, day, date.today())
         versions = self.retriever.versions_for(document or self.settings.default_document, day)
         found = self.retriever.retrieve(text, versions)
         privacy = self.scope.probability(found.query_vector)
@@ -102,6 +110,47 @@ class Assistant:
     def versions(self, document: str) -> list[PolicyVersion]:
         """Every version of ``document``, oldest first."""
         return self.corpus.versions(document)
+
+    # -- history: diffs ---------------------------------------------------------------------------
+    def diff(self, document: str, old: str | date, new: str | date) -> list[Change]:
+        """What changed in ``document`` from version ``old`` to version ``new`` (ISO dates)."""
+        return diff_versions(self.corpus.get(document, old), self.corpus.get(document, new))
+
+    def lint(self, document: str, version: str | date | None = None) -> list[Finding]:
+        """The health check of one version (default: the one in force today, else the latest)."""
+        return lint_version(self._version_or_current(document, version))
+
+    def add_version(
+        self,
+        source: str | Path,
+        document: str,
+        effective: date | str,
+        scheduled: bool = False,
+        title: str | None = None,
+    ) -> PolicyVersion:
+        """Add ``source`` (Markdown, text or HTML) as a version; ``index()`` then embeds only it."""
+        day = _as_date(effective)
+        if day is None:
+            raise InvalidInputError("give the date the version takes effect, like 2024-06-01")
+        with self._lock:
+            version = add_version(
+                self.settings.corpus_dir, Path(source), document, day, scheduled=scheduled, title=title
+            )
+            self.reload()
+            return version
+
+    def reload(self) -> None:
+        """Read the corpus folder again (after a version was added); the next question re-syncs the index."""
+        with self._lock:
+            self.corpus = Corpus.load(self.settings.corpus_dir)
+            if self._retriever is not None:
+                self._retriever.corpus = self.corpus
+            self._indexed = False
+
+    def _version_or_current(self, document: str, version: str | date | None) -> PolicyVersion:
+        if version is not None:
+            return self.corpus.get(document, version)
+        return self.corpus.in_force(document, date.today()) or self.corpus.versions(document)[-1]
 
 
 def _as_date(value: date | str | None) -> date | None:

@@ -91,6 +91,7 @@ class Block:
     units: tuple[PolicyUnit, ...] = ()
     text: str = ""
     cells: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()  # targets of the links in it (URLs are not part of the text)
 
 
 @dataclass
@@ -119,6 +120,13 @@ def inline_text(token: Token) -> str:
         elif child.type == "image":
             parts.append(child.content)
     return re.sub(r"\s+", " ", "".join(parts)).strip()
+
+
+def inline_links(token: Token) -> tuple[str, ...]:
+    """The targets of the links in an inline token."""
+    return tuple(
+        str(child.attrs.get("href", "")) for child in token.children or [] if child.type == "link_open"
+    )
 
 
 @lru_cache(maxsize=256)
@@ -155,7 +163,7 @@ class _Parser:
                 self.list_depth -= 1
             elif token.type == "inline" and i > 0 and tokens[i - 1].type == "paragraph_open":
                 kind = "list_item" if self.list_depth else "paragraph"
-                self._paragraph(inline_text(token), kind)
+                self._paragraph(inline_text(token), kind, inline_links(token))
             elif token.type == "table_open":
                 i = self._table(tokens, i)
                 continue
@@ -222,7 +230,9 @@ class _Parser:
         self.parsed.units.append(unit)
         return unit
 
-    def _paragraph(self, text: str, kind: Literal["paragraph", "list_item"]) -> None:
+    def _paragraph(
+        self, text: str, kind: Literal["paragraph", "list_item"], links: tuple[str, ...] = ()
+    ) -> None:
         if not text:
             return
         base = self._append_text(text)
@@ -242,31 +252,35 @@ class _Parser:
         elif kind == "paragraph":
             self.lead_ins = []
         depth = self.list_depth
-        self.parsed.blocks.append(Block(kind, self.section, depth, units=tuple(units), text=text))
+        self.parsed.blocks.append(Block(kind, self.section, depth, units=tuple(units), text=text, links=links))
 
     def _table(self, tokens: list[Token], i: int) -> int:
         rows: list[list[str]] = []
+        row_links: list[tuple[str, ...]] = []
         current: list[str] = []
+        links: list[str] = []
         while tokens[i].type != "table_close":
             token = tokens[i]
             if token.type == "tr_open":
-                current = []
+                current, links = [], []
             elif token.type == "inline":
                 current.append(inline_text(token))
+                links.extend(inline_links(token))
             elif token.type == "tr_close":
                 rows.append(current)
+                row_links.append(tuple(links))
             i += 1
         if rows:
             headers = tuple(rows[0])
             self._append_text(" | ".join(headers))
             self.parsed.blocks.append(Block("table_header", self.section, 0, cells=headers))
-            for row in rows[1:]:
+            for row, links_of_row in zip(rows[1:], row_links[1:], strict=True):
                 text = " | ".join(cell for cell in row)
                 if not text.replace("|", "").strip():
                     continue
                 start = self._append_text(text)
                 unit = self._unit("table_row", text, start, headers)
                 self.parsed.blocks.append(
-                    Block("table_row", self.section, 0, units=(unit,), cells=tuple(row))
+                    Block("table_row", self.section, 0, units=(unit,), cells=tuple(row), links=links_of_row)
                 )
         return i + 1

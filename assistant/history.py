@@ -1,0 +1,488 @@
+"""Questions about the policy's history: as of a time, what changed, and since when.
+
+``read_history_question`` recognises them by their words alone (no model), so a question without a
+time or a history phrase goes down the plain Q&A path untouched. The answers are composed here from
+the version in force then, from the diff, or from the earliest version holding the passage; every
+sentence that is not a quote comes from ``prompts/``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, replace
+from datetime import date
+from difflib import SequenceMatcher
+from typing import TYPE_CHECKING, Literal
+
+from assistant.answering import Answer, Citation
+from assistant.corpus.diff import Change, content_key, diff_versions
+from assistant.corpus.documents import PolicyVersion
+from assistant.corpus.units import PolicyUnit, parse_policy
+from assistant.retrieval.lexical import tokenize
+from assistant.retrieval.vocabulary import expand
+
+if TYPE_CHECKING:
+    from assistant.core import Assistant
+
+Intent = Literal["as_of", "changes", "since"]
+Relative = Literal["previous", "current", "first"]
+
+# Most changes one answer lists; the rest are counted and left to the diff page.
+MAX_CHANGES_IN_ANSWER = 5
+# A sentence of another version still says the same when it is this close (difflib ratio on words).
+SAME_PASSAGE = 0.6
+
+_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+_MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+_MONTH = r"(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.?"
+_YEAR = r"((?:19|20)\d{2})"
+
+# Time phrases, most specific first. Each yields a period (first day, last day) or a relative version.
+_ISO = re.compile(r"\b(?:on|as of|since|from|before|in)?\s*(\d{4}-\d{2}-\d{2})\b", re.I)
+_MONTH_DAY_YEAR = re.compile(
+    rf"\b(?:on|as of|since|from|in)?\s*{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+{_YEAR}\b", re.I
+)
+_DAY_MONTH_YEAR = re.compile(
+    rf"\b(?:on|as of|since|from|in)?\s*(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH},?\s+{_YEAR}\b", re.I
+)
+_MONTH_YEAR = re.compile(
+    rf"\b(?:in|during|since|from|as of|back in|by)?\s*(?:early|mid|late)?\s*{_MONTH},?\s+{_YEAR}\b", re.I
+)
+_YEAR_ONLY = re.compile(
+    rf"\b(?:back\s+)?(?:in|during|since|from|as of|by|throughout|around)\s+(?:early\s+|mid\s+|late\s+)?{_YEAR}\b",
+    re.I,
+)
+_LAST_YEAR = re.compile(r"\b(?:since\s+|in\s+|during\s+)?(last|this)\s+year\b", re.I)
+_YEARS_AGO = re.compile(r"\b(?:since\s+)?(a|one|two|three|four|five|\d+)\s+years?\s+ago\b", re.I)
+_RELATIVE = re.compile(
+    r"\b(?:in\s+|of\s+|from\s+|since\s+)?(?:the|your|this)\s+"
+    r"(previous|prior|earlier|older|old|last|latest|newest|most recent|current|first|original|earliest)\s+"
+    r"(?:version|policy|privacy policy|update|revision)(?:\s+of\s+the\s+(?:privacy\s+)?policy)?\b",
+    re.I,
+)
+_SIGNED_UP = re.compile(
+    r"\b(?:when|after|before)\s+I\s+(?:first\s+)?(?:signed\s+up|joined|registered|subscribed|started|"
+    r"created\s+(?:my|an)\s+account|became\s+a\s+customer)\b",
+    re.I,
+)
+_NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+
+_CHANGES = re.compile(
+    r"\bwhat(?:'s|’s|\s+has|\s+have|\s+is|\s+was|\s+were)?\s+(?:been\s+)?(?:chang|new\b|different|differ|updat|added|removed)"
+    r"|\bchanges?\s+(?:since|in|to|from|between|made)\b"
+    r"|\bhow\s+(?:has|have|did)\s+(?:the\s+|your\s+)?(?:privacy\s+)?policy\s+chang"
+    r"|\bhas\s+(?:the\s+|your\s+)?(?:privacy\s+)?policy\s+changed\b"
+    r"|\bdifferen(?:t|ce|ces)\s+(?:from|between|since)\b",
+    re.I,
+)
+_SINCE = re.compile(
+    r"\bsince\s+when\b"
+    r"|\bwhen\s+did\s+(?:the\s+|your\s+)?(?:privacy\s+)?(?:policy|you|it|numecent|they|we)\s+(?:first\s+)?(?:start|begin|began|first)"
+    r"|\b(?:did|has|have|does|was|were)\s+(?:the\s+|your\s+)?(?:privacy\s+)?(?:policy|it|you)\s+always\b"
+    r"|\bhow\s+long\s+(?:has|have)\s+(?:the\s+|your\s+)?(?:privacy\s+)?(?:policy|you)\s+(?:mentioned|said|used|been)"
+    r"|\bwhen\s+(?:was|were)\b.{0,80}\b(?:added|introduced)\b"
+    r"|\bfirst\s+mention",
+    re.I,
+)
+# Words that frame a history question but say nothing about its topic.
+_FRAME = re.compile(
+    r"\b(?:since\s+when|when\s+did|did|does|do|has|have|was|were|the|your|(?:privacy\s+)?polic(?:y|ies)|version|versions|"
+    r"always|mention|mentions|mentioned|mentioning|say|says|said|saying|start|started|starting|begin|first|"
+    r"what|what's|whats|changed?|changes|new|different|difference|differ|updated?|since|in|about|regarding|"
+    r"of|on|to|from|it|you|is|there|any|how|anything|tell|me|introduced|added)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class HistoryQuestion:
+    intent: Intent
+    topic: str  # the question without its time and history phrasing: what to search for
+    start: date | None = None  # the period the question names, when it names one
+    end: date | None = None
+    relative: Relative | None = None
+    phrase: str = ""  # the time as the visitor wrote it
+
+
+def read_history_question(question: str, today: date) -> HistoryQuestion | None:
+    """The history question in ``question``, or None for a question about the policy as it is."""
+    period, relative, spans = _read_time(question, today)
+    changes = _CHANGES.search(question)
+    since = _SINCE.search(question)
+    if since:
+        intent: Intent = "since"
+    elif changes and (period or relative or re.search(r"\b(?:version|policy|update)\b", question, re.I)):
+        intent = "changes"
+    elif period or relative:
+        intent = "as_of"
+    else:
+        return None
+    topic = question
+    for start, end in sorted(spans, reverse=True):
+        topic = topic[:start] + " " + topic[end:]
+    topic = _SIGNED_UP.sub(" ", topic)
+    if intent != "as_of":
+        topic = _FRAME.sub(" ", topic)
+    topic = " ".join(topic.replace("?", " ").split())
+    phrase = " ".join(question[s:e].strip() for s, e in sorted(spans))
+    phrase = phrase[:1].lower() + phrase[1:]  # it goes mid-sentence: "were in force back in 2023"
+    start, end = period if period else (None, None)
+    return HistoryQuestion(intent, topic, start, end, relative, phrase)
+
+
+def _read_time(
+    question: str, today: date
+) -> tuple[tuple[date, date] | None, Relative | None, list[tuple[int, int]]]:
+    for pattern, to_period in (
+        (_ISO, lambda m: _day(date.fromisoformat(m.group(1)))),
+        (
+            _MONTH_DAY_YEAR,
+            lambda m: _day(date(int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2)))),
+        ),
+        (
+            _DAY_MONTH_YEAR,
+            lambda m: _day(date(int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1)))),
+        ),
+        (_MONTH_YEAR, lambda m: _month(int(m.group(2)), _MONTHS[m.group(1).lower()])),
+        (_YEAR_ONLY, lambda m: _year(int(m.group(1)))),
+        (_LAST_YEAR, lambda m: _year(today.year - (1 if m.group(1).lower() == "last" else 0))),
+        (
+            _YEARS_AGO,
+            lambda m: _day(_years_before(today, _NUMBERS.get(m.group(1).lower()) or int(m.group(1)))),
+        ),
+    ):
+        match = pattern.search(question)
+        if match:
+            try:
+                return to_period(match), None, [match.span()]
+            except ValueError:  # "February 30, 2024": not a date, so not a time phrase
+                continue
+    match = _RELATIVE.search(question)
+    if match:
+        word = match.group(1).lower()
+        relative: Relative = (
+            "first"
+            if word in ("first", "original", "earliest")
+            else "current"
+            if word in ("last", "latest", "newest", "most recent", "current")
+            else "previous"
+        )
+        return None, relative, [match.span()]
+    return None, None, []
+
+
+def _day(day: date) -> tuple[date, date]:
+    return day, day
+
+
+def _month(year: int, month: int) -> tuple[date, date]:
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _year(year: int) -> tuple[date, date]:
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def _years_before(today: date, years: int) -> date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+# -- answers -----------------------------------------------------------------------------------------
+class HistoryAnswerer:
+    """Answers history questions for an Assistant, from its corpus, retriever and prompts."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.prompts = assistant.prompts
+        self.base_url = assistant.settings.public_base_url.rstrip("/")
+
+    def answer(
+        self, question: str, history: HistoryQuestion, document: str | None, as_of: date | None, today: date
+    ) -> Answer:
+        current_day = as_of or today
+        documents = self._documents(document, history.topic or question, current_day)
+        if history.intent == "as_of":
+            return self._as_of(question, history, documents, current_day)
+        if history.intent == "changes":
+            return self._changes(question, history, documents[0], current_day)
+        return self._since(question, history, documents[0], current_day)
+
+    def _documents(self, document: str | None, topic: str, day: date) -> list[str]:
+        corpus = self.assistant.corpus
+        chosen = document or self.assistant.settings.default_document
+        if chosen:
+            corpus.versions(chosen)  # an unknown document is an error worth saying
+            return [chosen]
+        if len(corpus.documents) == 1:
+            return corpus.documents
+        # Several documents and none named: the one whose text answers the topic best comes first.
+        versions = self.assistant.retriever.versions_for(None, day)
+        results = self.assistant.retriever.search(topic, versions, k=1)
+        best = results[0].unit.document if results else corpus.documents[0]
+        return [best, *[d for d in corpus.documents if d != best]]
+
+    # -- as of a time ----------------------------------------------------------------------------
+    def _as_of(self, question: str, history: HistoryQuestion, documents: list[str], today: date) -> Answer:
+        corpus = self.assistant.corpus
+        document = documents[0]
+        history_of = [v for v in corpus.versions(document) if v.effective <= today]
+        if history.relative:
+            version = self._relative(history_of, history.relative, today, document)
+            if version is None:
+                return self._no_version(question, document, history, None)
+            day = version.effective
+        else:
+            day = min(history.end or today, today)
+        in_force = corpus.in_force(document, day)
+        if in_force is None:
+            return self._no_version(question, document, history, day)
+        topic = history.topic or question
+        versions = [in_force]
+        retriever = self.assistant.retriever
+        answer = self.assistant.answerer.compose(
+            question,
+            retriever.search(topic, versions),
+            versions,
+            day,
+            retriever.coverage(topic, versions),
+        )
+        during = [
+            v.version
+            for v in history_of
+            if history.start and history.end and history.start < v.effective <= history.end
+        ]
+        if history.start and corpus.in_force(document, history.start) not in (None, in_force):
+            during.insert(0, corpus.in_force(document, history.start).version)  # type: ignore[union-attr]
+        if len(set(during) | {in_force.version}) > 1:
+            note = self.prompts.line(
+                "history_several_in_force",
+                phrase=history.phrase,
+                versions=sorted(set(during) | {in_force.version}),
+                day=day.isoformat(),
+                version=in_force.version,
+            )
+            answer = replace(answer, text=f"{note} {answer.text}")
+        return answer
+
+    def _relative(
+        self, versions: list[PolicyVersion], relative: Relative, today: date, document: str
+    ) -> PolicyVersion | None:
+        if not versions:
+            return None
+        if relative == "first":
+            return versions[0]
+        if relative == "current":
+            return versions[-1]
+        return versions[-2] if len(versions) > 1 else None
+
+    def _no_version(self, question: str, document: str, history: HistoryQuestion, day: date | None) -> Answer:
+        versions = self.assistant.corpus.versions(document)
+        text = self.prompts.line(
+            "history_no_version",
+            phrase=history.phrase,
+            day=day.isoformat() if day else None,
+            first=versions[0].version,
+            relative=history.relative,
+        )
+        return Answer(question=question, answerable=False, text=text, as_of=day.isoformat() if day else None)
+
+    # -- what changed ----------------------------------------------------------------------------
+    def _changes(self, question: str, history: HistoryQuestion, document: str, today: date) -> Answer:
+        versions = [v for v in self.assistant.corpus.versions(document) if v.effective <= today]
+        corpus = self.assistant.corpus
+        if not versions:
+            return self._no_version(question, document, history, today)
+        new = versions[-1]
+        if (
+            history.start is not None
+            and "since" not in history.phrase.lower()
+            and history.end
+            and history.end < today
+        ):
+            # "What changed in 2023?": from the version in force as the period began to the one at its end.
+            old = corpus.in_force(document, history.start - _ONE_DAY) or versions[0]
+            new = corpus.in_force(document, history.end) or versions[0]
+        elif history.start is not None:
+            old = corpus.in_force(document, history.start) or versions[0]
+        elif history.relative == "first":
+            old = versions[0]
+        else:  # "in the last version", "since the previous version", or no time at all: the latest change
+            old = versions[-2] if len(versions) > 1 else versions[-1]
+        if old == new:
+            text = self.prompts.line(
+                "history_no_changes", version=new.version, only=len(versions) == 1, phrase=history.phrase
+            )
+            return Answer(question=question, answerable=True, text=text, as_of=new.version)
+        changes = diff_versions(old, new)
+        topic_tokens = _topic_tokens(history.topic)
+        relevant = [c for c in changes if _about(c, topic_tokens)] if topic_tokens else changes
+        citations: list[Citation] = []
+        items = []
+        for change in relevant[:MAX_CHANGES_IN_ANSWER]:
+            item = {
+                "kind": change.kind,
+                "scope": change.scope,
+                "section": change.section,
+                "old_section": change.old_section,
+                "new_section": change.new_section,
+                "old_quote": None,
+                "new_quote": None,
+                "old_marker": "",
+                "new_marker": "",
+            }
+            for side, version, anchor, section_name in (
+                ("old", old, change.old_anchor, change.old_section or change.section),
+                ("new", new, change.new_anchor, change.new_section or change.section),
+            ):
+                passage = _passage(version, change, side, anchor, section_name)
+                if passage is None:
+                    continue
+                first, last = passage
+                citation = self._cite(len(citations) + 1, version, first, last)
+                citations.append(citation)
+                item[f"{side}_quote"] = citation.quote
+                item[f"{side}_marker"] = f"[{citation.n}]"
+            items.append(item)
+        text = self.prompts.line(
+            "history_changes",
+            old=old.version,
+            new=new.version,
+            total=len(changes),
+            shown=items,
+            relevant=len(relevant),
+            topic=history.topic if topic_tokens else None,
+        )
+        return Answer(
+            question=question,
+            answerable=True,
+            text=text,
+            citations=citations,
+            confidence=1.0,
+            as_of=new.version,
+        )
+
+    # -- since when ------------------------------------------------------------------------------
+    def _since(self, question: str, history: HistoryQuestion, document: str, today: date) -> Answer:
+        versions = [v for v in self.assistant.corpus.versions(document) if v.effective <= today]
+        if not versions:
+            return self._no_version(question, document, history, today)
+        topic = history.topic or question
+        retriever = self.assistant.retriever
+        results = retriever.search(topic, versions)
+        coverage = retriever.coverage(topic, versions)
+        answerer = self.assistant.answerer
+        # "Mention X" is a question about words: a passage holding every topic word answers it, however
+        # low a one-word topic ("ChatGPT") scores against whole sentences.
+        wanted = set(_topic_tokens(topic))
+        naming = [r for r in results if wanted and wanted <= set(tokenize(r.unit.text))]
+        if naming:
+            best = naming[0]
+        elif results and results[0].score >= answerer.threshold and coverage >= answerer.min_coverage:
+            best = results[0]
+        else:
+            return answerer.abstain(question, [versions[-1]], results[0].score if results else 0.0, None)
+        passage = best.unit
+        required = set(_topic_tokens(topic)) & set(tokenize(passage.text))
+        holding = [(v, unit) for v in versions if (unit := _same_passage(v, passage, required)) is not None]
+        first_version, first_unit = holding[0]
+        last_version, last_unit = holding[-1]
+        citations = [self._cite(1, first_version, first_unit)]
+        if last_version == versions[-1] and content_key(last_unit.text) != content_key(first_unit.text):
+            citations.append(self._cite(2, last_version, last_unit))
+        contiguous = [v for v, _ in holding] == versions[
+            versions.index(first_version) : versions.index(last_version) + 1
+        ]
+        text = self.prompts.line(
+            "history_since",
+            first=first_version.version,
+            oldest=versions[0].version,
+            always=first_version == versions[0],
+            until=None if last_version == versions[-1] else last_version.version,
+            gaps=not contiguous,
+            quotes=[{"quote": c.quote, "marker": f"[{c.n}]", "version": c.version} for c in citations],
+        )
+        return Answer(
+            question=question,
+            answerable=True,
+            text=text,
+            citations=citations,
+            confidence=round(best.score, 4),
+            as_of=versions[-1].version,
+        )
+
+    def _cite(
+        self, n: int, version: PolicyVersion, first: PolicyUnit, last: PolicyUnit | None = None
+    ) -> Citation:
+        quote = first.text
+        url = f"{self.base_url}{first.href}"
+        if last is not None and last is not first:
+            quote = parse_policy(version).text[first.start : last.end]
+            url = f"{self.base_url}/policy/{first.document}/{first.version}?through={last.anchor}#{first.anchor}"
+        return Citation(
+            n=n,
+            document=first.document,
+            version=first.version,
+            section=first.section.name,
+            quote=quote,
+            url=url,
+        )
+
+
+_ONE_DAY = date(2000, 1, 2) - date(2000, 1, 1)
+_GENERIC = frozenset(
+    tokenize("policy privacy version versions change changes changed new update updated section")
+)
+
+
+def _topic_tokens(topic: str) -> list[str]:
+    return [t for t in tokenize(f"{topic} {expand(topic)}") if t not in _GENERIC]
+
+
+def _about(change: Change, tokens: list[str]) -> bool:
+    words = set(tokenize(" ".join(filter(None, (change.old_text, change.new_text, change.section)))))
+    return any(t in words for t in tokens)
+
+
+def _passage(
+    version: PolicyVersion, change: Change, side: str, anchor: str | None, section_name: str
+) -> tuple[PolicyUnit, PolicyUnit] | None:
+    """The units of ``version`` a change's ``side`` quotes: its sentence, or the section's first to last."""
+    if (side == "old" and change.old_text is None) or (side == "new" and change.new_text is None):
+        return None
+    units = parse_policy(version).units
+    if anchor:
+        unit = next((u for u in units if u.anchor == anchor), None)
+        return (unit, unit) if unit else None
+    in_section = [u for u in units if u.section.name == section_name]
+    if not in_section:
+        return None
+    if change.scope == "section" and change.kind != "moved":
+        return in_section[0], in_section[-1]
+    return in_section[0], in_section[0]
+
+
+def _same_passage(version: PolicyVersion, passage: PolicyUnit, required: set[str]) -> PolicyUnit | None:
+    """The unit of ``version`` that says what ``passage`` says, if any: the same words, or close words
+    that keep every topic word the passage has (an age changed from 16 to 18 is not the same)."""
+    key = content_key(passage.text)
+    words = key.split()
+    best: tuple[float, PolicyUnit] | None = None
+    for unit in parse_policy(version).units:
+        unit_key = content_key(unit.text)
+        if unit_key == key:
+            return unit
+        matcher = SequenceMatcher(None, words, unit_key.split(), autojunk=False)
+        if matcher.real_quick_ratio() < SAME_PASSAGE or matcher.quick_ratio() < SAME_PASSAGE:
+            continue
+        ratio = matcher.ratio()
+        if (
+            ratio >= SAME_PASSAGE
+            and required <= set(tokenize(unit.text))
+            and (best is None or ratio > best[0])
+        ):
+            best = (ratio, unit)
+    return best[1] if best else None
