@@ -16,10 +16,16 @@ from assistant.exceptions import (
     ConfigurationError,
     CorpusError,
     InvalidInputError,
+    InvalidTransitionError,
     PrivacyAssistantError,
+    RequestError,
     StoreError,
     UnknownDocumentError,
+    UnknownRequestError,
+    VerificationError,
 )
+from assistant.intake import RequestDraft
+from assistant.requests import AuditEvent, RequestQueue, RightsRequest
 from assistant.retrieval.store import IndexReport
 from assistant.settings import Settings
 
@@ -43,4 +49,13 @@ __all__ = [
     "Turn",
     "UnknownDocumentError",
     "Version",
+    # Rights requests (intake, the queue).
+    "AuditEvent",
+    "InvalidTransitionError",
+    "RequestDraft",
+    "RequestError",
+    "RequestQueue",
+    "RightsRequest",
+    "UnknownRequestError",
+    "VerificationError",
 ]
