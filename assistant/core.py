@@ -14,10 +14,10 @@ from assistant.corpus.documents import Corpus, PolicyVersion
 from assistant.exceptions import InvalidInputError
 from assistant.intake import Intake, RequestDraft
 from assistant.prompts import load_prompts
-from assistant.retrieval.embeddings import LocalEmbeddings
-from assistant.retrieval.hybrid import PolicyRetriever
 from assistant.requests import RequestQueue
 from assistant.requests.conversations import ConversationStore
+from assistant.retrieval.embeddings import LocalEmbeddings
+from assistant.retrieval.hybrid import PolicyRetriever
 from assistant.retrieval.store import IndexReport, UnitStore
 from assistant.settings import Settings, get_settings
 

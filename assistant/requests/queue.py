@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -53,7 +53,7 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -303,7 +303,7 @@ class RequestQueue:
             return json.dumps(rows, ensure_ascii=False, indent=2)
         if fmt == "csv":
             out = io.StringIO()
-            fields = list(RightsRequest.__dataclass_fields__) + ["overdue"]
+            fields = [*list(RightsRequest.__dataclass_fields__), "overdue"]
             writer = csv.DictWriter(out, fieldnames=fields)
             writer.writeheader()
             for row in rows:

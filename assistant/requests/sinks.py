@@ -71,7 +71,8 @@ class Mailer:
 
     def _file(self, message: EmailMessage) -> None:
         self.outbox_dir.mkdir(parents=True, exist_ok=True)
-        name = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}.eml"
+        now = time.time_ns()  # names sort in sending order
+        name = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime(now // 10**9))}.{now % 10**9:09d}-{uuid.uuid4().hex[:8]}.eml"
         temporary = self.outbox_dir / f".{name}.tmp"
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # it holds a code
         with os.fdopen(fd, "wb") as handle:
