@@ -16,6 +16,7 @@ from email import policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import product
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import text
@@ -387,7 +388,7 @@ class _Endpoint(BaseHTTPRequestHandler):
     """A webhook receiver that is down (503) until told otherwise."""
 
     up = False
-    received: list[tuple[dict, bytes]] = []
+    received: ClassVar[list[tuple[dict, bytes]]] = []
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -449,7 +450,8 @@ def test_verification_mail_through_a_real_smtp_server(queue_settings):
     from assistant.prompts import load_prompts
 
     class Inbox:
-        messages: list[tuple[str, list[str], bytes]] = []
+        def __init__(self) -> None:
+            self.messages: list[tuple[str, list[str], bytes]] = []
 
         async def handle_DATA(self, server, session, envelope):
             self.messages.append((envelope.mail_from, envelope.rcpt_tos, envelope.content))
@@ -463,7 +465,7 @@ def test_verification_mail_through_a_real_smtp_server(queue_settings):
     queue = RequestQueue(settings, load_prompts(settings.prompts_dir))
     try:
         reference = queue.submit(draft(email="Mixed.Case@Example.com"), "k").request.reference
-        [(sender, recipients, content)] = inbox.messages
+        [(_sender, recipients, content)] = inbox.messages
         assert recipients == ["mixed.case@example.com"]
         message = email.message_from_bytes(content, policy=policy.default)
         code, _ = code_and_token(message)
