@@ -27,6 +27,8 @@ _NAME_PATTERNS = [
         re.IGNORECASE | re.MULTILINE,
     ),
     re.compile(rf"^\s*[-–—]\s*{_NAME}\s*$", re.MULTILINE),
+    # "Jo Bloggs, jo@example.com" or "Jo Bloggs <jo@example.com>": a name right before an address.
+    re.compile(rf"(?:^|[.!?:;,]\s+|\n)\s*{_NAME}\s*[,(<]?\s*[A-Za-z0-9][\w.+-]*@"),
 ]
 # Words that follow "I am"/"I'm" without being a name.
 _NOT_NAMES = {
