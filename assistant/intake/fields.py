@@ -139,8 +139,8 @@ _FORWARDING = re.compile(
     re.IGNORECASE,
 )
 _SUBJECT_NAME = re.compile(
-    rf"\b(?:my|our)\s+(?:\d{{1,2}}[- ]year[- ]old\s+)?(?:son|daughter|child|kid|ward|client)\s*,?\s+{_NAME}"
-    rf"|\b(?:on behalf of|acting for|representing)\s+(?:(?:mr|mrs|ms|dr)\.?\s+)?{_NAME}",
+    rf"\b(?i:my|our)\s+(?:\d{{1,2}}[- ]year[- ]old\s+)?(?i:son|daughter|child|kid|ward|client)\s*,?\s+{_NAME}"
+    rf"|\b(?i:on behalf of|acting for|representing)\s+(?:(?i:our client|my client|mr|mrs|ms|dr)\.?,?\s+)?{_NAME}",
 )
 # Words that show which of the policy's data categories a message touches (its own definitions).
 _CATEGORY_WORDS = {
