@@ -84,10 +84,13 @@ def ask(question: str, as_json: bool, as_of: date | None, document: str | None) 
 
 @cli.command()
 def chat() -> None:
-    """Chat in the terminal; an empty line or Ctrl-D ends it."""
+    """Chat in the terminal (questions and rights requests); an empty line or Ctrl-D ends it."""
     assistant = open_assistant()
     index_with_progress(assistant)
-    click.echo("Ask about the privacy policy. An empty line ends the chat.")
+    conversation = assistant.conversation(channel="cli")
+    click.echo(
+        "Ask about the privacy policy, or tell me what you want done with your data. An empty line ends the chat."
+    )
     while True:
         try:
             line = input("you> ").strip()
@@ -96,7 +99,15 @@ def chat() -> None:
         if not line:
             break
         try:
-            click.echo(render_answer(assistant.ask(line)))
+            action = line.lower() if line.lower() in ("confirm", "cancel") else None
+            turn = conversation.act(action) if action else conversation.reply(line)
+            click.echo(
+                render_answer(turn.answer) if turn.answer and turn.reply == turn.answer.text else turn.reply
+            )
+            if turn.answer and turn.reply != turn.answer.text:
+                click.echo(render_answer(turn.answer).removeprefix(turn.answer.text).rstrip())
+            if turn.actions:
+                click.echo(f"({' or '.join(turn.actions)})")
         except PrivacyAssistantError as exc:
             click.echo(f"error: {exc}")
         click.echo()
