@@ -17,10 +17,16 @@ from assistant.exceptions import (
     ConfigurationError,
     CorpusError,
     InvalidInputError,
+    InvalidTransitionError,
     PrivacyAssistantError,
+    RequestError,
     StoreError,
     UnknownDocumentError,
+    UnknownRequestError,
+    VerificationError,
 )
+from assistant.intake import RequestDraft
+from assistant.requests import AuditEvent, RequestQueue, RightsRequest
 from assistant.retrieval.store import IndexReport
 from assistant.settings import Settings
 
@@ -30,6 +36,7 @@ Version = PolicyVersion
 __all__ = [
     "Answer",
     "Assistant",
+    "AuditEvent",
     "Change",
     "Citation",
     "ConfigurationError",
@@ -38,11 +45,18 @@ __all__ = [
     "CorpusError",
     "IndexReport",
     "InvalidInputError",
+    "InvalidTransitionError",
     "PolicyVersion",
     "PrivacyAssistantError",
+    "RequestDraft",
+    "RequestError",
+    "RequestQueue",
+    "RightsRequest",
     "Settings",
     "StoreError",
     "Turn",
     "UnknownDocumentError",
+    "UnknownRequestError",
+    "VerificationError",
     "Version",
 ]

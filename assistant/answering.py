@@ -46,20 +46,20 @@ class Answer:
         return asdict(self)
 
 
-def clean_question(question: object, max_chars: int) -> str:
-    """The question as text worth searching, or InvalidInputError saying what is wrong with it."""
+def clean_question(question: object, max_chars: int, noun: str = "question") -> str:
+    """The question (or chat message) as text worth reading, or InvalidInputError saying what is wrong."""
     if not isinstance(question, str):
-        raise InvalidInputError("the question must be text")
+        raise InvalidInputError(f"the {noun} must be text")
     if len(question) > max_chars:
         raise InvalidInputError(
-            f"the question is {len(question):,} characters long; ask in at most {max_chars:,} characters"
+            f"the {noun} is {len(question):,} characters long; write at most {max_chars:,} characters"
         )
     text = _TAG.sub(" ", question)
     # Control and format characters (NUL, bidi overrides, zero-width) carry no meaning for a search.
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     text = " ".join(text.split())
     if not any(ch.isalnum() for ch in text):
-        raise InvalidInputError("the question is empty; ask something about the privacy policy")
+        raise InvalidInputError(f"the {noun} is empty; ask something about the privacy policy")
     return text
 
 

@@ -84,10 +84,13 @@ def ask(question: str, as_json: bool, as_of: date | None, document: str | None) 
 
 @cli.command()
 def chat() -> None:
-    """Chat in the terminal; an empty line or Ctrl-D ends it."""
+    """Chat in the terminal (questions and rights requests); an empty line or Ctrl-D ends it."""
     assistant = open_assistant()
     index_with_progress(assistant)
-    click.echo("Ask about the privacy policy. An empty line ends the chat.")
+    conversation = assistant.conversation(channel="cli")
+    click.echo(
+        "Ask about the privacy policy, or tell me what you want done with your data. An empty line ends the chat."
+    )
     while True:
         try:
             line = input("you> ").strip()
@@ -96,7 +99,15 @@ def chat() -> None:
         if not line:
             break
         try:
-            click.echo(render_answer(assistant.ask(line)))
+            action = line.lower() if line.lower() in ("confirm", "cancel") else None
+            turn = conversation.act(action) if action else conversation.reply(line)
+            click.echo(
+                render_answer(turn.answer) if turn.answer and turn.reply == turn.answer.text else turn.reply
+            )
+            if turn.answer and turn.reply != turn.answer.text:
+                click.echo(render_answer(turn.answer).removeprefix(turn.answer.text).rstrip())
+            if turn.actions:
+                click.echo(f"({' or '.join(turn.actions)})")
         except PrivacyAssistantError as exc:
             click.echo(f"error: {exc}")
         click.echo()
@@ -222,6 +233,174 @@ def lint_command(document: str, version: str | None, as_json: bool) -> None:
         click.echo(format_findings(findings, document, checked.version))
     if findings:
         sys.exit(1)
+
+
+# -- rights requests: the privacy team's queue ----------------------------------------------------
+def _request_line(request, today: date) -> str:
+    overdue = " OVERDUE" if request.overdue(today) else ""
+    assignee = request.assignee or "-"
+    return (
+        f"{request.reference}  {request.status:20s}  due {request.due_at.isoformat()}{overdue}  "
+        f"{','.join(request.rights)}  {request.channel}  {assignee}"
+    )
+
+
+def _status_option(function):
+    return click.option(
+        "--status", "statuses", multiple=True, help="Only requests in this status (repeatable)."
+    )(function)
+
+
+def _filters(statuses: tuple[str, ...], due_before: date | None, overdue: bool) -> dict:
+    return {"status": list(statuses) or None, "due_before": due_before, "overdue": overdue}
+
+
+@cli.group("requests")
+def requests_group() -> None:
+    """Work the rights-request (DSAR) queue."""
+
+
+@requests_group.command("list")
+@_status_option
+@click.option("--due-before", callback=_date, help="Only requests due before this date (YYYY-MM-DD).")
+@click.option("--overdue", is_flag=True, help="Only open requests past their due date.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def requests_list(statuses: tuple[str, ...], due_before: date | None, overdue: bool, as_json: bool) -> None:
+    """Requests, soonest due first; overdue ones are marked OVERDUE."""
+    requests = open_assistant().requests.list(**_filters(statuses, due_before, overdue))
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in requests], ensure_ascii=False, indent=2))
+        return
+    today = date.today()
+    for request in requests:
+        line = _request_line(request, today)
+        click.echo(click.style(line, fg="red", bold=True) if request.overdue(today) else line)
+    click.echo(f"{len(requests)} request(s)", err=True)
+
+
+@requests_group.command("show")
+@click.argument("reference")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def requests_show(reference: str, as_json: bool) -> None:
+    """One request with its requester and audit trail."""
+    queue = open_assistant().requests
+    request = queue.get(reference)
+    events = queue.events(reference)
+    if as_json:
+        data = {**request.to_dict(), "events": [e.to_dict() for e in events]}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(_request_line(request, date.today()))
+    for label, value in [
+        ("name", request.name),
+        ("e-mail", request.email),
+        ("phone", request.phone),
+        ("on behalf of", request.on_behalf_of),
+        ("subject", request.subject_name),
+        ("concerning", request.data_concerned),
+        ("categories", ", ".join(request.categories)),
+        ("received", request.received_at.isoformat(timespec="seconds")),
+        (
+            "extension",
+            f"{request.extension_months} month(s): {request.extension_reason}"
+            if request.extension_months
+            else None,
+        ),
+    ]:
+        if value:
+            click.echo(f"  {label}: {value}")
+    click.echo("  audit trail:")
+    for event in events:
+        detail = ", ".join(f"{k}={v}" for k, v in event.detail.items())
+        click.echo(f"    {event.at.isoformat(timespec='seconds')}  {event.kind}  by {event.actor}  {detail}")
+
+
+@requests_group.command("assign")
+@click.argument("reference")
+@click.argument("assignee")
+@click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who makes the change.")
+def requests_assign(reference: str, assignee: str, actor: str) -> None:
+    """Give REFERENCE to ASSIGNEE."""
+    request = open_assistant().requests.assign(reference, assignee, actor=actor)
+    click.echo(f"{request.reference} assigned to {request.assignee}")
+
+
+@requests_group.command("transition")
+@click.argument("reference")
+@click.argument("status")
+@click.option("--note", help="Why, for the audit trail.")
+@click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who makes the change.")
+def requests_transition(reference: str, status: str, note: str | None, actor: str) -> None:
+    """Move REFERENCE to STATUS (the life cycle decides which moves are allowed)."""
+    request = open_assistant().requests.transition(reference, status, actor=actor, note=note)
+    click.echo(f"{request.reference} is now {request.status}")
+
+
+@requests_group.command("extend")
+@click.argument("reference")
+@click.option("--reason", required=True, help="Why more time is needed (the requester is told).")
+@click.option("--months", type=click.IntRange(1, 2), default=2, show_default=True)
+@click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who makes the change.")
+def requests_extend(reference: str, reason: str, months: int, actor: str) -> None:
+    """Extend the due date of REFERENCE, recording the reason."""
+    request = open_assistant().requests.extend(reference, reason, actor=actor, months=months)
+    click.echo(f"{request.reference} is now due {request.due_at.isoformat()}")
+
+
+@requests_group.command("export")
+@_status_option
+@click.option("--due-before", callback=_date, help="Only requests due before this date (YYYY-MM-DD).")
+@click.option("--overdue", is_flag=True, help="Only open requests past their due date.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, writable=True), help="A file instead of stdout."
+)
+def requests_export(
+    statuses: tuple[str, ...], due_before: date | None, overdue: bool, fmt: str, output: str | None
+) -> None:
+    """Export requests, requester identity included, as CSV or JSON."""
+    text = open_assistant().requests.export(fmt, **_filters(statuses, due_before, overdue))
+    if output:
+        import os
+
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds identities
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@requests_group.command("verify")
+@click.argument("reference")
+@click.argument("code")
+def requests_verify(reference: str, code: str) -> None:
+    """Enter the requester's verification CODE for REFERENCE."""
+    request = open_assistant().requests.verify(reference, code)
+    click.echo(f"{request.reference} is now {request.status}")
+
+
+@requests_group.command("deliver")
+def requests_deliver() -> None:
+    """Send what waits in the outbox (verification mail, webhook events); run it from cron."""
+    queue = open_assistant().requests
+    sent = queue.deliver_outbox()
+    click.echo(f"delivered {sent}; {queue.pending_outbox()} waiting")
+
+
+@requests_group.command("purge-transcripts")
+def requests_purge_transcripts() -> None:
+    """Delete conversation transcripts older than PRIVACY_ASSISTANT_TRANSCRIPT_RETENTION_DAYS."""
+    click.echo(f"deleted {open_assistant().purge_transcripts()} transcript message(s)")
+
+
+@eval_group.command("intake")
+@click.option("--dataset", type=click.Path(exists=True, dir_okay=False), help="An intake JSONL file.")
+def eval_intake(dataset: str | None) -> None:
+    """Per-right precision/recall/F1, macro-F1, false-request rate and e-mail extraction accuracy."""
+    from evals.intake import DEFAULT_DATASET, format_report, run_intake
+
+    click.echo(format_report(run_intake(open_assistant(), dataset or DEFAULT_DATASET)))
 
 
 def main() -> None:

@@ -1,24 +1,48 @@
 """Channel-agnostic dialogue: each message in, one ``Turn`` out, whatever the channel (web, Slack, CLI).
 
-Today a conversation answers questions about the policy. Rights-request intake (ask for what is
-missing, summarise, confirm, submit) plugs in here too, with the same ``Turn`` shape, so channels
-never change when the dialogue learns more.
+A turn is either a question about the policy (answered from the policy, with an offer to start a
+request when it is about a right) or part of taking a rights request: ask for what is missing one
+thing at a time, show a summary, submit only after an explicit confirmation. "cancel" works at every
+step. The state lives in the request database, so a conversation continues on any worker and after a
+restart.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from assistant.answering import Answer
-from assistant.exceptions import InvalidInputError
+from assistant.answering import Answer, clean_question
+from assistant.exceptions import InvalidInputError, VerificationError
+from assistant.intake.classifier import right_cues
+from assistant.intake.draft import ON_BEHALF_OF, RIGHT_LABELS, RequestDraft
+from assistant.intake.fields import find_email, find_name, valid_email
+from assistant.requests.dates import due_date
 
 if TYPE_CHECKING:
     from assistant.core import Assistant
 
 CHANNELS = ("web", "slack", "cli", "api")
 ACTIONS = ("confirm", "cancel")
+# Who is asking, when the channel knows better than the message: Slack users are employees forwarding.
+CHANNEL_REQUESTER = {"slack": "employee_forwarding"}
+
+_YES = re.compile(
+    r"^\s*(yes|y|yep|yeah|yup|sure|ok|okay|confirm|confirmed|submit|submit it|send it|go ahead|correct|"
+    r"that'?s (right|correct)|looks good|do it|please do|yes please|start a request|yes,? start a request)"
+    r"[\s.!,]*(please|thanks|thank you)?[\s.!]*$",
+    re.IGNORECASE,
+)
+_NO = re.compile(r"^\s*(no|nope|nah|don'?t)[\s.!]*$", re.IGNORECASE)
+_CANCEL = re.compile(
+    r"^\s*(cancel|stop|abort|quit|never ?mind|forget it|cancel (it|that|the request|my request))[\s.!]*$",
+    re.IGNORECASE,
+)
+_CODE = re.compile(r"^\s*(\d{3})\s?(\d{3})\s*$")
+_PLAIN_NAME = re.compile(r"^[^\W\d_][^\W\d_'’.\- ]*(?:[ '’.\-]+[^\W\d_]+){0,5}\.?$")
 
 
 @dataclass(frozen=True)
@@ -28,7 +52,8 @@ class Turn:
     conversation_id: str
     reply: str
     answer: Answer | None = None
-    intake: dict[str, Any] | None = None  # the request being taken: stage, rights, missing, summary, ...
+    # The request being taken: stage, rights, missing, summary, reference, due_at; None for plain Q&A.
+    intake: dict[str, Any] | None = None
     actions: list[str] = field(default_factory=list)  # what the channel should offer: "confirm", "cancel"
 
     def to_dict(self) -> dict[str, Any]:
@@ -41,20 +66,288 @@ def new_conversation_id() -> str:
 
 
 class Conversation:
+    """One visitor's or employee's dialogue. ``requester_context`` may force ``on_behalf_of``."""
+
     def __init__(
-        self, assistant: Assistant, conversation_id: str | None = None, channel: str = "web"
+        self,
+        assistant: Assistant,
+        conversation_id: str | None = None,
+        channel: str = "web",
+        requester_context: dict[str, Any] | None = None,
     ) -> None:
+        if channel not in CHANNELS:
+            raise InvalidInputError(f"unknown channel {channel!r}; use one of: {', '.join(CHANNELS)}")
+        if conversation_id is not None and not re.fullmatch(r"[A-Za-z0-9_-]{8,64}", conversation_id):
+            raise InvalidInputError("a conversation id is 8 to 64 letters, digits, '-' or '_'")
         self.assistant = assistant
         self.id = conversation_id or new_conversation_id()
         self.channel = channel
+        self.store = assistant.conversations
+        self.state = self.store.load(self.id) or {"stage": "idle", "drafts": 0}
+        context = dict(requester_context or {})
+        behalf = context.get("on_behalf_of") or CHANNEL_REQUESTER.get(channel)
+        if behalf is not None and behalf not in ON_BEHALF_OF:
+            raise InvalidInputError(f"on_behalf_of must be one of: {', '.join(ON_BEHALF_OF)}")
+        if behalf:
+            self.state["on_behalf_of"] = behalf
 
+    @property
+    def prompts(self):
+        return self.assistant.prompts
+
+    @property
+    def stage(self) -> str:
+        return self.state["stage"]
+
+    # -- the two entry points -------------------------------------------------------------------
     def reply(self, message: str) -> Turn:
         """The assistant's answer to a typed message."""
-        answer = self.assistant.ask(message)
-        return Turn(conversation_id=self.id, reply=answer.text, answer=answer)
+        text = clean_question(message, self.assistant.settings.max_message_chars, noun="message")
+        self.store.append(self.id, "visitor", text)
+        notice = self._recover()
+        turn = self._route(text)
+        return self._finish(turn, notice)
 
     def act(self, action: str) -> Turn:
         """A button pressed in the channel: ``confirm`` or ``cancel`` the request being taken."""
         if action not in ACTIONS:
             raise InvalidInputError(f"unknown action {action!r}; use one of: {', '.join(ACTIONS)}")
-        return Turn(conversation_id=self.id, reply=self.assistant.prompts.line("nothing_to_confirm"))
+        self.store.append(self.id, "visitor", f"[{action}]")
+        notice = None if action == "confirm" and self.stage == "submitting" else self._recover()
+        if action == "cancel":
+            turn = self._cancel() if self.stage in ("collecting", "confirming") else self._nothing_waiting()
+        elif self.stage in ("confirming", "submitting"):
+            turn = self._submit()
+        elif self.stage == "collecting":
+            turn = self._ask_next(lead=self.prompts.line("intake_confirm_first"))
+        elif self.stage == "submitted" and self.state.get("reference"):
+            turn = self._turn(
+                self.prompts.line("intake_already_submitted", reference=self.state["reference"])
+            )
+        else:
+            turn = self._nothing_waiting()
+        return self._finish(turn, notice)
+
+    def transcript(self) -> list[tuple[datetime, str, str]]:
+        """(when, role, text) of every message still kept."""
+        return self.store.transcript(self.id)
+
+    # -- routing --------------------------------------------------------------------------------
+    def _route(self, text: str) -> Turn:
+        stage = self.stage
+        if stage in ("collecting", "confirming") and _CANCEL.match(text):
+            return self._cancel()
+        if stage == "collecting":
+            return self._collect(text)
+        if stage == "confirming":
+            return self._confirming(text)
+        if stage == "submitted" and _CODE.match(text) and self.state.get("reference"):
+            return self._verify(text)
+        offered = self.state.pop("offered_rights", None)
+        if offered and _YES.match(text):
+            return self._start(RequestDraft(rights=offered))
+        draft = self.assistant.intake(text, on_behalf_of=self.state.get("on_behalf_of"))
+        if draft is not None:
+            return self._start(draft)
+        return self._answer(text)
+
+    def _answer(self, text: str, then_ask: bool = False) -> Turn:
+        answer = self.assistant.ask(text[: self.assistant.settings.max_question_chars])
+        reply = answer.text
+        if then_ask:
+            follow = self._ask_next()
+            return Turn(self.id, f"{reply}\n\n{follow.reply}", answer, follow.intake, follow.actions)
+        rights = right_cues(text)
+        if rights and self.stage not in ("collecting", "confirming"):
+            # A question about a right: answer it, and offer to start that request.
+            self.state["offered_rights"] = rights
+            reply = f"{reply}\n\n{self.prompts.line('intake_offer', rights=[_label(r) for r in rights])}"
+        return Turn(self.id, reply, answer)
+
+    # -- taking a request -----------------------------------------------------------------------
+    def _start(self, draft: RequestDraft) -> Turn:
+        behalf = self.state.get("on_behalf_of")
+        if behalf:
+            draft.on_behalf_of = behalf
+        self.state.update(
+            stage="collecting",
+            draft=draft.refresh_missing().to_dict(),
+            drafts=self.state.get("drafts", 0) + 1,
+            reference=None,
+            due_at=None,
+            idempotency_key=None,
+        )
+        return self._ask_next()
+
+    def _draft(self) -> RequestDraft:
+        return RequestDraft.from_dict(self.state["draft"])
+
+    def _save_draft(self, draft: RequestDraft) -> None:
+        self.state["draft"] = draft.refresh_missing().to_dict()
+
+    def _collect(self, text: str) -> Turn:
+        draft = self._draft()
+        asking = self.state.get("asking")
+        if text.rstrip().endswith("?") and not find_email(text):
+            return self._answer(text, then_ask=True)  # a question in the middle: answer it, ask again
+        problem: str | None = None
+        if asking == "rights":
+            verdict = self.assistant.intake_engine.classify(text)
+            rights = verdict.rights or right_cues(text)
+            if rights:
+                draft.rights = rights
+        elif asking == "email":
+            email = find_email(text, self.assistant.own_addresses)
+            if email:
+                draft.email = email
+            else:
+                problem = "intake_bad_email"
+        elif asking in ("name", "subject_name"):
+            name = find_name(text) or _plain_name(text)
+            if name:
+                setattr(draft, asking, name)
+            else:
+                problem = "intake_bad_name"
+        if problem is None:
+            self.assistant.intake_engine.fill(draft, text, self.state.get("on_behalf_of"))
+        self._save_draft(draft)
+        if problem:
+            return self._ask_next(lead=self.prompts.line(problem))
+        return self._ask_next()
+
+    def _ask_next(self, lead: str | None = None) -> Turn:
+        draft = self._draft()
+        if not draft.missing:
+            self.state.update(stage="confirming", asking=None)
+            return self._turn(self._summary(draft), lead=lead)
+        field_name = draft.missing[0]
+        self.state.update(stage="collecting", asking=field_name)
+        labels = [_label(r) for r in draft.rights]
+        question = self.prompts.line(
+            f"intake_ask_{field_name}", rights=labels, on_behalf_of=draft.on_behalf_of
+        )
+        return self._turn(question, lead=lead)
+
+    def _confirming(self, text: str) -> Turn:
+        if _YES.match(text):
+            return self._submit()
+        if _NO.match(text):
+            return self._cancel()
+        draft = self._draft()
+        email = find_email(text, self.assistant.own_addresses)
+        if "@" in text and not email:
+            return self._turn(self._summary(draft), lead=self.prompts.line("intake_bad_email"))
+        rights = right_cues(text)
+        if rights:
+            draft.rights = rights  # a correction names the rights wanted instead
+        self.assistant.intake_engine.fill(draft, text, self.state.get("on_behalf_of"))
+        self._save_draft(draft)
+        return self._ask_next()
+
+    def _summary(self, draft: RequestDraft) -> str:
+        return self.prompts.render(
+            "intake_summary",
+            rights=[_label(r) for r in draft.rights],
+            requester_name=draft.name,
+            email=draft.email,
+            phone=draft.phone,
+            on_behalf_of=draft.on_behalf_of,
+            subject_name=draft.subject_name,
+            data_concerned=draft.data_concerned,
+            due_at=due_date(datetime.now().astimezone()).isoformat(),
+        )
+
+    def _submit(self) -> Turn:
+        """Submit the confirmed draft exactly once, whatever crashes or double clicks happen."""
+        draft = self._draft()
+        if draft.missing or not draft.email or not valid_email(draft.email):
+            return self._ask_next(lead=self.prompts.line("intake_confirm_first"))
+        # The key is fixed before anything is written: a retry after a crash reuses it, so the queue
+        # returns the request it already has instead of making a second one.
+        key = self.state.get("idempotency_key") or f"conversation:{self.id}:{self.state.get('drafts', 1)}"
+        self.state.update(stage="submitting", idempotency_key=key)
+        self._save()
+        submission = self.assistant.requests.submit(draft, idempotency_key=key, channel=self.channel)
+        request = submission.request
+        self.state.update(stage="submitted", reference=request.reference, due_at=request.due_at.isoformat())
+        if not submission.created:
+            return self._turn(self.prompts.line("intake_already_submitted", reference=request.reference))
+        return self._turn(
+            self.prompts.line(
+                "intake_submitted", reference=request.reference, email=request.email, due_at=request.due_at
+            )
+        )
+
+    def _cancel(self) -> Turn:
+        self.state.update(stage="cancelled", asking=None, idempotency_key=None)
+        return self._turn(self.prompts.line("intake_cancelled"))
+
+    def _verify(self, text: str) -> Turn:
+        code = "".join(_CODE.match(text).groups())  # type: ignore[union-attr]
+        reference = self.state["reference"]
+        try:
+            self.assistant.requests.verify(reference, code)
+        except VerificationError as exc:
+            return self._turn(self.prompts.line("verification_failed", problem=str(exc)))
+        return self._turn(self.prompts.line("verification_ok", reference=reference))
+
+    def _recover(self) -> str | None:
+        """After a crash between confirmation and reply: find out whether the request was saved, and say."""
+        if self.stage != "submitting":
+            return None
+        request = self.assistant.requests.find(self.state["idempotency_key"])
+        if request is None:
+            self.state["stage"] = "confirming"
+            return self.prompts.line("intake_recovered_not_submitted")
+        self.state.update(stage="submitted", reference=request.reference, due_at=request.due_at.isoformat())
+        return self.prompts.line(
+            "intake_recovered_submitted", reference=request.reference, due_at=request.due_at.isoformat()
+        )
+
+    def _nothing_waiting(self) -> Turn:
+        return Turn(self.id, self.prompts.line("nothing_to_confirm"))
+
+    # -- shaping the turn -----------------------------------------------------------------------
+    def _turn(self, reply: str, lead: str | None = None) -> Turn:
+        if lead:
+            reply = f"{lead} {reply}"
+        draft = self._draft() if self.state.get("draft") else None
+        stage = self.stage
+        actions = {"collecting": ["cancel"], "confirming": ["confirm", "cancel"]}.get(stage, [])
+        intake = {
+            "stage": stage,
+            "rights": draft.rights if draft else [],
+            "missing": draft.missing if draft else [],
+            "summary": self._summary(draft) if draft and stage == "confirming" else None,
+            "reference": self.state.get("reference") if stage == "submitted" else None,
+            "due_at": self.state.get("due_at") if stage == "submitted" else None,
+        }
+        return Turn(self.id, reply, None, intake, actions)
+
+    def _finish(self, turn: Turn, notice: str | None) -> Turn:
+        if notice:
+            turn = Turn(
+                turn.conversation_id, f"{notice}\n\n{turn.reply}", turn.answer, turn.intake, turn.actions
+            )
+            if turn.intake is None:
+                turn = Turn(
+                    turn.conversation_id, turn.reply, turn.answer, self._turn("").intake, turn.actions
+                )
+        self._save()
+        self.store.append(self.id, "assistant", turn.reply)
+        return turn
+
+    def _save(self) -> None:
+        self.store.save(self.id, self.channel, self.state)
+
+
+def _label(right: str) -> str:
+    return RIGHT_LABELS.get(right, right)
+
+
+def _plain_name(text: str) -> str | None:
+    """A reply that is just a name ("Jo Bloggs"), tidied; None for anything else."""
+    candidate = " ".join(text.split()).strip(" .")
+    if 2 <= len(candidate) <= 100 and _PLAIN_NAME.match(candidate) and not valid_email(candidate):
+        return candidate
+    return None

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from assistant.answering import Answer, Answerer, clean_question
+from assistant.answering import Answer, Answerer, clean_question, privacy_contact
 from assistant.conversation import Conversation
 from assistant.corpus.diff import Change, diff_versions
 from assistant.corpus.documents import Corpus, PolicyVersion
@@ -16,7 +16,10 @@ from assistant.corpus.importing import add_version
 from assistant.corpus.lint import Finding, lint_version
 from assistant.exceptions import InvalidInputError
 from assistant.history import HistoryAnswerer, read_history_question
+from assistant.intake import Intake, RequestDraft
 from assistant.prompts import load_prompts
+from assistant.requests import RequestQueue
+from assistant.requests.conversations import ConversationStore
 from assistant.retrieval.embeddings import LocalEmbeddings
 from assistant.retrieval.hybrid import PolicyRetriever
 from assistant.retrieval.scope import ScopeClassifier
@@ -44,6 +47,9 @@ class Assistant:
         self._lock = threading.RLock()
         self._retriever: PolicyRetriever | None = None
         self._indexed = False
+        self._requests: RequestQueue | None = None
+        self._conversations: ConversationStore | None = None
+        self.intake_engine = Intake(self.embeddings, self.own_addresses)
 
     @classmethod
     def open(
@@ -102,9 +108,48 @@ class Assistant:
         privacy = self.scope.probability(found.query_vector)
         return self.answerer.compose(text, found.results, versions, day, found.coverage, privacy)
 
-    def conversation(self, conversation_id: str | None = None, channel: str = "web") -> Conversation:
-        """A dialogue for one visitor or employee; pass its id to continue it."""
-        return Conversation(self, conversation_id, channel)
+    def conversation(
+        self,
+        conversation_id: str | None = None,
+        channel: str = "web",
+        requester_context: dict[str, Any] | None = None,
+    ) -> Conversation:
+        """A dialogue for one visitor or employee; pass its id to continue it.
+
+        ``requester_context={"on_behalf_of": "employee_forwarding"}`` fixes who is asking (Slack's default).
+        """
+        return Conversation(self, conversation_id, channel, requester_context)
+
+    # -- rights requests ------------------------------------------------------------------------
+    def intake(self, message: str, on_behalf_of: str | None = None) -> RequestDraft | None:
+        """The rights request ``message`` makes, as a draft with what is still missing; None if none."""
+        text = clean_question(message, self.settings.max_message_chars, noun="message")
+        return self.intake_engine.read(text, on_behalf_of=on_behalf_of)
+
+    @property
+    def own_addresses(self) -> tuple[str, ...]:
+        """The company's own e-mail addresses (from the policy): never taken as a requester's."""
+        found = {c[0] for v in self.corpus.all_versions() if (c := privacy_contact(v))}
+        return tuple(sorted(found))
+
+    @property
+    def requests(self) -> RequestQueue:
+        """The DSAR queue (opened, and migrated, at first use); one object for web, Slack and CLI."""
+        with self._lock:
+            if self._requests is None:
+                self._requests = RequestQueue(self.settings, self.prompts)
+            return self._requests
+
+    @property
+    def conversations(self) -> ConversationStore:
+        with self._lock:
+            if self._conversations is None:
+                self._conversations = ConversationStore(self.requests)
+            return self._conversations
+
+    def purge_transcripts(self, now: datetime | None = None) -> int:
+        """Delete conversation transcripts older than the retention period; returns messages deleted."""
+        return self.conversations.purge(self.settings.transcript_retention_days, now)
 
     # -- the corpus -----------------------------------------------------------------------------
     def versions(self, document: str) -> list[PolicyVersion]:

@@ -35,3 +35,19 @@ class InvalidInputError(PrivacyAssistantError):
 
 class StoreError(PrivacyAssistantError):
     """The vector store could not be read or written."""
+
+
+class RequestError(PrivacyAssistantError):
+    """A rights request that cannot be submitted, found or changed as asked; nothing was changed."""
+
+
+class UnknownRequestError(RequestError):
+    """No request has the given reference."""
+
+
+class InvalidTransitionError(RequestError):
+    """A status change the request's life cycle does not allow."""
+
+
+class VerificationError(RequestError):
+    """A verification code that is wrong, expired, already used, or tried too often."""

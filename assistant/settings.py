@@ -64,7 +64,28 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
-    @field_validator("chroma_url", "database_url", "smtp_url", mode="before")
+    # Rights requests: intake, the queue, verification, transcripts, the webhook sink.
+    max_message_chars: int = Field(10_000, ge=100, description="Longer chat messages are refused.")
+    encryption_key: str | None = Field(
+        None, description="Fernet key for requester identity at rest; else generated into data_dir."
+    )
+    transcript_retention_days: int = Field(30, ge=0, description="Conversation transcripts older are purged.")
+    verification_ttl_minutes: int = Field(60, ge=1, description="A verification code expires after this.")
+    verification_max_attempts: int = Field(5, ge=1, description="Wrong codes before a code is locked.")
+    verification_max_sends: int = Field(3, ge=1, description="Verification mails per request per hour.")
+    mail_from: str = Field("privacy-assistant@localhost", description="Sender of verification mail.")
+    webhook_url: str | None = Field(None, description="POST every request event here, HMAC-signed.")
+    webhook_secret: str | None = Field(None, description="HMAC-SHA256 key signing webhook bodies.")
+
+    @field_validator(
+        "chroma_url",
+        "database_url",
+        "smtp_url",
+        "encryption_key",
+        "webhook_url",
+        "webhook_secret",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -40,3 +40,44 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def _fold(text: str) -> str:
     return " ".join(text.split()).lower()
+
+
+# -- intake -----------------------------------------------------------------------------------------
+def precision_recall_f1(
+    gold: Sequence[set[str]], predicted: Sequence[set[str]], label: str
+) -> tuple[float, float, float]:
+    """Precision, recall and F1 of one label over multi-label predictions, message by message.
+
+    A label neither in the gold nor predicted anywhere gives NaN for all three, so it cannot look perfect.
+    """
+    tp = sum(1 for g, p in zip(gold, predicted, strict=True) if label in g and label in p)
+    fp = sum(1 for g, p in zip(gold, predicted, strict=True) if label not in g and label in p)
+    fn = sum(1 for g, p in zip(gold, predicted, strict=True) if label in g and label not in p)
+    if tp + fp + fn == 0:
+        return math.nan, math.nan, math.nan
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def macro_f1(gold: Sequence[set[str]], predicted: Sequence[set[str]], labels: Sequence[str]) -> float:
+    """The mean F1 over ``labels`` that occur in the gold or the predictions (NaN labels left out)."""
+    scores = [precision_recall_f1(gold, predicted, label)[2] for label in labels]
+    scores = [s for s in scores if not math.isnan(s)]
+    return sum(scores) / len(scores) if scores else math.nan
+
+
+def false_request_rate(is_request: Sequence[bool], predicted_request: Sequence[bool]) -> float:
+    """Share of messages that are not requests (questions, chit-chat, attacks) taken as a request."""
+    flags = [p for g, p in zip(is_request, predicted_request, strict=True) if not g]
+    return rate(flags)
+
+
+def email_accuracy(gold: Sequence[str | None], extracted: Sequence[str | None]) -> float:
+    """Share of messages whose extracted e-mail equals the gold one, case folded; "none" must match none."""
+
+    def norm(value: str | None) -> str | None:
+        return value.strip().lower() if value else None
+
+    return rate([norm(g) == norm(e) for g, e in zip(gold, extracted, strict=True)])

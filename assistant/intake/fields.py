@@ -1,0 +1,250 @@
+"""The fields of a request read from a message by rules: e-mail, phone, name, on whose behalf, categories.
+
+Rules fit these fields: an address or a phone number has a shape, and people name themselves and
+their children in a handful of ways. What a message asks for is left to the classifier.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.intake.draft import CATEGORIES
+
+# Local part and domain as people type them; trailing dots and brackets are punctuation, not address.
+_EMAIL = re.compile(r"(?<![\w.+-])([A-Za-z0-9][\w.+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})")
+# "jo at example dot com", written to dodge spam harvesters.
+_SPELLED_EMAIL = re.compile(
+    r"\b([A-Za-z0-9][\w.+-]*)\s*(?:\(at\)|\[at\]| at )\s*([A-Za-z0-9-]+)\s*(?:\(dot\)|\[dot\]| dot )\s*([A-Za-z]{2,})\b"
+)
+_STRICT_EMAIL = re.compile(r"[A-Za-z0-9][\w.+-]{0,63}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}")
+_PHONE = re.compile(r"(?<![\w@])(\+?\d[\d ()./-]{6,18}\d)(?![\w@])")
+_NAME_WORD = r"[A-Z][a-zA-Z'’-]+"
+_NAME = rf"({_NAME_WORD}(?:[ \t]+(?:(?:van|von|de|der|da|di|le|la|du|bin|al)[ \t]+)?{_NAME_WORD}){{0,3}})"
+_NAME_PATTERNS = [
+    re.compile(rf"\b(?:my name is|my name's|name\s*:|this is|i am|i'm|im)\s+{_NAME}", re.IGNORECASE),
+    re.compile(
+        rf"(?:^|\n)\s*(?:regards|kind regards|best regards|best|thanks|thank you|cheers|sincerely|yours sincerely|yours faithfully|signed|from)\s*[,:\-–]?\s*\n?\s*{_NAME}\s*$",
+        re.IGNORECASE | re.MULTILINE,
+    ),
+    re.compile(rf"^\s*[-–—]\s*{_NAME}\s*$", re.MULTILINE),
+    # "Jo Bloggs, jo@example.com" or "Jo Bloggs <jo@example.com>": a name right before an address.
+    re.compile(rf"(?:^|[.!?:;,]\s+|\n)\s*{_NAME}\s*[,(<]?\s*[A-Za-z0-9][\w.+-]*@"),
+]
+# Words that follow "I am"/"I'm" without being a name.
+_NOT_NAMES = {
+    "writing",
+    "asking",
+    "not",
+    "a",
+    "an",
+    "the",
+    "so",
+    "very",
+    "really",
+    "requesting",
+    "contacting",
+    "sick",
+    "tired",
+    "done",
+    "fed",
+    "annoyed",
+    "angry",
+    "furious",
+    "trying",
+    "going",
+    "getting",
+    "still",
+    "here",
+    "sure",
+    "sorry",
+    "happy",
+    "concerned",
+    "worried",
+    "acting",
+    "forwarding",
+    "emailing",
+    "making",
+    "submitting",
+    "exercising",
+    "hereby",
+    "unsubscribing",
+    "also",
+    "just",
+    "no",
+    "reaching",
+    "interested",
+    "curious",
+    "wondering",
+    "on",
+    "in",
+    "from",
+    "at",
+    "with",
+    "now",
+    "leaving",
+    "formally",
+    "withdrawing",
+    "objecting",
+    "unhappy",
+    "disappointed",
+    "looking",
+    "following",
+    "messaging",
+    "their",
+    "his",
+    "her",
+    "your",
+    "my",
+    "our",
+    "parent",
+    "guardian",
+    "mother",
+    "father",
+    "mom",
+    "mum",
+    "dad",
+    "legal",
+    "lawyer",
+    "attorney",
+    "solicitor",
+    "agent",
+    "customer",
+    "employee",
+    "over",
+    "moving",
+    "quitting",
+    "closing",
+    "cancelling",
+    "canceling",
+    "ok",
+    "okay",
+    "fine",
+    "good",
+    "great",
+}
+_PARENT = re.compile(
+    r"\b(my|our)\s+(\d{1,2}[- ]year[- ]old\s+)?(son|daughter|child|children|kid|kids|minor|teenager|teen|boy|girl|ward)\b"
+    r"|\b(i am|i'm|as)\s+(the|a|his|her|their)?\s*(parent|guardian|legal guardian|mother|father|mum|mom|dad)\b",
+    re.IGNORECASE,
+)
+_AGENT = re.compile(
+    r"\b(on behalf of|acting for|i represent|we represent|representing)\s+(my|our)?\s*(client|customer|the data subject|mr|mrs|ms|dr)\b"
+    r"|\bmy client\b|\bour client\b|\b(authori[sz]ed|authorised|appointed)\s+(agent|representative)\b"
+    r"|\b(power of attorney|letter of authority)\b",
+    re.IGNORECASE,
+)
+_FORWARDING = re.compile(
+    r"\b(a|one of our|our)\s+(customer|client|user|visitor)s?\s+(asked|has asked|wants|emailed|called|requested|rang|wrote)\b"
+    r"|\bforwarding\b.{0,40}\b(request|customer|email)\b|\bcustomer\s+(request|called|emailed)\b",
+    re.IGNORECASE,
+)
+_SUBJECT_NAME = re.compile(
+    rf"\b(?i:my|our)\s+(?:\d{{1,2}}[- ]year[- ]old\s+)?(?i:son|daughter|child|kid|ward|client)\s*,?\s+{_NAME}"
+    rf"|\b(?i:on behalf of|acting for|representing)\s+(?:(?i:our client|my client|mr|mrs|ms|dr)\.?,?\s+)?{_NAME}",
+)
+# Words that show which of the policy's data categories a message touches (its own definitions).
+_CATEGORY_WORDS = {
+    "Identity": r"\b(name|surname|username|user name|date of birth|birthday|gender|marital|title|identity)\b",
+    "Contact": r"\b(address|e-?mail address|phone|telephone|mobile|contact details|postcode|zip)\b",
+    "Technical": r"\b(ip|ip address|browser|cookies?|device|login data|log-?ins?|time ?zone|operating system|plug-?ins?|tracking)\b",
+    "Profile": r"\b(profile|password|purchases?|orders?|interests|preferences|feedback|survey|account)\b",
+    "Usage": r"\b(usage|how i use|browsing|activity|analytics|visits?|clicks?)\b",
+    "Marketing and Communications": r"\b(marketing|newsletters?|promotions?|promotional|offers|adverts?|advertising|mailing list|spam|communications?)\b",
+}
+_DATA_SENTENCE = re.compile(
+    r"\b(data|information|details|account|records?|emails?|newsletters?|marketing|profile|cookies|processing|address)\b",
+    re.IGNORECASE,
+)
+
+
+def find_email(text: str, exclude: tuple[str, ...] = ()) -> str | None:
+    """The requester's e-mail address: the first in the message that is not the company's own."""
+    candidates = [m.group(1) for m in _EMAIL.finditer(text)]
+    candidates += [f"{a}@{b}.{c}" for a, b, c in _SPELLED_EMAIL.findall(text)]
+    for candidate in candidates:
+        address = candidate.rstrip(".").lower()
+        if address not in exclude and valid_email(address):
+            return address
+    return None
+
+
+def valid_email(text: str) -> bool:
+    """True for one plausible address: a local part, an @, a domain with a dot; no spaces."""
+    return bool(_STRICT_EMAIL.fullmatch(text.strip())) and ".." not in text
+
+
+def find_phone(text: str) -> str | None:
+    """A phone number: 7 to 15 digits, with the separators people use."""
+    scrubbed = _EMAIL.sub(" ", text)
+    for match in _PHONE.finditer(scrubbed):
+        raw = match.group(1)
+        digits = re.sub(r"\D", "", raw)
+        if re.fullmatch(r"(19|20)\d\d[-/.]\d\d?[-/.]\d\d?", raw) or re.fullmatch(
+            r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}", raw
+        ):
+            continue  # a date
+        if 7 <= len(digits) <= 15:
+            return ("+" if raw.startswith("+") else "") + " ".join(raw.lstrip("+").split())
+    return None
+
+
+def find_name(text: str) -> str | None:
+    """The requester's name as they give it: "my name is ...", "I'm ...", "Name: ...", or a sign-off."""
+    for pattern in _NAME_PATTERNS:
+        for match in pattern.finditer(text):
+            name = _trim_name(match.group(1))
+            if name:
+                return name
+    return None
+
+
+def find_subject_name(text: str) -> str | None:
+    """The name of the child or client a request is made for, when the message gives it."""
+    match = _SUBJECT_NAME.search(text)
+    if not match:
+        return None
+    return _trim_name(next(g for g in match.groups() if g))
+
+
+def _trim_name(candidate: str) -> str | None:
+    words = candidate.split()
+    kept: list[str] = []
+    for word in words:
+        if word.lower() in _NOT_NAMES or word.lower() in {"and", "i", "please", "my", "regarding"}:
+            break
+        kept.append(word)
+    if not kept or not kept[0][0].isupper():
+        return None
+    return " ".join(kept)
+
+
+def find_on_behalf_of(text: str, default: str = "self") -> str:
+    """Whom the request is for: the writer, their child, a client, or a customer an employee forwards."""
+    if _AGENT.search(text):
+        return "authorised_agent"
+    if _PARENT.search(text):
+        return "parent_guardian"
+    if _FORWARDING.search(text):
+        return "employee_forwarding"
+    return default
+
+
+def find_categories(text: str) -> list[str]:
+    """The policy's data categories the message touches, in the policy's order."""
+    return [c for c in CATEGORIES if re.search(_CATEGORY_WORDS[c], text, re.IGNORECASE)]
+
+
+def find_data_concerned(text: str, limit: int = 300) -> str | None:
+    """The sentences that say which data or processing is meant, contact details taken out."""
+    scrubbed = _PHONE.sub("[phone]", _EMAIL.sub("[e-mail]", text))
+    sentences = re.split(r"(?<=[.!?])\s+|\n+", scrubbed)
+    chosen = [s.strip() for s in sentences if _DATA_SENTENCE.search(s)]
+    if not chosen:
+        return None
+    joined = " ".join(chosen)
+    return joined if len(joined) <= limit else joined[: limit - 1].rstrip() + "…"
+
+
+def redact(text: str) -> str:
+    """The text with e-mail addresses and phone numbers replaced, for logs."""
+    return _PHONE.sub("[phone]", _EMAIL.sub("[e-mail]", text))

@@ -1,0 +1,53 @@
+"""Message in, ``RequestDraft`` out (or None when the message is not a rights request)."""
+
+from __future__ import annotations
+
+from assistant.intake.classifier import Classification, get_classifier
+from assistant.intake.draft import CATEGORIES, RequestDraft
+from assistant.intake.fields import (
+    find_categories,
+    find_data_concerned,
+    find_email,
+    find_name,
+    find_on_behalf_of,
+    find_phone,
+    find_subject_name,
+)
+from assistant.retrieval.embeddings import LocalEmbeddings
+
+
+class Intake:
+    def __init__(self, embeddings: LocalEmbeddings, own_addresses: tuple[str, ...] = ()) -> None:
+        self.embeddings = embeddings
+        self.own_addresses = own_addresses  # the company's addresses are never the requester's
+
+    @property
+    def classifier(self):
+        return get_classifier(self.embeddings)
+
+    def classify(self, text: str) -> Classification:
+        return self.classifier.classify(text)
+
+    def read(self, text: str, on_behalf_of: str | None = None) -> RequestDraft | None:
+        """The request ``text`` makes, or None when it makes none. ``on_behalf_of`` forces who asks."""
+        verdict = self.classify(text)
+        if not verdict.is_request:
+            return None
+        draft = RequestDraft(rights=verdict.rights)
+        self.fill(draft, text, on_behalf_of)
+        return draft
+
+    def fill(self, draft: RequestDraft, text: str, on_behalf_of: str | None = None) -> RequestDraft:
+        """Add to ``draft`` what ``text`` says about the requester, without erasing what is known."""
+        draft.email = find_email(text, self.own_addresses) or draft.email
+        draft.phone = find_phone(text) or draft.phone
+        draft.name = find_name(text) or draft.name
+        behalf = on_behalf_of or find_on_behalf_of(text, default=draft.on_behalf_of)
+        draft.on_behalf_of = behalf
+        if behalf in ("parent_guardian", "authorised_agent"):
+            draft.subject_name = find_subject_name(text) or draft.subject_name
+        draft.categories = [c for c in CATEGORIES if c in draft.categories or c in find_categories(text)]
+        concerned = find_data_concerned(text)
+        if concerned and not draft.data_concerned:
+            draft.data_concerned = concerned
+        return draft.refresh_missing()

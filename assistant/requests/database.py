@@ -1,0 +1,73 @@
+"""The request database: an engine for SQLite (embedded default) or PostgreSQL, migrated at open."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.exceptions import ConfigurationError
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def database_url(configured: str | None, data_dir: Path) -> str:
+    if configured:
+        # "postgresql://" means psycopg 3 here, the driver we ship.
+        if configured.startswith("postgresql://") or configured.startswith("postgres://"):
+            return "postgresql+psycopg://" + configured.split("://", 1)[1]
+        return configured
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{data_dir / 'requests.db'}"
+
+
+def open_engine(url: str) -> Engine:
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            _sqlite_write_transactions(engine)
+        else:
+            engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigurationError(f"PRIVACY_ASSISTANT_DATABASE_URL is not usable: {exc}") from None
+    return engine
+
+
+def _sqlite_write_transactions(engine: Engine) -> None:
+    """SQLite: every transaction takes the write lock at BEGIN, so concurrent writers wait in turn
+    instead of failing with "database is locked" when a read upgrades to a write (SQLAlchemy recipe)."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision; a no-op when it is there already."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except OperationalError as exc:
+        raise ConfigurationError(
+            f"cannot open the request database ({exc.orig}); check PRIVACY_ASSISTANT_DATABASE_URL"
+        ) from None
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
