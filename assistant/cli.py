@@ -102,6 +102,28 @@ def chat() -> None:
         click.echo()
 
 
+@cli.command()
+def serve() -> None:
+    """Serve the website chat, its API and the demo page on PRIVACY_ASSISTANT_HOST:PORT."""
+    import uvicorn
+
+    from assistant.redaction import uvicorn_log_config
+    from assistant.web import create_app
+
+    assistant = open_assistant()
+    index_with_progress(assistant)
+    settings = assistant.settings
+    click.echo(f"Loading the model; then serving on http://{settings.host}:{settings.port}", err=True)
+    uvicorn.run(
+        create_app(assistant),
+        host=settings.host,
+        port=settings.port,
+        log_config=uvicorn_log_config(),
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+    )
+
+
 @cli.group("eval")
 def eval_group() -> None:
     """Score the assistant against the datasets in evals/datasets."""

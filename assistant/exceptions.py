@@ -35,3 +35,11 @@ class InvalidInputError(PrivacyAssistantError):
 
 class StoreError(PrivacyAssistantError):
     """The vector store could not be read or written."""
+
+
+class RateLimitExceeded(PrivacyAssistantError):
+    """A client sent more messages than the configured rate allows; it may try again later."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"too many messages from you; try again in {retry_after} second(s)")
