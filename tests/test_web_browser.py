@@ -210,3 +210,11 @@ def test_server_logs_carry_no_email_phone_or_code(live_server):
     for secret in ("jo.private", "7946", "482913"):
         assert secret not in log  # ... without the personal data
     assert re.search(r"email=\[email\]", log)
+
+
+def test_api_docs_render_offline_under_the_csp(page, live_server):
+    page.goto(f"{live_server.url}/docs")
+    page.get_by_text("/api/ask").first.wait_for(timeout=30_000)
+    assert page.locator(".opblock").count() >= 4
+    page.screenshot(path=str(ARTIFACTS / "api-docs.png"))
+    assert [p for p in page.problems if "Content Security Policy" in p] == []
