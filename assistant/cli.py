@@ -112,6 +112,11 @@ def serve() -> None:
 
     assistant = open_assistant()
     index_with_progress(assistant)
+    # Requests run side by side, each a short forward pass: one intra-op thread apiece. More makes
+    # torch's threads spin against each other (measured: 10x slower on a busy 2-core machine).
+    import torch
+
+    torch.set_num_threads(1)
     settings = assistant.settings
     click.echo(f"Loading the model; then serving on http://{settings.host}:{settings.port}", err=True)
     uvicorn.run(
