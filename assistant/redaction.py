@@ -19,9 +19,9 @@ _NAMED_CODE = re.compile(
 )
 # Seven or more digits, possibly with a leading + and separators: phone numbers.
 _PHONE = re.compile(r"(?<![\w])\+?\d[\d\s().-]{5,}\d(?![\w])")
-# A bare run of 4 to 8 digits, as verification codes are sent; years and small counts are shorter
-# or look like dates, and dates keep their dashes so they never match as one run.
-_DIGIT_CODE = re.compile(r"(?<![\w.:/-])\d{4,8}(?![\w.:/-])")
+# A bare run of 6 to 8 digits, the length verification codes are sent in; shorter numbers (counts,
+# ports, most process ids) stay, and dates keep their dashes so they never match as one run.
+_DIGIT_CODE = re.compile(r"(?<![\w.:/-])\d{6,8}(?![\w.:/-])")
 # Long random tokens (verification links, bearer tokens): letters and digits mixed, 20 or more.
 _TOKEN = re.compile(r"\b(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]{20,}\b")
 
@@ -36,17 +36,13 @@ def redact(text: str) -> str:
     text = _NAMED_CODE.sub(lambda m: m.group("key") + CODE, text)
     text = _TOKEN.sub(CODE, text)
     text = _PHONE.sub(lambda m: PHONE if _is_phone(m.group()) else m.group(), text)
-    return _DIGIT_CODE.sub(lambda m: m.group() if _is_year(m.group()) else CODE, text)
+    return _DIGIT_CODE.sub(CODE, text)
 
 
 def _is_phone(candidate: str) -> bool:
     digits = sum(ch.isdigit() for ch in candidate)
     # ISO dates and times have the shape but not the digits of a phone number.
     return digits >= 7 and not re.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[ T][\d:.]+)?", candidate.strip())
-
-
-def _is_year(digits: str) -> bool:
-    return len(digits) == 4 and 1900 <= int(digits) <= 2100
 
 
 class RedactingFilter(logging.Filter):

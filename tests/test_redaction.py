@@ -22,7 +22,7 @@ from assistant.redaction import RedactingFilter, redact, uvicorn_log_config
         ("verify?code=93A7KQ", "93A7KQ"),
         ('{"token": "hT4x-9QeWv2LmB7sPz0aYc"}', "hT4x-9QeWv2LmB7sPz0aYc"),
         ("link /verify/Zx81kPq0Lm3Nw7Rt5Yv2Bc9D", "Zx81kPq0Lm3Nw7Rt5Yv2Bc9D"),
-        ("entered 7291", "7291"),
+        ("entered 729104", "729104"),
     ],
 )
 def test_personal_data_is_redacted(text, secret):
@@ -38,6 +38,8 @@ def test_personal_data_is_redacted(text, secret):
         "policy version 2024-06-01 answered in 0.0123 s",
         "Uvicorn running on http://127.0.0.1:8000",
         "in force since 2024",
+        "Started server process [48213]",
+        "Embedding policy units: 180/180",
     ],
 )
 def test_ordinary_log_lines_are_left_alone(text):
