@@ -17,8 +17,10 @@ _NAMED_CODE = re.compile(
     r"""(?P<key>\b(?:code|otp|token|verification[_ ]code|pin)\b["']?\s*(?:[:=]|is)?\s*["']?)(?P<value>[\w-]{4,})""",
     re.IGNORECASE,
 )
-# Seven or more digits, possibly with a leading + and separators: phone numbers.
-_PHONE = re.compile(r"(?<![\w])\+?\d[\d\s().-]{5,}\d(?![\w])")
+# Seven or more digits, possibly with a leading + and separators: phone numbers, also as they appear
+# URL-encoded in a logged query string (``%2B44+20+7946+0958``).
+_PHONE = re.compile(r"(?<![\w%])(?:\+|%2B)?\d(?:[\d\s().+-]|%20){5,}\d(?![\w])", re.IGNORECASE)
+_URL_ESCAPE = re.compile(r"%2[0B]", re.IGNORECASE)
 # A bare run of 6 to 8 digits, the length verification codes are sent in; shorter numbers (counts,
 # ports, most process ids) stay, and dates keep their dashes so they never match as one run.
 _DIGIT_CODE = re.compile(r"(?<![\w.:/-])\d{6,8}(?![\w.:/-])")
@@ -40,7 +42,7 @@ def redact(text: str) -> str:
 
 
 def _is_phone(candidate: str) -> bool:
-    digits = sum(ch.isdigit() for ch in candidate)
+    digits = sum(ch.isdigit() for ch in _URL_ESCAPE.sub("", candidate))
     # ISO dates and times have the shape but not the digits of a phone number.
     return digits >= 7 and not re.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[ T][\d:.]+)?", candidate.strip())
 

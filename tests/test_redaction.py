@@ -18,6 +18,7 @@ from assistant.redaction import RedactingFilter, redact, uvicorn_log_config
         ("call me on +44 20 7946 0958", "7946 0958"),
         ("my number is (415) 555-0134", "555-0134"),
         ("phone 07700900123", "07700900123"),
+        ("GET /verify?phone=%2B44+20+7946+0958&x=1", "7946"),
         ("your code is 482913", "482913"),
         ("verify?code=93A7KQ", "93A7KQ"),
         ('{"token": "hT4x-9QeWv2LmB7sPz0aYc"}', "hT4x-9QeWv2LmB7sPz0aYc"),
