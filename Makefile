@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@touch $@
 
 run: install
-	$(BIN)/privacy-assistant chat
+	$(BIN)/privacy-assistant serve
 
 test: install
 	$(BIN)/ruff check .
@@ -32,3 +32,4 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/ask_latency.py
+	$(BIN)/python bench/load_ask.py

@@ -11,6 +11,7 @@ import click
 from assistant.answering import Answer
 from assistant.core import Assistant
 from assistant.exceptions import InvalidInputError, PrivacyAssistantError
+from assistant.settings import get_settings
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
@@ -111,6 +112,36 @@ def chat() -> None:
         except PrivacyAssistantError as exc:
             click.echo(f"error: {exc}")
         click.echo()
+
+
+@cli.command()
+def serve() -> None:
+    """Serve the website chat, its API and the demo page on PRIVACY_ASSISTANT_HOST:PORT."""
+    import uvicorn
+
+    from assistant.redaction import uvicorn_log_config
+    from assistant.web import create_app
+
+    settings = get_settings()
+    if "public_base_url" not in settings.model_fields_set and settings.host not in ("0.0.0.0", "::"):
+        # Citation links point at this server unless a public address is configured.
+        settings = settings.model_copy(update={"public_base_url": f"http://{settings.host}:{settings.port}"})
+    assistant = Assistant.open(settings=settings)
+    index_with_progress(assistant)
+    # Requests run side by side, each a short forward pass: one intra-op thread apiece. More makes
+    # torch's threads spin against each other (measured: 10x slower on a busy 2-core machine).
+    import torch
+
+    torch.set_num_threads(1)
+    click.echo(f"Loading the model; then serving on http://{settings.host}:{settings.port}", err=True)
+    uvicorn.run(
+        create_app(assistant),
+        host=settings.host,
+        port=settings.port,
+        log_config=uvicorn_log_config(),
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+    )
 
 
 @cli.group("eval")

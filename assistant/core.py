@@ -89,6 +89,11 @@ class Assistant:
             self._indexed = True
             return report
 
+    def warm(self) -> None:
+        """Load the model, open the index and answer one question, so the first visitor is not slow."""
+        self._ensure_indexed()
+        self.ask("How long do you keep my data?")
+
     def _ensure_indexed(self) -> None:
         if not self._indexed:
             self.index()

@@ -51,3 +51,11 @@ class InvalidTransitionError(RequestError):
 
 class VerificationError(RequestError):
     """A verification code that is wrong, expired, already used, or tried too often."""
+
+
+class RateLimitExceeded(PrivacyAssistantError):
+    """A client sent more messages than the configured rate allows; it may try again later."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"too many messages from you; try again in {retry_after} second(s)")

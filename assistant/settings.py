@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,6 +77,25 @@ class Settings(BaseSettings):
     mail_from: str = Field("privacy-assistant@localhost", description="Sender of verification mail.")
     webhook_url: str | None = Field(None, description="POST every request event here, HMAC-signed.")
     webhook_secret: str | None = Field(None, description="HMAC-SHA256 key signing webhook bodies.")
+
+    # The web service's edge (assistant/web).
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Sites that may embed the widget: comma-separated origins."
+    )
+    widget_api_origin: str = Field(
+        "", description="Origin the demo page's widget talks to; empty: the page's own origin."
+    )
+    rate_limit: int = Field(
+        30, ge=0, description="Chat and ask calls one client may make per minute; 0 turns the limit off."
+    )
+    max_body_bytes: int = Field(16_384, ge=1024, description="Larger request bodies are refused (413).")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
 
     @field_validator(
         "chroma_url",

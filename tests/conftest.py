@@ -83,3 +83,77 @@ def fresh_assistant(assistant: Assistant, data_dir: Path, tmp_path: Path) -> Ass
     )
     a.index()
     return a
+
+
+# -- the web service (issue 5): a real uvicorn process on loopback -----------------------------------
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+import httpx  # noqa: E402
+
+
+@dataclass
+class LiveServer:
+    """``privacy-assistant serve`` running in its own process; ``log`` is its stderr (the server log)."""
+
+    url: str
+    api_origin: str
+    log: Path
+    process: subprocess.Popen
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(assistant: Assistant, data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The page is served as http://127.0.0.1:PORT and the widget talks to http://localhost:PORT, so the
+    browser really makes cross-origin calls (CORS) as it would on a customer's site."""
+    port = free_port()
+    page_origin, api_origin = f"http://127.0.0.1:{port}", f"http://localhost:{port}"
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HF_HUB_OFFLINE": "1",
+        "PRIVACY_ASSISTANT_DATA_DIR": str(data_dir),  # indexed by the session's assistant
+        "PRIVACY_ASSISTANT_PORT": str(port),
+        "PRIVACY_ASSISTANT_PUBLIC_BASE_URL": api_origin,
+        "PRIVACY_ASSISTANT_WIDGET_API_ORIGIN": api_origin,
+        "PRIVACY_ASSISTANT_CORS_ORIGINS": page_origin,
+        "PRIVACY_ASSISTANT_RATE_LIMIT": "600",
+    }
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "assistant.cli", "serve"], env=env, stdout=sink, stderr=subprocess.STDOUT
+        )
+    server = LiveServer(url=page_origin, api_origin=api_origin, log=log, process=process)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited with {process.returncode}:\n{server.log_text()}")
+            try:
+                if httpx.get(f"{page_origin}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server was not ready in 180 s:\n{server.log_text()}")
+            time.sleep(0.5)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -33,6 +34,7 @@ class LocalEmbeddings(Embeddings):
     def __init__(self, device: str = "cpu", batch_size: int = 64) -> None:
         self.device = device
         self.batch_size = batch_size
+        self._queries = QueryBatcher(self.encode, max_batch=batch_size)
 
     @property
     def model(self):
@@ -52,4 +54,61 @@ class LocalEmbeddings(Embeddings):
         return self.encode(texts).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        return self.encode([text])[0].tolist()
+        return self._queries.embed(text).tolist()
+
+
+class QueryBatcher:
+    """Queries asked at the same time share one forward pass (a web server asks many at once).
+
+    A caller finding the model idle encodes the oldest waiting queries, its own among them; callers
+    arriving meanwhile wait, and one of them runs the next pass. A query asked alone is encoded at
+    once, with no added wait, and no caller serves others for longer than its own pass.
+    """
+
+    def __init__(self, encode: Callable[[list[str]], np.ndarray], max_batch: int = 64) -> None:
+        self.encode = encode
+        self.max_batch = max_batch
+        self._ready = threading.Condition()
+        self._waiting: list[_Query] = []
+        self._encoding = False
+
+    def embed(self, text: str) -> np.ndarray:
+        query = _Query(text)
+        with self._ready:
+            self._waiting.append(query)
+        while True:
+            with self._ready:
+                while not query.done and self._encoding:
+                    self._ready.wait()
+                if query.done:
+                    return query.outcome()
+                self._encoding = True
+                batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
+            try:
+                vectors: np.ndarray | None = self.encode([q.text for q in batch])
+                error: BaseException | None = None
+            except BaseException as exc:  # every caller in the batch hears of it, not only this one
+                vectors, error = None, exc
+            with self._ready:
+                for i, waiting in enumerate(batch):
+                    waiting.vector = vectors[i] if vectors is not None else None
+                    waiting.error = error
+                    waiting.done = True
+                self._encoding = False
+                self._ready.notify_all()
+
+
+class _Query:
+    __slots__ = ("done", "error", "text", "vector")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.vector: np.ndarray | None = None
+        self.error: BaseException | None = None
+        self.done = False
+
+    def outcome(self) -> np.ndarray:
+        if self.error is not None:
+            raise self.error
+        assert self.vector is not None
+        return self.vector

@@ -1,0 +1,73 @@
+"""The FastAPI app: routes by resource, the edge (limits, headers, CORS), metrics, errors as JSON."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.resources import files
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.cors import CORSMiddleware
+
+from assistant.core import Assistant
+from assistant.settings import Settings, get_settings
+from assistant.web.edge import BodyLimit, RateLimiter, SecurityHeaders
+from assistant.web.errors import install_error_handlers
+from assistant.web.metrics import MetricsMiddleware, WebMetrics
+from assistant.web.routes import ask, chat, health, pages, policy
+
+HERE = Path(__file__).resolve().parent
+log = logging.getLogger("assistant.web")
+
+
+def create_app(assistant: Assistant | None = None, settings: Settings | None = None) -> FastAPI:
+    """The web service over ``assistant`` (default: one opened from ``settings`` or the environment).
+
+    The model is loaded and the index opened at start-up, so the first visitor waits for neither.
+    """
+    settings = settings or (assistant.settings if assistant else get_settings())
+    assistant = assistant or Assistant.open(settings=settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(assistant.warm)
+        log.info("ready: model loaded, index open")
+        yield
+
+    app = FastAPI(
+        title="Privacy assistant",
+        summary="Answers questions about the privacy policy with verbatim citations; takes rights requests.",
+        version="0.1.0",
+        docs_url=None,  # served by pages.docs from packaged assets: no CDN, no inline script
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.assistant = assistant
+    app.state.settings = settings
+    app.state.metrics = WebMetrics()
+    app.state.limiter = RateLimiter(settings.rate_limit)
+    app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+    for module in (chat, ask, policy, health, pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.mount("/docs-assets", StaticFiles(directory=str(files("fastapi_offline") / "static")), name="docs")
+    install_error_handlers(app)
+
+    # Added innermost first: a request meets metrics, then headers, then CORS, then the body limit.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type"],
+        max_age=600,
+    )
+    app.add_middleware(SecurityHeaders, api_origin=settings.widget_api_origin.rstrip("/"))
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    return app

@@ -1,0 +1,86 @@
+"""Prometheus metrics of one app: requests and latency by route, answers vs abstentions, requests filed.
+
+Each app has its own registry, so several apps in one process (tests) never share counts.
+"""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from assistant.answering import Answer
+from assistant.conversation import Turn
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+class WebMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.http_requests = Counter(
+            "privacy_assistant_http_requests",
+            "HTTP requests by route template, method and status.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.http_latency = Histogram(
+            "privacy_assistant_http_request_duration_seconds",
+            "Time to answer an HTTP request, by route template.",
+            ["route"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+            registry=self.registry,
+        )
+        self.answers = Counter(
+            "privacy_assistant_answers",
+            "Questions answered from the policy (answered) or not (abstained), by channel.",
+            ["channel", "outcome"],
+            registry=self.registry,
+        )
+        self.requests_submitted = Counter(
+            "privacy_assistant_rights_requests_submitted",
+            "Privacy-rights requests confirmed and filed through chat.",
+            registry=self.registry,
+        )
+
+    def record_answer(self, answer: Answer, channel: str) -> None:
+        self.answers.labels(channel, "answered" if answer.answerable else "abstained").inc()
+
+    def record_turn(self, turn: Turn, channel: str) -> None:
+        if turn.answer is not None:
+            self.record_answer(turn.answer, channel)
+        if turn.intake and turn.intake.get("stage") == "submitted" and turn.intake.get("reference"):
+            self.requests_submitted.inc()
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class MetricsMiddleware:
+    """Counts and times every HTTP request under its route template (``/policy/{document}/{version}``),
+    so paths a visitor makes up cannot create new series."""
+
+    def __init__(self, app: ASGIApp, metrics: WebMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            self.metrics.http_requests.labels(route, scope["method"], str(status)).inc()
+            self.metrics.http_latency.labels(route).observe(time.perf_counter() - started)

@@ -1,0 +1,49 @@
+"""``POST /api/chat``: one turn of a visitor's conversation, and ``GET /api/widget`` for the widget."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from assistant.exceptions import InvalidInputError
+from assistant.web.deps import AssistantDep, MetricsDep, RateLimited, SettingsDep
+from assistant.web.schemas import ChatReply, ChatRequest, ErrorOut, WidgetConfig
+
+router = APIRouter(tags=["chat"])
+CHANNEL = "web"
+
+
+@router.post(
+    "/api/chat",
+    response_model=ChatReply,
+    dependencies=[RateLimited],
+    responses={422: {"model": ErrorOut}, 429: {"model": ErrorOut}},
+)
+def chat(body: ChatRequest, assistant: AssistantDep, settings: SettingsDep, metrics: MetricsDep) -> ChatReply:
+    """A message or a button press in; the reply, its citations and the request being taken out.
+
+    Start without ``conversation_id``; send the one the reply carries with every later turn.
+    """
+    conversation = assistant.conversation(body.conversation_id, channel=CHANNEL)
+    if body.action is not None:
+        turn = conversation.act(body.action)
+    else:
+        message = body.message or ""
+        if len(message) > settings.max_question_chars:
+            raise InvalidInputError(
+                f"the message is {len(message):,} characters long; "
+                f"write at most {settings.max_question_chars:,} characters"
+            )
+        turn = conversation.reply(message)
+    metrics.record_turn(turn, channel=CHANNEL)
+    return ChatReply.of(turn)
+
+
+@router.get("/api/widget", response_model=WidgetConfig)
+def widget_config(assistant: AssistantDep, settings: SettingsDep) -> WidgetConfig:
+    """The widget's greeting and its notice on how chat messages are used and kept."""
+    organization = next((v.organization for v in assistant.corpus.all_versions() if v.organization), None)
+    return WidgetConfig(
+        greeting=assistant.prompts.line("widget_greeting", organization=organization or "the company"),
+        notice=assistant.prompts.line("chat_notice", retention_days=settings.transcript_retention_days),
+        max_message_chars=settings.max_question_chars,
+    )

@@ -1,0 +1,132 @@
+"""The JSON the API accepts and returns; field names are the API's (and the core's ``to_dict``)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from assistant.answering import Answer
+from assistant.conversation import Turn
+
+# new_conversation_id() makes 22 URL-safe characters; allow some room, refuse anything else.
+CONVERSATION_ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
+ISO_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AskRequest(_Strict):
+    question: str = Field(description="The question, in the visitor's words.")
+    document: str | None = Field(
+        None, max_length=100, description="Ask this document only (its id); default: all documents."
+    )
+    as_of: str | None = Field(
+        None, pattern=ISO_DATE_PATTERN, description="Answer from the version in force on this date."
+    )
+
+
+class CitationOut(BaseModel):
+    n: int
+    document: str
+    version: str
+    section: str
+    quote: str = Field(description="Verbatim policy text.")
+    url: str = Field(description="The rendered policy, scrolled to the quote.")
+
+
+class AnswerOut(BaseModel):
+    question: str
+    answerable: bool = Field(description="False when the policy does not address the question.")
+    text: str = Field(description="The reply, quotes marked [1], [2] ...")
+    citations: list[CitationOut]
+    confidence: float
+    as_of: str | None
+
+    @classmethod
+    def of(cls, answer: Answer) -> AnswerOut:
+        return cls.model_validate(answer.to_dict())
+
+
+class ChatRequest(_Strict):
+    conversation_id: str | None = Field(
+        None, pattern=CONVERSATION_ID_PATTERN, description="From the previous reply; omit to start."
+    )
+    message: str | None = Field(None, description="What the visitor typed.")
+    action: Literal["confirm", "cancel"] | None = Field(None, description="A button the visitor pressed.")
+
+    @model_validator(mode="after")
+    def _message_or_action(self) -> ChatRequest:
+        if (self.message is None) == (self.action is None):
+            raise ValueError("send either a message or an action (confirm or cancel), not both or neither")
+        return self
+
+
+class IntakeOut(BaseModel):
+    """The rights request being taken through the chat."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    stage: str = Field(description="collecting, confirming, submitted or cancelled.")
+    rights: list[str] = Field(default_factory=list)
+    missing: list[str] = Field(default_factory=list, description="What the visitor still has to give.")
+    summary: str | None = Field(None, description="The request as it will be filed, to confirm.")
+    reference: str | None = Field(None, description="The request's reference once submitted.")
+    due_at: str | None = Field(None, description="When the answer is due (ISO date) once submitted.")
+
+
+class ChatReply(BaseModel):
+    conversation_id: str
+    reply: str
+    answerable: bool | None = Field(None, description="Set when the reply answers a question.")
+    citations: list[CitationOut] = Field(default_factory=list)
+    intake: IntakeOut | None = None
+    actions: list[str] = Field(default_factory=list, description="Buttons to offer: confirm, cancel.")
+
+    @classmethod
+    def of(cls, turn: Turn) -> ChatReply:
+        answer = turn.answer
+        return cls(
+            conversation_id=turn.conversation_id,
+            reply=turn.reply,
+            answerable=answer.answerable if answer else None,
+            citations=[CitationOut.model_validate(c.__dict__) for c in answer.citations] if answer else [],
+            intake=IntakeOut.model_validate(_jsonable(turn.intake)) if turn.intake else None,
+            actions=list(turn.actions),
+        )
+
+
+def _jsonable(intake: dict[str, Any]) -> dict[str, Any]:
+    """The intake state with dates as ISO text, whichever the core hands over."""
+    return {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in intake.items()}
+
+
+class WidgetConfig(BaseModel):
+    greeting: str
+    notice: str = Field(description="How chat messages are used and kept.")
+    max_message_chars: int
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(description="What was wrong and what to do.")
+
+
+class PolicyVersionOut(BaseModel):
+    version: str
+    title: str
+    effective: str
+    digest: str
+    url: str
+
+
+class PolicyDocumentOut(BaseModel):
+    document: str
+    title: str
+    organization: str | None
+    versions: list[PolicyVersionOut]
+
+
+class PolicyListOut(BaseModel):
+    documents: list[PolicyDocumentOut]
