@@ -434,6 +434,30 @@ def eval_intake(dataset: str | None) -> None:
     click.echo(format_report(run_intake(open_assistant(), dataset or DEFAULT_DATASET)))
 
 
+# -- Slack (slack_app/): Socket Mode and the daily digest ------------------------------------------
+@cli.group("slack", invoke_without_command=True)
+@click.option("--socket", is_flag=True, help="Serve the Slack app over Socket Mode (needs SLACK_APP_TOKEN).")
+@click.pass_context
+def slack_group(ctx: click.Context, socket: bool) -> None:
+    """The Slack app: `slack --socket` serves it; HTTP mode is part of `serve` when Slack is configured."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if not socket:
+        raise click.UsageError("say how to run it: `privacy-assistant slack --socket`, or `slack digest`")
+    from slack_app.socket_mode import run_socket_mode
+
+    run_socket_mode(open_assistant())
+
+
+@slack_group.command("digest")
+def slack_digest() -> None:
+    """Post the due-soon and overdue requests to the privacy channel; run it daily from cron."""
+    from slack_app.socket_mode import run_digest
+
+    late, soon = run_digest(open_assistant())
+    click.echo(f"posted the digest: {late} overdue, {soon} due soon")
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -90,6 +90,50 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(16_384, ge=1024, description="Larger request bodies are refused (413).")
 
+    # Slack (slack_app/): on only when the bot token and signing secret are set. The three secrets go by
+    # the names Slack's own tools use; the PRIVACY_ASSISTANT_ prefixed names work too.
+    slack_bot_token: str | None = Field(
+        None,
+        validation_alias=AliasChoices("SLACK_BOT_TOKEN", "PRIVACY_ASSISTANT_SLACK_BOT_TOKEN"),
+        description="Bot token (xoxb-...); with the signing secret it turns the Slack app on.",
+    )
+    slack_signing_secret: str | None = Field(
+        None,
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "PRIVACY_ASSISTANT_SLACK_SIGNING_SECRET"),
+        description="Verifies that requests to /slack/events come from Slack.",
+    )
+    slack_app_token: str | None = Field(
+        None,
+        validation_alias=AliasChoices("SLACK_APP_TOKEN", "PRIVACY_ASSISTANT_SLACK_APP_TOKEN"),
+        description="App-level token (xapp-...) for Socket Mode.",
+    )
+    slack_privacy_channel: str | None = Field(
+        None, description="Channel id (C...) where new requests and the daily digest are posted."
+    )
+    slack_team_users: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Slack user ids of the privacy team, comma-separated."
+    )
+    slack_team_group: str | None = Field(
+        None, description="Slack user group id (S...) whose members are the privacy team."
+    )
+    slack_due_soon_days: int = Field(
+        7, ge=1, le=60, description="'Due soon' means due within this many days."
+    )
+    slack_api_url: str = Field(
+        "https://slack.com/api/", description="Slack's Web API base URL (an egress proxy may stand in)."
+    )
+
+    @field_validator("slack_team_users", mode="before")
+    @classmethod
+    def _user_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [user.strip() for user in value.split(",") if user.strip()]
+        return value
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -104,6 +148,11 @@ class Settings(BaseSettings):
         "encryption_key",
         "webhook_url",
         "webhook_secret",
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "slack_privacy_channel",
+        "slack_team_group",
         mode="before",
     )
     @classmethod

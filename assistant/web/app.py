@@ -20,6 +20,7 @@ from assistant.web.edge import BodyLimit, RateLimiter, SecurityHeaders
 from assistant.web.errors import install_error_handlers
 from assistant.web.metrics import MetricsMiddleware, WebMetrics
 from assistant.web.routes import ask, chat, health, pages, policy
+from slack_app.mount import mount_slack
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("assistant.web")
@@ -58,6 +59,7 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.mount("/docs-assets", StaticFiles(directory=str(files("fastapi_offline") / "static")), name="docs")
     install_error_handlers(app)
+    mount_slack(app, assistant, settings)  # /slack/events, only when Slack is configured
 
     # Added innermost first: a request meets metrics, then headers, then CORS, then the body limit.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -1,0 +1,223 @@
+"""Block Kit, built by plain functions: answers, the intake summary, request cards, lists and the digest.
+
+Everything here is data in, blocks out: no Slack calls. Text from people and from the policy is escaped
+for Slack's mrkdwn and cut to Slack's limits (3000 characters a text object, 50 blocks a message).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from assistant.answering import Answer
+from assistant.conversation import Turn
+from assistant.prompts import Prompts
+from assistant.requests.queue import RightsRequest
+from assistant.requests.states import IN_PROGRESS, OPEN_STATUSES
+
+Block = dict[str, Any]
+MAX_BLOCKS = 50
+MAX_TEXT = 3000
+
+# action_ids: the handlers in slack_app/handlers.py answer these.
+CONFIRM_REQUEST = "intake_confirm"
+CANCEL_REQUEST = "intake_cancel"
+ASSIGN_TO_ME = "request_assign_me"
+START_REQUEST = "request_start"
+COMPLETE_REQUEST = "request_complete"
+REJECT_REQUEST = "request_reject"
+REJECT_VIEW = "request_reject_reason"
+REASON_BLOCK, REASON_INPUT = "reason", "reason_input"
+
+
+def escape(text: str) -> str:
+    """Text shown as it is: Slack's mrkdwn gives &, < and > a meaning."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text)}}
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text)}]}
+
+
+def button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": label[:75], "emoji": False},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        element["style"] = style
+    return element
+
+
+def quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in escape(text).splitlines())
+
+
+def _capped(blocks: list[Block]) -> list[Block]:
+    return blocks[:MAX_BLOCKS]
+
+
+# -- answers ---------------------------------------------------------------------------------------
+def answer_blocks(
+    answer: Answer, prompts: Prompts, privacy_channel: str | None, reply: str | None = None
+) -> list[Block]:
+    """The reply, then each citation as a quote with its section, version and a link to the policy."""
+    blocks = [section(escape(reply or answer.text))]
+    for citation in answer.citations:
+        blocks.append(section(quote(citation.quote)))
+        blocks.append(
+            context(
+                prompts.line(
+                    "slack_citation",
+                    n=citation.n,
+                    section=escape(citation.section),
+                    version=citation.version,
+                    url=citation.url,
+                )
+            )
+        )
+    if not answer.answerable:
+        blocks.append(context(prompts.line("slack_abstain_team", channel=privacy_channel)))
+    return _capped(blocks)
+
+
+def turn_blocks(turn: Turn, prompts: Prompts, privacy_channel: str | None) -> list[Block]:
+    """One conversation turn: an answer with its quotes, or a step of taking a request."""
+    if turn.answer is not None:
+        blocks = answer_blocks(turn.answer, prompts, privacy_channel, reply=turn.reply)
+    else:
+        blocks = [section(escape(turn.reply))]
+    if turn.actions:
+        elements = []
+        if "confirm" in turn.actions:
+            elements.append(button("Confirm", CONFIRM_REQUEST, turn.conversation_id, "primary"))
+        if "cancel" in turn.actions:
+            elements.append(button("Cancel", CANCEL_REQUEST, turn.conversation_id, "danger"))
+        blocks = [*blocks[: MAX_BLOCKS - 1], {"type": "actions", "block_id": "intake", "elements": elements}]
+    return _capped(blocks)
+
+
+# -- requests, for the privacy team (never the requester's identity) --------------------------------
+def mention(actor: str | None) -> str | None:
+    """Slack users are recorded as ``slack:U123``; show them as a mention."""
+    if actor and actor.startswith("slack:"):
+        return f"<@{actor.removeprefix('slack:')}>"
+    return escape(actor) if actor else None
+
+
+def request_card(request: RightsRequest, prompts: Prompts, today: date | None = None) -> str:
+    return prompts.render(
+        "slack_request_card",
+        reference=request.reference,
+        rights=request.rights,  # the team's own words: erasure, access, ...
+        status=request.status,
+        channel=request.channel,
+        due_at=request.due_at.isoformat(),
+        overdue=request.overdue(today),
+        assignee=mention(request.assignee),
+        extension_months=request.extension_months,
+    )
+
+
+def request_buttons(request: RightsRequest) -> Block | None:
+    """The team's buttons while the request is open; the life cycle refuses a move made too early."""
+    if request.status not in OPEN_STATUSES:
+        return None
+    ref = request.reference
+    elements = [button("Assign to me", ASSIGN_TO_ME, ref)]
+    if request.status != IN_PROGRESS:
+        elements.append(button("Start", START_REQUEST, ref, "primary"))
+    else:
+        elements.append(button("Complete", COMPLETE_REQUEST, ref, "primary"))
+    elements.append(button("Reject with reason", REJECT_REQUEST, ref, "danger"))
+    return {"type": "actions", "block_id": f"request:{ref}", "elements": elements}
+
+
+def request_blocks(request: RightsRequest, prompts: Prompts, heading: str | None = None) -> list[Block]:
+    """A request's card with its buttons: the announcement in the privacy channel, refreshed on change."""
+    blocks = [section(escape(heading))] if heading else []
+    blocks.append(section(request_card(request, prompts)))
+    actions = request_buttons(request)
+    if actions:
+        blocks.append(actions)
+    return blocks
+
+
+def request_detail_blocks(request: RightsRequest, events: list, prompts: Prompts) -> list[Block]:
+    """``/dsar show``: the card and the audit trail (kinds, actors, dates; identity stays out of Slack)."""
+    blocks = request_blocks(request, prompts)
+    lines = []
+    for event in events:
+        detail = ", ".join(f"{k}={escape(str(v))}" for k, v in event.detail.items() if v is not None)
+        lines.append(
+            f"{event.at.isoformat(timespec='minutes')} · {event.kind} · {mention(event.actor)} {detail}"
+        )
+    trail = "\n".join(lines)
+    while len(trail) > MAX_TEXT - 10 and len(lines) > 1:  # the newest events matter most
+        lines.pop(0)
+        trail = "…\n" + "\n".join(lines)
+    blocks.append(context(clip(trail)) if trail else context("(no events)"))
+    return blocks
+
+
+def request_list_blocks(heading: str, requests: list[RightsRequest], prompts: Prompts) -> list[Block]:
+    """A list of cards; past what one message holds, the rest are counted."""
+    blocks = [section(escape(heading))]
+    room = MAX_BLOCKS - 2
+    for request in requests[:room]:
+        blocks.append(section(request_card(request, prompts)))
+    if len(requests) > room:
+        blocks.append(context(f"+{len(requests) - room} more: privacy-assistant requests list"))
+    return blocks
+
+
+def digest_blocks(
+    heading: str, overdue: list[RightsRequest], due_soon: list[RightsRequest], prompts: Prompts
+) -> list[Block]:
+    blocks = [section(escape(heading))]
+    listed = [*overdue, *due_soon]
+    room = MAX_BLOCKS - 2
+    for request in listed[:room]:
+        blocks.append(section(request_card(request, prompts)))
+    if len(listed) > room:
+        blocks.append(context(f"+{len(listed) - room} more: /dsar list overdue, /dsar list due-soon"))
+    return blocks
+
+
+def reject_modal(reference: str, prompts: Prompts, private_metadata: str) -> dict[str, Any]:
+    """The dialog asking why a request is rejected."""
+    return {
+        "type": "modal",
+        "callback_id": REJECT_VIEW,
+        "private_metadata": private_metadata,
+        "title": {"type": "plain_text", "text": "Reject request"},
+        "submit": {"type": "plain_text", "text": "Reject"},
+        "close": {"type": "plain_text", "text": "Back"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": REASON_BLOCK,
+                "label": {
+                    "type": "plain_text",
+                    "text": clip(prompts.line("slack_reject_reason", reference=reference), 2000),
+                },
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": REASON_INPUT,
+                    "multiline": True,
+                    "min_length": 3,
+                    "max_length": 1000,
+                },
+            }
+        ],
+    }
