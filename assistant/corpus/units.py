@@ -252,7 +252,9 @@ class _Parser:
         elif kind == "paragraph":
             self.lead_ins = []
         depth = self.list_depth
-        self.parsed.blocks.append(Block(kind, self.section, depth, units=tuple(units), text=text, links=links))
+        self.parsed.blocks.append(
+            Block(kind, self.section, depth, units=tuple(units), text=text, links=links)
+        )
 
     def _table(self, tokens: list[Token], i: int) -> int:
         rows: list[list[str]] = []
