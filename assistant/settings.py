@@ -90,6 +90,14 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(16_384, ge=1024, description="Larger request bodies are refused (413).")
 
+    # The privacy team's web API (assistant/web/routes/team.py) and the service's own jobs.
+    team_token: str | None = Field(
+        None, min_length=24, description="Bearer token of the team API; unset: the team routes are off."
+    )
+    transcript_purge_interval_seconds: float = Field(
+        3600, ge=0, description="How often the service purges old transcripts; 0: never (use the CLI)."
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -104,6 +112,7 @@ class Settings(BaseSettings):
         "encryption_key",
         "webhook_url",
         "webhook_secret",
+        "team_token",
         mode="before",
     )
     @classmethod
