@@ -7,6 +7,7 @@ import sys
 from datetime import date
 
 import click
+from pydantic import ValidationError
 
 from assistant.answering import Answer
 from assistant.core import Assistant
@@ -469,6 +470,13 @@ def main() -> None:
         sys.exit(2)
     except PrivacyAssistantError as exc:
         click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except ValidationError as exc:  # a PRIVACY_ASSISTANT_* variable the settings refuse
+        if exc.title != "Settings":
+            raise
+        problem = exc.errors()[0]
+        name = "PRIVACY_ASSISTANT_" + "_".join(str(part) for part in problem["loc"]).upper()
+        click.echo(f"error: {name}: {problem['msg']}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)

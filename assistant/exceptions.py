@@ -53,6 +53,10 @@ class VerificationError(RequestError):
     """A verification code that is wrong, expired, already used, or tried too often."""
 
 
+class NotAuthorisedError(PrivacyAssistantError):
+    """A team route called without the team's bearer token, or with a wrong one."""
+
+
 class RateLimitExceeded(PrivacyAssistantError):
     """A client sent more messages than the configured rate allows; it may try again later."""
 

@@ -134,6 +134,14 @@ class Settings(BaseSettings):
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token and self.slack_signing_secret)
 
+    # The privacy team's web API (assistant/web/routes/team.py) and the service's own jobs.
+    team_token: str | None = Field(
+        None, min_length=24, description="Bearer token of the team API; unset: the team routes are off."
+    )
+    transcript_purge_interval_seconds: float = Field(
+        3600, ge=0, description="How often the service purges old transcripts; 0: never (use the CLI)."
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -153,6 +161,7 @@ class Settings(BaseSettings):
         "slack_app_token",
         "slack_privacy_channel",
         "slack_team_group",
+        "team_token",
         mode="before",
     )
     @classmethod

@@ -228,7 +228,10 @@ def test_openapi_docs_are_served_without_a_cdn(client):
 def test_health_and_readiness(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json() == {"status": "ready", "checks": {"index": "ok"}}
+    assert ready.status_code == 200 and ready.json() == {
+        "status": "ready",
+        "checks": {"index": "ok", "requests": "ok"},
+    }
 
 
 def test_readiness_fails_while_the_index_is_empty(tmp_path):
@@ -278,7 +281,7 @@ def test_metrics_count_requests_by_route_and_answers_vs_abstentions(assistant):
         == 1
     )
     assert sample("privacy_assistant_http_request_duration_seconds_count", route="/api/ask") == 3
-    assert "privacy_assistant_rights_requests_submitted_total 0.0" in text
+    assert 'privacy_assistant_rights_requests_submitted_total{channel="web"} 0.0' in text
 
 
 # -- the edge --------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The website chat as a visitor uses it: Debian's chromium, driven by Playwright, against a real server.
 
 Screenshots are saved in tests/artifacts/ (git-ignored): chat-answer.png, policy-quote.png, chat-phone.png,
-hostile-input.png.
+hostile-input.png, chat-request.png.
 """
 
 from __future__ import annotations
@@ -132,6 +132,45 @@ def test_the_widget_works_by_keyboard_and_at_phone_width(browser, live_server):
         assert launcher.evaluate("e => e.getRootNode().activeElement === e")
     finally:
         context.close()
+
+
+def test_visitor_files_an_erasure_request_confirms_and_sees_the_reference(page, live_server, assistant):
+    open_chat(page, live_server)
+    turn = ask(page, live_server, "Please delete all my data, my email is ann@example.com")
+    assert turn["intake"]["rights"] == ["erasure"]
+    if turn["intake"]["stage"] == "collecting":  # the assistant asks for what is missing: the name
+        assert turn["intake"]["missing"] == ["name"], turn
+        assert page.locator(".message.bot").nth(-1).locator("p").first.inner_text() == turn["reply"]
+        turn = ask(page, live_server, "Ann Example")
+    assert turn["intake"]["stage"] == "confirming", turn
+
+    card = page.get_by_role("group", name="Confirm your request")
+    card.wait_for()
+    summary = card.locator(".summary").inner_text()
+    assert summary == turn["intake"]["summary"]
+    assert "ann@example.com" in summary and "Ann Example" in summary
+    assert assistant.requests.find(f"conversation:{turn['conversation_id']}:1") is None  # not before Confirm
+
+    with page.expect_response(f"{live_server.api_origin}/api/chat") as reply:
+        card.get_by_role("button", name="Confirm").click()
+    submitted = reply.value.json()
+    reference, due_at = submitted["intake"]["reference"], submitted["intake"]["due_at"]
+    assert re.fullmatch(r"DSAR-\d{4}-\d{6}", reference)
+    shown = page.get_by_role("definition").filter(has_text=reference).locator("xpath=..")
+    shown.wait_for()
+    assert shown.locator(".reference").inner_text() == reference
+    assert shown.locator("time").get_attribute("datetime") == due_at
+    assert shown.locator("time").inner_text() == due_at
+    assert card.get_by_role("button", name="Confirm").is_disabled()  # no second submission from the card
+    page.screenshot(path=str(ARTIFACTS / "chat-request.png"))
+
+    # On the queue exactly once, from the web, as the visitor gave it.
+    filed = [r for r in assistant.requests.list() if r.email == "ann@example.com"]
+    assert [r.reference for r in filed] == [reference]
+    (request,) = filed
+    assert request.channel == "web" and request.rights == ["erasure"] and request.name == "Ann Example"
+    assert request.status == "pending_verification" and request.due_at.isoformat() == due_at
+    assert page.problems == []
 
 
 HOSTILE_MESSAGE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> cookies?'

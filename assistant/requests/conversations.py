@@ -22,6 +22,13 @@ class ConversationStore:
             record = session.get(ConversationRecord, conversation_id)
             return json.loads(self.vault.decrypt(record.state_enc) or "{}") if record else None
 
+    def channel_of(self, conversation_id: str) -> str | None:
+        """The channel a stored conversation belongs to; None when no conversation has this id."""
+        with self._sessions() as session:
+            return session.scalar(
+                select(ConversationRecord.channel).where(ConversationRecord.id == conversation_id)
+            )
+
     def save(
         self, conversation_id: str, channel: str, state: dict[str, Any], now: datetime | None = None
     ) -> None:

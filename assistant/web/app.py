@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from importlib.resources import files
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from assistant.settings import Settings, get_settings
 from assistant.web.edge import BodyLimit, RateLimiter, SecurityHeaders
 from assistant.web.errors import install_error_handlers
 from assistant.web.metrics import MetricsMiddleware, WebMetrics
-from assistant.web.routes import ask, chat, health, pages, policy
+from assistant.web.routes import ask, chat, health, pages, policy, team, verify
 from slack_app.mount import mount_slack
 
 HERE = Path(__file__).resolve().parent
@@ -37,8 +38,24 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(assistant.warm)
-        log.info("ready: model loaded, index open")
-        yield
+        # The intake model trains at first use (seconds): at start-up, not in the first visitor's turn.
+        await run_in_threadpool(assistant.intake, "Please delete my data")
+        queue = await run_in_threadpool(lambda: assistant.requests)  # opened and migrated now
+        unsubscribe = queue.subscribe(app.state.metrics.record_request_event)
+        purging = None
+        if settings.transcript_purge_interval_seconds > 0:
+            purging = asyncio.create_task(
+                purge_transcripts_periodically(assistant, settings.transcript_purge_interval_seconds)
+            )
+        log.info("ready: model loaded, index open, request database open")
+        try:
+            yield
+        finally:
+            unsubscribe()
+            if purging is not None:
+                purging.cancel()
+                with suppress(asyncio.CancelledError):
+                    await purging
 
     app = FastAPI(
         title="Privacy assistant",
@@ -54,8 +71,10 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
     app.state.limiter = RateLimiter(settings.rate_limit)
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
 
-    for module in (chat, ask, policy, health, pages):
+    for module in (chat, ask, verify, policy, health, pages):
         app.include_router(module.router)
+    if settings.team_token:
+        app.include_router(team.router)  # off (404) unless a token is configured
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.mount("/docs-assets", StaticFiles(directory=str(files("fastapi_offline") / "static")), name="docs")
     install_error_handlers(app)
@@ -73,3 +92,23 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
     app.add_middleware(SecurityHeaders, api_origin=settings.widget_api_origin.rstrip("/"))
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app
+
+
+async def purge_transcripts_periodically(assistant: Assistant, interval_seconds: float) -> None:
+    """Deletes transcripts past their retention at start-up and then every ``interval_seconds``.
+
+    A failed run (database briefly away) is logged and tried again at the next interval. With several
+    workers each runs it; the delete is idempotent.
+    """
+    while True:
+        try:
+            deleted = await run_in_threadpool(assistant.purge_transcripts)
+            if deleted:
+                log.info(
+                    "purged %d transcript message(s) older than %d days",
+                    deleted,
+                    assistant.settings.transcript_retention_days,
+                )
+        except Exception:  # the job must outlive one bad run
+            log.exception("transcript purge failed; retrying in %s s", interval_seconds)
+        await asyncio.sleep(interval_seconds)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
 from assistant.core import Assistant
+from assistant.exceptions import InvalidInputError, NotAuthorisedError
 from assistant.settings import Settings
 from assistant.web.edge import RateLimiter
 from assistant.web.metrics import WebMetrics
@@ -36,7 +38,42 @@ def rate_limited(request: Request) -> None:
     limiter.hit(client_key(request))
 
 
+def team_authorised(request: Request) -> None:
+    """Lets the call through only with ``Authorization: Bearer <PRIVACY_ASSISTANT_TEAM_TOKEN>``.
+
+    Compared in constant time; each refused call also counts against the caller's rate limit, so the
+    token cannot be guessed at speed.
+    """
+    expected = request.app.state.settings.team_token
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if (
+        expected
+        and scheme.lower() == "bearer"
+        and secrets.compare_digest(given.strip().encode(), expected.encode())
+    ):
+        return
+    rate_limited(request)
+    raise NotAuthorisedError(
+        "the team API needs the header 'Authorization: Bearer <token>' with the token set in "
+        "PRIVACY_ASSISTANT_TEAM_TOKEN"
+    )
+
+
+def team_member(x_team_member: Annotated[str | None, Header()] = None) -> str:
+    """Who on the team acts: recorded as the actor of every change in the audit trail."""
+    member = " ".join((x_team_member or "").split())
+    if not member:
+        raise InvalidInputError(
+            "say who acts in the header 'X-Team-Member: <your name or e-mail>'; it goes into the audit trail"
+        )
+    if len(member) > 200:
+        raise InvalidInputError("X-Team-Member is too long; at most 200 characters")
+    return member
+
+
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 MetricsDep = Annotated[WebMetrics, Depends(get_metrics)]
 RateLimited = Depends(rate_limited)
+TeamAuthorised = Depends(team_authorised)
+TeamMember = Annotated[str, Depends(team_member)]

@@ -13,16 +13,27 @@ from starlette.exceptions import HTTPException
 from assistant.exceptions import (
     ConfigurationError,
     InvalidInputError,
+    InvalidTransitionError,
+    NotAuthorisedError,
     PrivacyAssistantError,
     RateLimitExceeded,
+    RequestError,
     StoreError,
     UnknownDocumentError,
+    UnknownRequestError,
+    VerificationError,
 )
 
 log = logging.getLogger("assistant.web")
 
+# The first match wins: subclasses before their base.
 _STATUS: list[tuple[type[PrivacyAssistantError], int]] = [
     (InvalidInputError, 422),
+    (UnknownRequestError, 404),
+    (InvalidTransitionError, 409),
+    (VerificationError, 400),
+    (RequestError, 422),
+    (NotAuthorisedError, 401),
     (UnknownDocumentError, 404),
     (RateLimitExceeded, 429),
     (StoreError, 503),
@@ -38,7 +49,11 @@ async def assistant_error(request: Request, exc: Exception) -> JSONResponse:
     status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
     if status >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, exc)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimitExceeded) else None
+    headers = None
+    if isinstance(exc, RateLimitExceeded):
+        headers = {"Retry-After": str(exc.retry_after)}
+    elif isinstance(exc, NotAuthorisedError):
+        headers = {"WWW-Authenticate": 'Bearer realm="privacy-team"'}
     return error(status, str(exc), headers)
 
 

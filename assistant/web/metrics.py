@@ -12,6 +12,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.answering import Answer
 from assistant.conversation import Turn
+from assistant.requests import AuditEvent
+from assistant.requests.queue import CHANNELS
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -40,9 +42,13 @@ class WebMetrics:
         )
         self.requests_submitted = Counter(
             "privacy_assistant_rights_requests_submitted",
-            "Privacy-rights requests confirmed and filed through chat.",
+            "Privacy-rights requests put on the queue by this process, by channel (a retried or "
+            "double-clicked confirmation counts once).",
+            ["channel"],
             registry=self.registry,
         )
+        for channel in CHANNELS:
+            self.requests_submitted.labels(channel)  # every series exists from the start, at 0
 
     def record_answer(self, answer: Answer, channel: str) -> None:
         self.answers.labels(channel, "answered" if answer.answerable else "abstained").inc()
@@ -50,8 +56,11 @@ class WebMetrics:
     def record_turn(self, turn: Turn, channel: str) -> None:
         if turn.answer is not None:
             self.record_answer(turn.answer, channel)
-        if turn.intake and turn.intake.get("stage") == "submitted" and turn.intake.get("reference"):
-            self.requests_submitted.inc()
+
+    def record_request_event(self, event: AuditEvent) -> None:
+        """A queue listener: the queue emits "submitted" once per request it creates, after commit."""
+        if event.kind == "submitted":
+            self.requests_submitted.labels(event.detail.get("channel", "unknown")).inc()
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

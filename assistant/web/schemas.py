@@ -121,12 +121,84 @@ class PolicyVersionOut(BaseModel):
     url: str
 
 
+class PolicyDiffOut(BaseModel):
+    old: str
+    new: str
+    url: str = Field(description="The page showing what changed from old to new.")
+
+
 class PolicyDocumentOut(BaseModel):
     document: str
     title: str
     organization: str | None
     versions: list[PolicyVersionOut]
+    diffs: list[PolicyDiffOut] = Field(default_factory=list, description="Each version against the next.")
 
 
 class PolicyListOut(BaseModel):
     documents: list[PolicyDocumentOut]
+
+
+# -- the privacy team's API (routes/team.py) --------------------------------------------------------
+class RightsRequestOut(BaseModel):
+    """A request as the team sees it, identity included."""
+
+    reference: str
+    rights: list[str]
+    status: str
+    channel: str
+    on_behalf_of: str
+    name: str | None
+    email: str
+    phone: str | None
+    subject_name: str | None
+    data_concerned: str | None
+    categories: list[str]
+    assignee: str | None
+    received_at: str
+    due_at: str
+    extension_months: int
+    extension_reason: str | None
+    overdue: bool
+
+
+class AuditEventOut(BaseModel):
+    kind: str
+    actor: str = Field(description="Who did it: a team member, 'requester', or a worker.")
+    at: str
+    detail: dict[str, Any]
+
+
+class RightsRequestDetailOut(RightsRequestOut):
+    events: list[AuditEventOut] = Field(description="The audit trail, oldest first.")
+
+
+class RightsRequestListOut(BaseModel):
+    requests: list[RightsRequestOut]
+
+
+class AssignIn(_Strict):
+    assignee: str = Field(min_length=1, max_length=200, description="Who works the request.")
+
+
+class TransitionIn(_Strict):
+    status: str = Field(description="The next status: verified, in_progress, completed, rejected, withdrawn.")
+    note: str | None = Field(None, max_length=1000, description="Why, for the audit trail.")
+
+
+class ExtendIn(_Strict):
+    reason: str = Field(
+        min_length=1, max_length=1000, description="Why more time is needed (the requester is told)."
+    )
+    months: Literal[1, 2] = Field(2, description="1 or 2; at most 2 in all.")
+
+
+class VerifyIn(_Strict):
+    reference: str = Field(max_length=40, description="The request's reference, DSAR-YYYY-NNNNNN.")
+    code: str = Field(max_length=100, description="The 6 digits from the e-mail, or the link's code.")
+
+
+class VerifiedOut(BaseModel):
+    reference: str
+    status: str
+    message: str

@@ -21,9 +21,14 @@ CHANNEL = "web"
 def chat(body: ChatRequest, assistant: AssistantDep, settings: SettingsDep, metrics: MetricsDep) -> ChatReply:
     """A message or a button press in; the reply, its citations and the request being taken out.
 
-    Start without ``conversation_id``; send the one the reply carries with every later turn.
+    Start without ``conversation_id``; send the one the reply carries with every later turn. An id this
+    service never issued to the web chat (made up, guessed, another channel's, or long gone) starts a new
+    conversation under a new id, so no client picks its id or walks into someone else's dialogue.
     """
-    conversation = assistant.conversation(body.conversation_id, channel=CHANNEL)
+    conversation_id = body.conversation_id
+    if conversation_id is not None and assistant.conversations.channel_of(conversation_id) != CHANNEL:
+        conversation_id = None
+    conversation = assistant.conversation(conversation_id, channel=CHANNEL)
     if body.action is not None:
         turn = conversation.act(body.action)
     else:

@@ -20,8 +20,14 @@ def index_ready(assistant: Assistant) -> None:
         raise RuntimeError("the index is empty; run `privacy-assistant index`")
 
 
+def requests_ready(assistant: Assistant) -> None:
+    """The request database answers (opened and migrated at first use)."""
+    with assistant.requests.engine.connect() as connection:
+        connection.exec_driver_sql("SELECT 1")
+
+
 # Each check raises with a one-line reason when its part is not reachable.
-READINESS_CHECKS: dict[str, Callable[[Assistant], None]] = {"index": index_ready}
+READINESS_CHECKS: dict[str, Callable[[Assistant], None]] = {"index": index_ready, "requests": requests_ready}
 
 
 @router.get("/healthz")
@@ -32,7 +38,7 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(assistant: AssistantDep) -> JSONResponse:
-    """503 with the reasons while the index (or any other check) is not reachable."""
+    """503 with the reasons while the index or the request database is not reachable."""
     checks: dict[str, str] = {}
     for name, check in READINESS_CHECKS.items():
         try:

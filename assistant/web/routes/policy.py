@@ -1,17 +1,29 @@
-"""The policy as people read it: ``GET /policy/{document}/{version}`` (every citation lands on its quote)
-and ``GET /api/policy`` (documents and versions)."""
+"""The policy as people read it: ``GET /policy/{document}/{version}`` (every citation lands on its quote),
+``GET /policy/{document}/diff/{old}/{new}`` (what changed) and ``GET /api/policy`` (documents, versions
+and the diffs between consecutive versions)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from assistant.corpus.diff_render import render_diff_html
 from assistant.corpus.units import Block, parse_policy
 from assistant.web.deps import AssistantDep, SettingsDep
-from assistant.web.schemas import ErrorOut, PolicyDocumentOut, PolicyListOut, PolicyVersionOut
+from assistant.web.schemas import (
+    ErrorOut,
+    PolicyDiffOut,
+    PolicyDocumentOut,
+    PolicyListOut,
+    PolicyVersionOut,
+)
 
 router = APIRouter(tags=["policy"])
 
@@ -64,9 +76,38 @@ def policy_page(request: Request, document: str, version: str, assistant: Assist
     )
 
 
+_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+
+
+def _diff_csp(page: str) -> str:
+    """The diff page is self-contained: its one style block, allowed by its hash; no script at all."""
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(css.encode()).digest()).decode() + "'"
+        for css in _STYLE.findall(page)
+    )
+    styles = hashes or "'none'"
+    return (
+        f"default-src 'none'; style-src {styles}; img-src 'self'; script-src 'none'; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+
+
+@router.get(
+    "/policy/{document}/diff/{old}/{new}",
+    response_class=HTMLResponse,
+    responses={404: {"model": ErrorOut}},
+)
+def policy_diff_page(document: str, old: str, new: str, assistant: AssistantDep) -> HTMLResponse:
+    """What changed in ``document`` from version ``old`` to version ``new``, word by word."""
+    older, newer = assistant.corpus.get(document, old), assistant.corpus.get(document, new)
+    page = render_diff_html(assistant.diff(document, old, new), document, older.version, newer.version)
+    return HTMLResponse(page, headers={"Content-Security-Policy": _diff_csp(page)})
+
+
 @router.get("/api/policy", response_model=PolicyListOut)
 def policy_list(assistant: AssistantDep, settings: SettingsDep) -> PolicyListOut:
-    """Every policy document and its versions, oldest first, with the page of each."""
+    """Every policy document and its versions, oldest first, with the page of each and the page of what
+    changed between each version and the next."""
     base = settings.public_base_url.rstrip("/")
     documents = []
     for document in assistant.corpus.documents:
@@ -85,6 +126,14 @@ def policy_list(assistant: AssistantDep, settings: SettingsDep) -> PolicyListOut
                         url=f"{base}/policy/{document}/{v.version}",
                     )
                     for v in versions
+                ],
+                diffs=[
+                    PolicyDiffOut(
+                        old=a.version,
+                        new=b.version,
+                        url=f"{base}/policy/{document}/diff/{a.version}/{b.version}",
+                    )
+                    for a, b in pairwise(versions)
                 ],
             )
         )

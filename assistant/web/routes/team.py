@@ -1,0 +1,131 @@
+"""The privacy team's API under ``/api/team/``: list, show, assign, transition, extend, export.
+
+Mounted only when ``PRIVACY_ASSISTANT_TEAM_TOKEN`` is set; every call needs ``Authorization: Bearer
+<token>``, and every change names its actor in ``X-Team-Member`` (it goes into the audit trail).
+Responses carry identities, so none is cached.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from assistant.requests import RightsRequest
+from assistant.web.deps import AssistantDep, TeamAuthorised, TeamMember
+from assistant.web.schemas import (
+    AssignIn,
+    AuditEventOut,
+    ErrorOut,
+    ExtendIn,
+    RightsRequestDetailOut,
+    RightsRequestListOut,
+    RightsRequestOut,
+    TransitionIn,
+)
+
+log = logging.getLogger("assistant.web.team")
+NO_STORE = {"Cache-Control": "no-store"}
+
+router = APIRouter(
+    prefix="/api/team",
+    tags=["privacy team"],
+    dependencies=[TeamAuthorised],
+    responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+)
+
+Status = Annotated[list[str] | None, Query(description="Only these statuses (repeat for several).")]
+DueBefore = Annotated[date | None, Query(description="Only requests due before this date, YYYY-MM-DD.")]
+Overdue = Annotated[bool, Query(description="Only open requests past their due date.")]
+Assignee = Annotated[str | None, Query(max_length=200, description="Only requests this person works.")]
+
+
+def _out(request: RightsRequest) -> RightsRequestOut:
+    return RightsRequestOut.model_validate(request.to_dict())
+
+
+@router.get("/requests", response_model=RightsRequestListOut)
+def list_requests(
+    assistant: AssistantDep,
+    response: Response,
+    status: Status = None,
+    due_before: DueBefore = None,
+    overdue: Overdue = False,
+    assignee: Assignee = None,
+) -> RightsRequestListOut:
+    """The queue, soonest due first; the filters combine."""
+    response.headers.update(NO_STORE)
+    found = assistant.requests.list(status=status, due_before=due_before, overdue=overdue, assignee=assignee)
+    return RightsRequestListOut(requests=[_out(r) for r in found])
+
+
+@router.get("/requests/export", responses={200: {"content": {"text/csv": {}, "application/json": {}}}})
+def export_requests(
+    assistant: AssistantDep,
+    fmt: Annotated[Literal["csv", "json"], Query(alias="format")] = "json",
+    status: Status = None,
+    due_before: DueBefore = None,
+    overdue: Overdue = False,
+    assignee: Assignee = None,
+) -> Response:
+    """The listed requests as a CSV or JSON file, identities included."""
+    body = assistant.requests.export(
+        fmt, status=status, due_before=due_before, overdue=overdue, assignee=assignee
+    )
+    log.info("team export as %s (status=%s, overdue=%s)", fmt, status, overdue)
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8" if fmt == "csv" else "application/json",
+        headers={**NO_STORE, "Content-Disposition": f'attachment; filename="requests.{fmt}"'},
+    )
+
+
+@router.get(
+    "/requests/{reference}", response_model=RightsRequestDetailOut, responses={404: {"model": ErrorOut}}
+)
+def show_request(reference: str, assistant: AssistantDep, response: Response) -> RightsRequestDetailOut:
+    """One request and its audit trail."""
+    response.headers.update(NO_STORE)
+    request = assistant.requests.get(reference)
+    events = [
+        AuditEventOut(kind=e.kind, actor=e.actor, at=e.at.isoformat(), detail=e.detail)
+        for e in assistant.requests.events(request.reference)
+    ]
+    return RightsRequestDetailOut(**_out(request).model_dump(), events=events)
+
+
+@router.post(
+    "/requests/{reference}/assign", response_model=RightsRequestOut, responses={404: {"model": ErrorOut}}
+)
+def assign_request(
+    reference: str, body: AssignIn, member: TeamMember, assistant: AssistantDep, response: Response
+) -> RightsRequestOut:
+    """Give an open request to someone on the team."""
+    response.headers.update(NO_STORE)
+    return _out(assistant.requests.assign(reference, body.assignee, actor=member))
+
+
+@router.post(
+    "/requests/{reference}/transition",
+    response_model=RightsRequestOut,
+    responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
+)
+def transition_request(
+    reference: str, body: TransitionIn, member: TeamMember, assistant: AssistantDep, response: Response
+) -> RightsRequestOut:
+    """Move a request along its life cycle; a move the life cycle forbids is a 409 and changes nothing."""
+    response.headers.update(NO_STORE)
+    return _out(assistant.requests.transition(reference, body.status, actor=member, note=body.note))
+
+
+@router.post(
+    "/requests/{reference}/extend", response_model=RightsRequestOut, responses={404: {"model": ErrorOut}}
+)
+def extend_request(
+    reference: str, body: ExtendIn, member: TeamMember, assistant: AssistantDep, response: Response
+) -> RightsRequestOut:
+    """Push the due date out by one or two months (two in all), recording why."""
+    response.headers.update(NO_STORE)
+    return _out(assistant.requests.extend(reference, body.reason, actor=member, months=body.months))
