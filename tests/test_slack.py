@@ -42,6 +42,9 @@ GROUP = "S0PRIVACY"
 TRAIL_AFTER_SUBMIT = ["submitted"]
 
 
+TEAM_API_TOKEN = "team-api-token-for-the-slack-tests-0123456789"
+
+
 def slack_settings(assistant: Assistant, fake: FakeSlack):
     return assistant.settings.model_copy(
         update={
@@ -52,6 +55,7 @@ def slack_settings(assistant: Assistant, fake: FakeSlack):
             "slack_team_group": GROUP,
             "slack_api_url": fake.api_url,
             "rate_limit": 1000,
+            "team_token": TEAM_API_TOKEN,
         }
     )
 
@@ -265,6 +269,20 @@ def test_logging_a_customers_request_puts_it_on_the_queue_and_announces_it(slack
         ("submitted", "requester", {"channel": "slack"})
     ]
     assert [e.kind for e in trail] == TRAIL_AFTER_SUBMIT
+
+    # The privacy team's web API shows the same request, with channel slack and the whole audit trail.
+    shown = slack.client.get(
+        f"/api/team/requests/{request.reference}", headers={"Authorization": f"Bearer {TEAM_API_TOKEN}"}
+    )
+    assert shown.status_code == 200, shown.text
+    body = shown.json()
+    assert (body["channel"], body["on_behalf_of"], body["email"]) == (
+        "slack",
+        "employee_forwarding",
+        "ann@example.com",
+    )
+    assert [e["kind"] for e in body["events"]] == TRAIL_AFTER_SUBMIT
+    assert body["events"][0]["detail"] == {"channel": "slack"}
 
     # Announced in the privacy channel: reference, rights, due date and the team's buttons, no identity.
     announced = fake.wait_for("chat.postMessage", lambda p: p["channel"] == PRIVACY_CHANNEL)
