@@ -95,7 +95,9 @@ def test_http_target_gives_the_in_process_numbers(
     # and the same questions failed, with the same answers and citations (intake: the same rights;
     # the fields after "; " are the in-process-only ones)
     for a, b in zip(local["runs"], remote["runs"], strict=True):
-        assert [(f["id"], f["got"].split("; ")[0], f["citations"]) for f in a["failures"]] == [
+        cut = (lambda got: got.split("; ")[0]) if a["suite"] == "intake" else (lambda got: got)
+        seen = [f for f in a["failures"] if cut(f["got"]) != cut(f["expected"]) or a["suite"] != "intake"]
+        assert [(f["id"], cut(f["got"]), f["citations"]) for f in seen] == [
             (f["id"], f["got"], f["citations"]) for f in b["failures"]
         ]
 
