@@ -22,9 +22,11 @@ $(STAMP): pyproject.toml requirements.lock
 run: install
 	$(BIN)/privacy-assistant serve
 
+# After the tests, the eval gate (README, "Evaluation"): fails when a quality metric drops below the baseline.
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+	$(BIN)/privacy-assistant eval all --compare evals/baseline.json --no-progress
 
 lint: install
 	$(BIN)/ruff check .

@@ -150,41 +150,6 @@ def eval_group() -> None:
     """Score the assistant against the datasets in evals/datasets."""
 
 
-@eval_group.command("qa")
-@click.option("--dataset", type=click.Path(exists=True, dir_okay=False), help="A policy QA JSONL file.")
-@click.option(
-    "--history/--no-history",
-    "with_history",
-    default=True,
-    help="Also ask the history questions (evals/datasets/history_qa.jsonl), reported separately.",
-)
-def eval_qa(dataset: str | None, with_history: bool) -> None:
-    """Evidence hit@1/@3, abstention accuracy and latency on the policy QA set."""
-    from evals.qa import DEFAULT_DATASET, format_report, run_qa
-
-    assistant = open_assistant()
-    index_with_progress(assistant, quiet=True)
-    click.echo(format_report(run_qa(assistant, dataset or DEFAULT_DATASET, progress=True)))
-    if with_history:
-        _echo_history_report()
-
-
-def _echo_history_report() -> None:
-    from evals.history import HISTORY_DATASET, format_history_report, run_history
-
-    if not HISTORY_DATASET.exists():
-        click.echo(f"history questions: {HISTORY_DATASET} is missing; skipped")
-        return
-    click.echo()
-    click.echo(format_history_report(run_history(HISTORY_DATASET, progress=True)))
-
-
-@eval_group.command("history")
-def eval_history() -> None:
-    """Version accuracy and evidence hit@1/@3 on the history questions (as-of, changes, since when)."""
-    _echo_history_report()
-
-
 # -- the corpus and its history ------------------------------------------------------------------------
 def _day(value: str, what: str) -> date:
     try:
@@ -426,13 +391,139 @@ def requests_purge_transcripts() -> None:
     click.echo(f"deleted {open_assistant().purge_transcripts()} transcript message(s)")
 
 
-@eval_group.command("intake")
-@click.option("--dataset", type=click.Path(exists=True, dir_okay=False), help="An intake JSONL file.")
-def eval_intake(dataset: str | None) -> None:
-    """Per-right precision/recall/F1, macro-F1, false-request rate and e-mail extraction accuracy."""
-    from evals.intake import DEFAULT_DATASET, format_report, run_intake
+# -- the eval harness (issue 7) ---------------------------------------------------------------------
+def _eval_options(command):
+    options = [
+        click.option(
+            "--target", help="Score a running service (http://host:port) through /api/ask and /api/chat."
+        ),
+        click.option(
+            "--history-target",
+            help="The service holding the history fixture corpus, for the history questions (default: --target).",
+        ),
+        click.option(
+            "--report",
+            "report_dir",
+            type=click.Path(file_okay=False),
+            help="Write report.json, .md, .html here.",
+        ),
+        click.option(
+            "--compare",
+            type=click.Path(dir_okay=False),
+            help="Gate: exit 1 when a metric drops below this baseline.",
+        ),
+        click.option(
+            "--update-baseline", is_flag=True, help="Accept these numbers: write them to evals/baseline.json."
+        ),
+        click.option("--progress/--no-progress", default=True, help="Show a progress bar on stderr."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
-    click.echo(format_report(run_intake(open_assistant(), dataset or DEFAULT_DATASET)))
+
+def _run_eval(
+    names: list[str], target, history_target, report_dir, compare, update_baseline, progress, **datasets
+) -> None:
+    from pathlib import Path
+
+    from evals.report import write_report
+    from evals.runner import (
+        BASELINE,
+        baseline_of,
+        format_summary,
+        read_baseline,
+        run_suites,
+        suites,
+    )
+    from evals.runner import (
+        compare as compare_runs,
+    )
+    from evals.targets import Targets
+
+    baseline = read_baseline(Path(compare)) if compare else None  # a bad path fails before the run
+    import torch
+
+    # One question at a time, each a short forward pass: more intra-op threads only spin against each
+    # other on a busy machine (as in `serve`); measured on the shared 2-core box, see the README.
+    torch.set_num_threads(1)
+    chosen = suites(names, in_process=target is None)
+    for suite in chosen:
+        if datasets.get(suite.name) and suite.split == "test":
+            suite.dataset = Path(datasets[suite.name])
+    report = run_suites(chosen, Targets(url=target, history_url=history_target), progress=progress)
+    click.echo(format_summary(report))
+    if report_dir:
+        for path in write_report(report, Path(report_dir)):
+            click.echo(f"wrote {path}")
+    if update_baseline:
+        if target is not None or names != ["qa", "history", "intake"] or any(datasets.values()):
+            raise InvalidInputError("update the baseline from `eval all` in-process, on the shipped datasets")
+        old = read_baseline(BASELINE) if BASELINE.exists() else None
+        BASELINE.write_text(json.dumps(baseline_of(report, old), indent=2) + "\n", encoding="utf-8")
+        click.echo(f"baseline written to {BASELINE}")
+    if baseline is not None:
+        lines, ok = compare_runs(report, baseline)
+        click.echo(f"compared with {compare}:")
+        click.echo("\n".join(lines))
+        if not ok:
+            click.echo("error: a metric dropped by more than its tolerance (see REGRESSION above)", err=True)
+            sys.exit(1)
+        click.echo("gate passed: no metric dropped by more than its tolerance")
+
+
+@eval_group.command("qa")
+@click.option(
+    "--dataset", type=click.Path(exists=True, dir_okay=False), help="A policy QA JSONL file (test split)."
+)
+@click.option(
+    "--history/--no-history",
+    "with_history",
+    default=True,
+    help="Also ask the history questions, reported apart.",
+)
+@_eval_options
+def eval_qa(dataset: str | None, with_history: bool, **options) -> None:
+    """Evidence hit@1/@3, citation precision, abstention, faithfulness, latency: dev and test splits."""
+    _run_eval(["qa", "history"] if with_history else ["qa"], qa=dataset, **options)
+
+
+@eval_group.command("history")
+@_eval_options
+def eval_history(**options) -> None:
+    """Version accuracy, evidence hit@1/@3 and faithfulness on the history questions."""
+    _run_eval(["history"], **options)
+
+
+@eval_group.command("intake")
+@click.option(
+    "--dataset", type=click.Path(exists=True, dir_okay=False), help="An intake JSONL file (test split)."
+)
+@_eval_options
+def eval_intake(dataset: str | None, **options) -> None:
+    """Per-right precision/recall/F1, macro-F1, confusion matrix, false-request rate, field accuracy."""
+    _run_eval(["intake"], intake=dataset, **options)
+
+
+@eval_group.command("all")
+@_eval_options
+def eval_all(**options) -> None:
+    """Every suite; with --compare, the regression gate `make test` runs."""
+    _run_eval(["qa", "history", "intake"], **options)
+
+
+@eval_group.command("validate")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+def eval_validate(files: tuple[str, ...]) -> None:
+    """Check the datasets: schema, duplicates, gold evidence in the cited version, no training leaks."""
+    from pathlib import Path
+
+    from evals.validate import format_validation, validate, validate_all
+
+    results = {Path(f): validate(Path(f)) for f in files} if files else validate_all()
+    click.echo(format_validation(results))
+    if any(results.values()):
+        raise InvalidInputError("the datasets have problems (listed above)")
 
 
 # -- Slack (slack_app/): Socket Mode and the daily digest ------------------------------------------

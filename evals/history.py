@@ -2,116 +2,85 @@
 
 Each row names the corpus it is asked of (``corpus``, relative to the project root), the versions the
 answer must cite (``versions``: exactly that set) and evidence strings, as in the QA suite. Reported
-apart from the plain QA numbers: version accuracy, evidence hit@1/@3, per kind, and latency.
+apart from the plain QA numbers: version accuracy, evidence hit@1/@3, per kind, and latency. There is
+one split only (test): nothing was tuned on these questions.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from assistant.core import Assistant
-from assistant.settings import PROJECT_ROOT, Settings, get_settings
+from assistant.exceptions import InvalidInputError
+from assistant.settings import PROJECT_ROOT
 from evals.datasets_io import DATASETS, read_jsonl
-from evals.metrics import evidence_hit, percentile, rate
+from evals.metrics import evidence_hit, rate, version_correct
+from evals.qa import answer_metrics, describe
+from evals.suite import Failure, Sources, SuiteRun, progress_bar
 
 HISTORY_DATASET = DATASETS / "history_qa.jsonl"
 KINDS = ("as_of", "changes", "since")
 
 
 @dataclass
-class HistoryResult:
-    row: dict[str, Any]
-    versions: list[str]
-    quotes: list[str]
-    seconds: float
-    text: str
+class HistorySuite:
+    split: str = "test"
+    dataset: Path = HISTORY_DATASET
+    name: str = "history"
 
-    @property
-    def version_correct(self) -> bool:
-        return self.versions == sorted(self.row["versions"])
+    def run(self, targets, progress: bool = False) -> SuiteRun:
+        rows = read_jsonl(self.dataset)
+        for number, row in enumerate(rows, start=1):
+            missing = [
+                k for k in ("id", "kind", "question", "corpus", "versions", "evidence") if k not in row
+            ]
+            if missing or row.get("kind") not in KINDS:
+                raise InvalidInputError(
+                    f"{self.dataset}: row {number} lacks {missing or 'a kind in ' + str(KINDS)}"
+                )
+        observed = []
+        for row in progress_bar(rows, len(rows), "history", progress):
+            document = row.get("document") or "numecent-privacy-policy"
+            needed = sorted({v for r in rows if r["corpus"] == row["corpus"] for v in r["versions"]})
+            target = targets.for_corpus(row["corpus"], document, needed)
+            observed.append(target.ask(row["question"], document=row.get("document"), as_of=row.get("as_of")))
+        corpus = PROJECT_ROOT / rows[0]["corpus"] if rows else targets.settings.corpus_dir
+        sources = Sources(corpus, targets.settings.prompts_dir)
+        pairs = list(zip(rows, observed, strict=True))
 
-    def hit(self, k: int) -> bool:
-        return evidence_hit(self.quotes, self.row["evidence"], k)
+        def cited(o) -> list[str]:
+            return sorted({c.version for c in o.citations}) if o.answerable else []
 
-
-@dataclass
-class HistoryReport:
-    dataset: str
-    results: list[HistoryResult] = field(default_factory=list)
-
-    def metrics(self, kind: str | None = None) -> dict[str, float]:
-        chosen = [r for r in self.results if kind is None or r.row["kind"] == kind]
-        latencies = [r.seconds * 1000 for r in chosen]
-        return {
-            "questions": len(chosen),
-            "version_accuracy": rate([r.version_correct for r in chosen]),
-            "hit@1": rate([r.hit(1) for r in chosen]),
-            "hit@3": rate([r.hit(3) for r in chosen]),
-            "latency_p50_ms": percentile(latencies, 50),
-            "latency_p95_ms": percentile(latencies, 95),
+        metrics = answer_metrics(rows, observed, sources)
+        metrics["version_accuracy"] = rate([version_correct(cited(o), r["versions"]) for r, o in pairs])
+        per_kind = {
+            kind: {
+                "questions": sum(1 for r, _ in pairs if r["kind"] == kind),
+                "version_accuracy": rate(
+                    [version_correct(cited(o), r["versions"]) for r, o in pairs if r["kind"] == kind]
+                ),
+                "hit@1": rate([evidence_hit(_q(o), r["evidence"], 1) for r, o in pairs if r["kind"] == kind]),
+            }
+            for kind in KINDS
         }
-
-
-def assistants_for(rows: list[dict[str, Any]], settings: Settings | None = None) -> dict[str, Assistant]:
-    """One assistant per fixture corpus, each with its own store under the data folder's ``evals/``."""
-    settings = settings or get_settings()
-    assistants: dict[str, Assistant] = {}
-    for row in rows:
-        corpus = row["corpus"]
-        if corpus not in assistants:
-            folder = (PROJECT_ROOT / corpus).resolve()
-            data = settings.data_dir / "evals" / folder.name
-            assistants[corpus] = Assistant.open(corpus_dir=folder, data_dir=data, settings=settings)
-            assistants[corpus].index()
-    return assistants
-
-
-def run_history(dataset: Path | str = HISTORY_DATASET, progress: bool = False) -> HistoryReport:
-    rows = read_jsonl(dataset)
-    for number, row in enumerate(rows, start=1):
-        missing = [k for k in ("id", "kind", "question", "corpus", "versions", "evidence") if k not in row]
-        if missing or row.get("kind") not in KINDS:
-            raise ValueError(f"{dataset}: row {number} lacks {missing or 'a kind in ' + str(KINDS)}")
-    assistants = assistants_for(rows)
-    for assistant in assistants.values():
-        assistant.ask("warm-up question about the policy")  # the first call loads the model
-    report = HistoryReport(dataset=str(dataset))
-    iterator = rows
-    if progress:
-        from tqdm import tqdm
-
-        iterator = tqdm(rows, desc="Asking history questions", unit="question")
-    for row in iterator:
-        assistant = assistants[row["corpus"]]
-        start = time.perf_counter()
-        answer = assistant.ask(row["question"], document=row.get("document"), as_of=row.get("as_of"))
-        seconds = time.perf_counter() - start
-        cited = sorted({c.version for c in answer.citations}) if answer.answerable else []
-        quotes = [c.quote for c in answer.citations] if answer.answerable else []
-        report.results.append(HistoryResult(row, cited, quotes, seconds, answer.text))
-    return report
-
-
-def format_history_report(report: HistoryReport) -> str:
-    lines = [f"history dataset: {report.dataset}"]
-    for kind in (None, *KINDS):
-        m = report.metrics(kind)
-        if not m["questions"]:
-            continue
-        label = "all" if kind is None else kind
-        lines.append(
-            f"  {label:<8} questions: {m['questions']:>2}  version accuracy: {m['version_accuracy']:.3f}  "
-            f"evidence hit@1: {m['hit@1']:.3f}  hit@3: {m['hit@3']:.3f}"
+        run = SuiteRun(
+            self.name,
+            self.split,
+            str(self.dataset),
+            targets.history_url or "in-process",
+            metrics,
+            [o.seconds * 1000 for o in observed],
+            details={"per_kind": per_kind},
         )
-    m = report.metrics()
-    lines.append(f"  ask latency p50: {m['latency_p50_ms']:.1f} ms, p95: {m['latency_p95_ms']:.1f} ms")
-    failures = [r for r in report.results if not (r.version_correct and r.hit(1))]
-    if failures:
-        lines.append(f"  failures ({len(failures)}):")
-        for r in failures:
-            got = r.quotes[0][:80] if r.quotes else "(no quote)"
-            lines.append(f"    {r.row['id']}: cited {r.versions or '-'}, want {r.row['versions']}; {got}")
-    return "\n".join(lines)
+        for r, o in pairs:
+            if not (version_correct(cited(o), r["versions"]) and evidence_hit(_q(o), r["evidence"], 1)):
+                got, citations = describe(o)
+                expected = f"versions {sorted(r['versions'])}: " + " | ".join(r["evidence"])
+                run.failures.append(
+                    Failure(r["id"], r["question"], expected, f"versions {cited(o)}: {got}", citations)
+                )
+        return run
+
+
+def _q(o) -> list[str]:
+    return [c.quote for c in o.citations] if o.answerable else []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 
@@ -21,6 +22,137 @@ def abstention_accuracy(expected_answerable: Sequence[bool], answered: Sequence[
     if not pairs:
         return math.nan
     return sum(1 for _, a in pairs if not a) / len(pairs)
+
+
+def citation_precision(citation_quotes: Sequence[Sequence[str]], evidence: Sequence[Sequence[str]]) -> float:
+    """Share of all citations, pooled over the answered questions, whose quote contains gold evidence.
+
+    ``citation_quotes[i]`` are the quotes cited for question ``i`` and ``evidence[i]`` its gold strings.
+    Pooled (micro-averaged), so an answer with five citations weighs five times one with a single one.
+    """
+    flags = [
+        evidence_hit([quote], gold, 1)
+        for quotes, gold in zip(citation_quotes, evidence, strict=True)
+        for quote in quotes
+    ]
+    return rate(flags)
+
+
+def abstention_precision_recall(
+    expected_answerable: Sequence[bool], answered: Sequence[bool]
+) -> tuple[float, float]:
+    """Precision and recall of abstaining, the positive class being "the policy does not answer this".
+
+    Precision: of the questions the assistant abstained on, the share the policy really does not answer.
+    Recall: of the questions the policy does not answer, the share it abstained on. NaN when undefined.
+    """
+    pairs = list(zip(expected_answerable, answered, strict=True))
+    abstained = [e for e, a in pairs if not a]
+    unanswerable = [a for e, a in pairs if not e]
+    precision = rate([not e for e in abstained])
+    recall = rate([not a for a in unanswerable])
+    return precision, recall
+
+
+def version_correct(cited_versions: Sequence[str], expected_versions: Sequence[str]) -> bool:
+    """True when the answer cites exactly the expected set of policy versions (no more, no fewer)."""
+    return set(cited_versions) == set(expected_versions)
+
+
+# Quoted policy text in an answer: “...” (the assistant's own quotation marks).
+_QUOTE = re.compile(r"“([^”]*)”")
+_QUOTE_END = re.compile(r"”(?=\s*\[\d+\])")
+_MARKER = re.compile(r"\[\d+\]")
+_SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")
+_JINJA = re.compile(r"({{.*?}}|{%-?\s*(\w+).*?-?%})", re.DOTALL)
+
+
+def template_pattern(source: str) -> str:
+    """A regular expression matching every text the Jinja2 template ``source`` can render, line-folded.
+
+    Literal text must appear as written; each ``{{ value }}`` matches any text; an ``if``/``elif``/
+    ``else`` block matches one of its branches (or nothing when there is no ``else``); a ``for``
+    block matches its body any number of times. Comments are dropped; white space is folded.
+    """
+    source = re.sub(r"{#.*?#}", "", source, flags=re.DOTALL)
+    tokens: list[tuple[str, str]] = []
+    position = 0
+    for match in _JINJA.finditer(source):
+        tokens.append(("text", source[position : match.start()]))
+        tokens.append(("expr", "") if match.group(1).startswith("{{") else ("tag", match.group(2)))
+        position = match.end()
+    tokens.append(("text", source[position:]))
+
+    def literal(text: str) -> str:
+        words = text.split()
+        edge = r"\s*"
+        return (edge + r"\s+".join(re.escape(w) for w in words) + edge) if words else edge
+
+    def block(i: int, stop: tuple[str, ...]) -> tuple[str, int]:
+        out = ""
+        while i < len(tokens):
+            kind, value = tokens[i]
+            if kind == "tag" and value in stop:
+                return out, i
+            if kind == "text":
+                out += literal(value)
+            elif kind == "expr":
+                out += r".+?"
+            elif value == "if":
+                branches, has_else = [], False
+                while True:
+                    body, i = block(i + 1, ("elif", "else", "endif"))
+                    branches.append(body)
+                    ending = tokens[i][1]
+                    has_else = has_else or ending == "else"
+                    if ending == "endif":
+                        break
+                out += "(?:" + "|".join(branches + ([] if has_else else [""])) + ")"
+            elif value == "for":
+                body, i = block(i + 1, ("endfor",))
+                out += f"(?:{body})*"
+            i += 1
+        return out, i
+
+    return block(0, ())[0]
+
+
+def faithfulness(answer: str, sources: Sequence[str], templates: Sequence[str]) -> float:
+    """Share of an answer's sentences that are verbatim policy quotes or text a template produces.
+
+    Each quoted span “...” [n] is one sentence: faithful when it occurs verbatim (white space folded) in one
+    of ``sources`` (the texts of the versions the answer cites). The rest of the answer, with each quote
+    replaced by “…” and markers [n] kept, is its frame: its sentences are faithful when the whole frame
+    is a sequence of quotes and renderings of ``templates`` (patterns from ``template_pattern``); otherwise none
+    of them is, since a sentence added or altered anywhere breaks the match. 1.0 for an empty answer
+    would flatter, so an answer with no sentence gives NaN.
+    """
+    folded_sources = [_fold(s) for s in sources]
+    quotes: list[str] = []
+    frame, position = "", 0
+    for end in _QUOTE_END.finditer(answer):
+        # The quote a marker closes opens at the earliest “ after the previous quote whose text the
+        # sources hold (policy text may itself contain “...”); failing that, at the nearest “.
+        opens = [i for i in range(position, end.start()) if answer[i] == "“"]
+        if not opens:
+            continue
+        start = next(
+            (i for i in opens if _fold(answer[i + 1 : end.start()]) in "\n".join(folded_sources)), opens[-1]
+        )
+        quote = _fold(answer[start + 1 : end.start()])
+        quotes.append(quote)
+        frame += answer[position:start] + "“…”"
+        position = end.start() + 1
+    frame = " ".join((frame + answer[position:]).split())
+    faithful_quotes = sum(1 for q in quotes if q and any(q in s for s in folded_sources))
+    frame_sentences = [s for s in _SENTENCE_END.split(_QUOTE.sub("", frame)) if _MARKER.sub("", s).strip()]
+    total = len(quotes) + len(frame_sentences)
+    if total == 0:
+        return math.nan
+    # The answer's own quotes may stand between template renderings ("says: “…” [1] “…” [2]").
+    any_template = "(?:" + "|".join([*templates, r"“…”(?:\s*\[\d+\])?"]) + ")"
+    frame_ok = re.fullmatch(rf"\s*{any_template}(?:\s*{any_template})*\s*", frame, re.DOTALL) is not None
+    return (faithful_quotes + (len(frame_sentences) if frame_ok else 0)) / total
 
 
 def rate(flags: Sequence[bool]) -> float:
@@ -74,10 +206,37 @@ def false_request_rate(is_request: Sequence[bool], predicted_request: Sequence[b
     return rate(flags)
 
 
-def email_accuracy(gold: Sequence[str | None], extracted: Sequence[str | None]) -> float:
-    """Share of messages whose extracted e-mail equals the gold one, case folded; "none" must match none."""
+def field_accuracy(gold: Sequence[str | None], extracted: Sequence[str | None]) -> float:
+    """Share of items whose extracted value equals the gold one, trimmed and case folded; None must
+    match None (a value invented where the message gives none is wrong)."""
 
     def norm(value: str | None) -> str | None:
         return value.strip().lower() if value else None
 
     return rate([norm(g) == norm(e) for g, e in zip(gold, extracted, strict=True)])
+
+
+NOT_A_REQUEST = "not a request"
+
+
+def confusion_matrix(
+    gold: Sequence[set[str]], predicted: Sequence[set[str]], labels: Sequence[str]
+) -> list[list[int]]:
+    """Counts of (gold label, predicted label) over ``labels`` plus a last row/column "not a request".
+
+    An empty set stands for "not a request". A message with several gold or predicted rights adds one
+    to every (gold, predicted) pair it makes, so single-right messages give the usual matrix.
+    """
+    names = [*labels, NOT_A_REQUEST]
+    index = {name: i for i, name in enumerate(names)}
+    matrix = [[0] * len(names) for _ in names]
+    for g, p in zip(gold, predicted, strict=True):
+        for row in sorted(g) or [NOT_A_REQUEST]:
+            for column in sorted(p) or [NOT_A_REQUEST]:
+                matrix[index[row]][index[column]] += 1
+    return matrix
+
+
+def email_accuracy(gold: Sequence[str | None], extracted: Sequence[str | None]) -> float:
+    """Share of messages whose extracted e-mail equals the gold one (``field_accuracy`` of the e-mail)."""
+    return field_accuracy(gold, extracted)

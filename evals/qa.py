@@ -1,98 +1,108 @@
-"""The policy QA suite: does the assistant cite the right passage, and abstain when it should?"""
+"""The policy QA suite: does the assistant cite the right passage, and abstain when it should?
+
+Two splits: ``policy_qa_dev.jsonl`` (dev: thresholds and retrieval weights were tuned on it) and
+``policy_qa.jsonl`` (test: held out, never tuned on). Both are reported, labelled.
+"""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.core import Assistant
 from evals.datasets_io import DATASETS, read_jsonl
-from evals.metrics import abstention_accuracy, evidence_hit, percentile, rate
+from evals.metrics import (
+    abstention_accuracy,
+    abstention_precision_recall,
+    citation_precision,
+    evidence_hit,
+    faithfulness,
+    percentile,
+    rate,
+)
+from evals.suite import Failure, Sources, SuiteRun, progress_bar
+from evals.targets import Observed, Targets
 
 DEFAULT_DATASET = DATASETS / "policy_qa.jsonl"
 DEV_DATASET = DATASETS / "policy_qa_dev.jsonl"
 
 
-@dataclass
-class QAResult:
-    row: dict[str, Any]
-    answerable: bool
-    quotes: list[str]
-    seconds: float
-    text: str = ""
+def answer_metrics(
+    rows: list[dict[str, Any]], observed: list[Observed], sources: Sources
+) -> dict[str, float]:
+    """The answer metrics shared by the QA and history suites."""
+    answerable = [(r, o) for r, o in zip(rows, observed, strict=True) if r.get("answerable", True)]
+    answered = [(r, o) for r, o in answerable if o.answerable]
+    expected = [r.get("answerable", True) for r in rows]
+    given = [o.answerable for o in observed]
+    abstain_p, abstain_r = abstention_precision_recall(expected, given)
+    latencies = [o.seconds * 1000 for o in observed]
+    return {
+        "questions": len(rows),
+        "hit@1": rate([o.answerable and evidence_hit(_quotes(o), r["evidence"], 1) for r, o in answerable]),
+        "hit@3": rate([o.answerable and evidence_hit(_quotes(o), r["evidence"], 3) for r, o in answerable]),
+        "citation_precision": citation_precision(
+            [_quotes(o) for _, o in answered], [r["evidence"] for r, _ in answered]
+        ),
+        "answer_rate": rate([o.answerable for _, o in answerable]),
+        "abstention_accuracy": abstention_accuracy(expected, given),
+        "abstention_precision": abstain_p,
+        "abstention_recall": abstain_r,
+        "faithfulness": _mean(
+            [faithfulness(o.text, sources.texts(o.citations), sources.templates) for o in observed]
+        ),
+        "latency_p50_ms": percentile(latencies, 50),
+        "latency_p95_ms": percentile(latencies, 95),
+    }
+
+
+def _quotes(o: Observed) -> list[str]:
+    return [c.quote for c in o.citations] if o.answerable else []
+
+
+def _mean(values: list[float]) -> float:
+    values = [v for v in values if v == v]  # NaN (an empty answer) left out
+    return sum(values) / len(values) if values else float("nan")
+
+
+def describe(o: Observed) -> tuple[str, list[str]]:
+    """What the assistant said, for a failure table: its first quote (or that it abstained), and its citations."""
+    got = (
+        o.citations[0].quote
+        if o.answerable and o.citations
+        else ("(abstained)" if not o.answerable else o.text)
+    )
+    return got, [f"{c.document} {c.version}: {c.quote}" for c in o.citations]
 
 
 @dataclass
-class QAReport:
-    dataset: str
-    results: list[QAResult] = field(default_factory=list)
+class QASuite:
+    split: str = "test"
+    dataset: Path = DEFAULT_DATASET
+    name: str = "qa"
 
-    @property
-    def answerable_results(self) -> list[QAResult]:
-        return [r for r in self.results if r.row["answerable"]]
-
-    def metrics(self) -> dict[str, float]:
-        answerable = self.answerable_results
-        latencies_ms = [r.seconds * 1000 for r in self.results]
-        return {
-            "questions": len(self.results),
-            "hit@1": rate(
-                [r.answerable and evidence_hit(r.quotes, r.row["evidence"], 1) for r in answerable]
-            ),
-            "hit@3": rate(
-                [r.answerable and evidence_hit(r.quotes, r.row["evidence"], 3) for r in answerable]
-            ),
-            "answer_rate": rate([r.answerable for r in answerable]),
-            "abstention_accuracy": abstention_accuracy(
-                [r.row["answerable"] for r in self.results], [r.answerable for r in self.results]
-            ),
-            "latency_p50_ms": percentile(latencies_ms, 50),
-            "latency_p95_ms": percentile(latencies_ms, 95),
-        }
-
-    def failures(self) -> list[QAResult]:
-        return [
-            r
-            for r in self.results
-            if r.answerable != r.row["answerable"]
-            or (r.row["answerable"] and not evidence_hit(r.quotes, r.row["evidence"], 1))
+    def run(self, targets: Targets, progress: bool = False) -> SuiteRun:
+        rows = read_jsonl(self.dataset)
+        target = targets.default()
+        sources = Sources(targets.settings.corpus_dir, targets.settings.prompts_dir)
+        observed = [
+            target.ask(r["question"], document=r.get("document"), as_of=r.get("as_of"))
+            for r in progress_bar(rows, len(rows), f"qa ({self.split})", progress)
         ]
-
-
-def run_qa(assistant: Assistant, dataset: Path | str = DEFAULT_DATASET, progress: bool = False) -> QAReport:
-    rows = read_jsonl(dataset)
-    report = QAReport(dataset=str(dataset))
-    assistant.ask("warm-up question about the policy")  # the first call loads the model
-    iterator = rows
-    if progress:
-        from tqdm import tqdm
-
-        iterator = tqdm(rows, desc="Asking", unit="question")
-    for row in iterator:
-        start = time.perf_counter()
-        answer = assistant.ask(row["question"], document=row.get("document"), as_of=row.get("as_of"))
-        seconds = time.perf_counter() - start
-        quotes = [c.quote for c in answer.citations] if answer.answerable else []
-        report.results.append(QAResult(row, answer.answerable, quotes, seconds, answer.text))
-    return report
-
-
-def format_report(report: QAReport) -> str:
-    m = report.metrics()
-    lines = [
-        f"dataset: {report.dataset}",
-        f"questions: {m['questions']} ({len(report.answerable_results)} answerable)",
-        f"evidence hit@1: {m['hit@1']:.3f}",
-        f"evidence hit@3: {m['hit@3']:.3f}",
-        f"abstention accuracy: {m['abstention_accuracy']:.3f}",
-        f"ask latency p50: {m['latency_p50_ms']:.1f} ms, p95: {m['latency_p95_ms']:.1f} ms",
-    ]
-    failures = report.failures()
-    if failures:
-        lines.append(f"failures ({len(failures)}):")
-        for r in failures:
-            got = r.quotes[0][:90] if r.quotes else "(abstained)"
-            lines.append(f"  {r.row['id']}: {r.row['question']!r} -> {got}")
-    return "\n".join(lines)
+        run = SuiteRun(
+            self.name,
+            self.split,
+            str(self.dataset),
+            targets.name,
+            answer_metrics(rows, observed, sources),
+            [o.seconds * 1000 for o in observed],
+        )
+        for r, o in zip(rows, observed, strict=True):
+            wrong_abstention = o.answerable != r["answerable"]
+            if wrong_abstention or (r["answerable"] and not evidence_hit(_quotes(o), r["evidence"], 1)):
+                got, citations = describe(o)
+                expected = (
+                    " | ".join(r["evidence"]) if r["answerable"] else "(abstain: the policy does not say)"
+                )
+                run.failures.append(Failure(r["id"], r["question"], expected, got, citations))
+        return run

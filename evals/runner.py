@@ -1,0 +1,143 @@
+"""Runs suites against a target, and compares the numbers with the accepted baseline (the gate)."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from assistant.exceptions import InvalidInputError
+from evals.history import HistorySuite
+from evals.intake import IntakeDevSuite, IntakeSuite
+from evals.qa import DEV_DATASET, QASuite
+from evals.suite import Suite, SuiteRun
+from evals.targets import Targets
+
+SCHEMA_VERSION = 1
+BASELINE = Path(__file__).resolve().parent / "baseline.json"
+SUITE_NAMES = ("qa", "history", "intake")
+# Not gated: counts (a dataset edit shows in review, not as a regression) and latency, which on a
+# shared 2-core machine swings by a factor of several from one run to the next.
+UNGATED = ("questions", "messages", "latency_p50_ms", "latency_p95_ms")
+LOWER_IS_BETTER = ("false_request_rate",)
+DEFAULT_TOLERANCE = 0.02  # two points: above the noise of a retrained classifier, below one question in 50
+
+
+def suites(names: list[str], in_process: bool = True) -> list[Suite]:
+    """The suites called ``names``, dev split before test. Intake's dev split (cross-validation of the
+    training file) trains classifiers here, so it is only run in-process."""
+    chosen: list[Suite] = []
+    for name in names:
+        if name == "qa":
+            chosen += [QASuite("dev", DEV_DATASET), QASuite()]
+        elif name == "history":
+            chosen.append(HistorySuite())
+        elif name == "intake":
+            chosen += ([IntakeDevSuite()] if in_process else []) + [IntakeSuite()]
+        else:
+            raise InvalidInputError(f"unknown suite {name!r}; use one of: {', '.join(SUITE_NAMES)}")
+    return chosen
+
+
+def run_suites(chosen: list[Suite], targets: Targets, progress: bool = False) -> dict[str, Any]:
+    """The report (schema ``SCHEMA_VERSION``): every run's metrics, latencies, failures and details."""
+    start = time.perf_counter()
+    runs: list[SuiteRun] = [suite.run(targets, progress) for suite in chosen]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "target": targets.name,
+        "seconds": round(time.perf_counter() - start, 1),
+        "runs": [run.to_dict() for run in runs],
+    }
+
+
+def flat_metrics(report: dict[str, Any]) -> dict[str, float]:
+    """``suite/split/metric`` -> value, over every run of the report."""
+    return {
+        f"{run['suite']}/{run['split']}/{name}": value
+        for run in report["runs"]
+        for name, value in run["metrics"].items()
+    }
+
+
+def format_summary(report: dict[str, Any]) -> str:
+    lines = [f"target: {report['target']}  ({report['seconds']} s)"]
+    for run in report["runs"]:
+        label = "dev, tuned on" if run["split"] == "dev" else "test, held out"
+        lines.append(f"{run['suite']} [{label}]: {run['dataset']}")
+        for name, value in run["metrics"].items():
+            lines.append(f"  {name:<24} {_number(value)}")
+        unobserved = run["details"].get("unobserved_fields")
+        if unobserved:
+            lines.append(f"  not observable through this target: {', '.join(unobserved)}")
+        if run["failures"]:
+            lines.append(f"  failures ({len(run['failures'])}):")
+            for f in run["failures"]:
+                lines.append(f"    {f['id']}: {f['question'][:70]!r} -> {f['got'][:70]}")
+    return "\n".join(lines)
+
+
+def _number(value: float) -> str:
+    if isinstance(value, int):
+        return str(value)
+    return "n/a" if math.isnan(value) else f"{value:.3f}"
+
+
+# -- the baseline and the gate ----------------------------------------------------------------------
+def baseline_of(report: dict[str, Any], old: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The baseline for ``report``: every gated metric with its tolerance (kept from ``old`` if set)."""
+    tolerances = {k: v["tolerance"] for k, v in (old or {}).get("metrics", {}).items()}
+    gated = {
+        key: {"value": round(value, 4), "tolerance": tolerances.get(key, DEFAULT_TOLERANCE)}
+        for key, value in flat_metrics(report).items()
+        if key.rsplit("/", 1)[1] not in UNGATED and not math.isnan(value)
+    }
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "target": report["target"],
+        "metrics": dict(sorted(gated.items())),
+    }
+
+
+def read_baseline(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidInputError(f"no baseline at {path}; write one with --update-baseline") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"{path} is not valid JSON ({exc.msg})") from None
+    if data.get("schema_version") != SCHEMA_VERSION or not isinstance(data.get("metrics"), dict):
+        raise InvalidInputError(
+            f"{path} is not a baseline of schema {SCHEMA_VERSION}; rewrite it with --update-baseline"
+        )
+    return data
+
+
+def compare(report: dict[str, Any], baseline: dict[str, Any]) -> tuple[list[str], bool]:
+    """Lines with each gated metric's delta, and whether none dropped by more than its tolerance.
+
+    Only the suites in ``report`` are compared; a metric its target cannot observe is listed, not failed.
+    """
+    measured = flat_metrics(report)
+    runs = {f"{r['suite']}/{r['split']}" for r in report["runs"]}
+    lines, ok = [], True
+    for key, accepted in baseline["metrics"].items():
+        if key.rsplit("/", 1)[0] not in runs:
+            continue
+        if key not in measured:
+            lines.append(f"  {key:<40} {accepted['value']:.3f}  not measured by this target")
+            continue
+        value, tolerance = measured[key], accepted["tolerance"]
+        delta = value - accepted["value"]
+        worse = -delta if key.rsplit("/", 1)[1] not in LOWER_IS_BETTER else delta
+        failed = math.isnan(value) or worse > tolerance + 1e-9
+        ok = ok and not failed
+        verdict = "REGRESSION" if failed else "ok"
+        lines.append(
+            f"  {key:<40} {accepted['value']:.3f} -> {_number(value)}  ({delta:+.3f}, tolerance {tolerance})  {verdict}"
+        )
+    return lines, ok

@@ -1,0 +1,109 @@
+"""``--target``: the same harness through a running server's HTTP API gives the in-process numbers."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assistant import Assistant
+from assistant.settings import PROJECT_ROOT, get_settings
+from evals.history import HistorySuite
+from evals.intake import IntakeSuite
+from evals.qa import QASuite
+from evals.runner import run_suites
+from evals.targets import InProcessTarget, Targets
+from tests.conftest import free_port
+
+HISTORY_CORPUS = PROJECT_ROOT / "tests" / "fixtures" / "history"
+
+
+@pytest.fixture(scope="module")
+def history_server(tmp_path_factory: pytest.TempPathFactory):
+    """``privacy-assistant serve`` over the history fixture corpus, with its own data folder."""
+    port = free_port()
+    folder = tmp_path_factory.mktemp("history-server")
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HF_HUB_OFFLINE": "1",
+        "PRIVACY_ASSISTANT_CORPUS_DIR": str(HISTORY_CORPUS),
+        "PRIVACY_ASSISTANT_DATA_DIR": str(folder / "data"),
+        "PRIVACY_ASSISTANT_PORT": str(port),
+        "PRIVACY_ASSISTANT_RATE_LIMIT": "600",
+    }
+    log = folder / "server.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "assistant.cli", "serve"], env=env, stdout=sink, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server was not ready in 180 s:\n{log.read_text()}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def quality(report: dict) -> dict[str, float]:
+    return {
+        f"{run['suite']}/{run['split']}/{name}": value
+        for run in report["runs"]
+        for name, value in run["metrics"].items()
+        if not name.startswith("latency")
+    }
+
+
+def test_http_target_gives_the_in_process_numbers(
+    assistant: Assistant, data_dir: Path, live_server, history_server
+):
+    suites = [QASuite(), HistorySuite(), IntakeSuite()]
+    settings = get_settings().model_copy(update={"data_dir": data_dir})
+    local = run_suites(suites, Targets(default=InProcessTarget(assistant), settings=settings))
+    remote = run_suites(
+        suites, Targets(url=live_server.api_origin, history_url=history_server, settings=settings)
+    )
+
+    local_numbers, remote_numbers = quality(local), quality(remote)
+    # The chat API does not show the e-mail, name or on_behalf_of of a request: scored in-process only.
+    unobserved = {k for k in local_numbers if ".field_accuracy." in k or "/field_accuracy." in k}
+    assert unobserved == {f"intake/test/field_accuracy.{f}" for f in ("email", "name", "on_behalf_of")}
+    assert set(remote_numbers) == set(local_numbers) - unobserved
+    for key, value in remote_numbers.items():
+        assert value == local_numbers[key] or (math.isnan(value) and math.isnan(local_numbers[key])), key
+    assert remote_numbers["qa/test/questions"] == 66 and remote_numbers["history/test/questions"] == 20
+    # and the same questions failed, with the same answers and citations (intake: the same rights;
+    # the fields after "; " are the in-process-only ones)
+    for a, b in zip(local["runs"], remote["runs"], strict=True):
+        cut = (lambda got: got.split("; ")[0]) if a["suite"] == "intake" else (lambda got: got)
+        seen = [f for f in a["failures"] if cut(f["got"]) != cut(f["expected"]) or a["suite"] != "intake"]
+        assert [(f["id"], cut(f["got"]), f["citations"]) for f in seen] == [
+            (f["id"], f["got"], f["citations"]) for f in b["failures"]
+        ]
+
+
+def test_history_target_must_hold_the_fixture_versions(live_server):
+    from assistant.exceptions import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="--history-target"):
+        run_suites([HistorySuite()], Targets(url=live_server.api_origin))
