@@ -11,6 +11,7 @@ from typing import Any
 
 from assistant.exceptions import InvalidInputError
 from evals.history import HistorySuite
+from evals.intake import DEV_DATASET as INTAKE_DEV
 from evals.intake import IntakeDevSuite, IntakeSuite
 from evals.qa import DEV_DATASET, QASuite
 from evals.suite import Suite, SuiteRun
@@ -36,7 +37,10 @@ def suites(names: list[str], in_process: bool = True) -> list[Suite]:
         elif name == "history":
             chosen.append(HistorySuite())
         elif name == "intake":
-            chosen += ([IntakeDevSuite()] if in_process else []) + [IntakeSuite()]
+            chosen += ([IntakeDevSuite()] if in_process else []) + [
+                IntakeSuite("dev", INTAKE_DEV),
+                IntakeSuite(),
+            ]
         else:
             raise InvalidInputError(f"unknown suite {name!r}; use one of: {', '.join(SUITE_NAMES)}")
     return chosen
@@ -67,7 +71,7 @@ def flat_metrics(report: dict[str, Any]) -> dict[str, float]:
 def format_summary(report: dict[str, Any]) -> str:
     lines = [f"target: {report['target']}  ({report['seconds']} s)"]
     for run in report["runs"]:
-        label = "dev, tuned on" if run["split"] == "dev" else "test, held out"
+        label = "test, held out" if run["split"] == "test" else f"{run['split']}, tuned on"
         lines.append(f"{run['suite']} [{label}]: {run['dataset']}")
         for name, value in run["metrics"].items():
             lines.append(f"  {name:<24} {_number(value)}")

@@ -41,7 +41,7 @@ class Failure:
 @dataclass
 class SuiteRun:
     suite: str  # qa, history, intake
-    split: str  # "dev" (tuned on) or "test" (held out)
+    split: str  # "test" (held out), or "dev" / "train-cv" (tuned on)
     dataset: str
     target: str
     metrics: dict[str, float]  # the scalar metrics the gate compares

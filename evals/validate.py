@@ -60,6 +60,7 @@ DATASET_KINDS = {
     "policy_qa_dev.jsonl": "qa",
     "history_qa.jsonl": "history",
     "intake.jsonl": "intake",
+    "intake_holdout.jsonl": "intake",
 }
 
 

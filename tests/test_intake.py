@@ -20,14 +20,15 @@ from assistant.intake.fields import (
     valid_email,
 )
 from evals.datasets_io import read_jsonl
-from evals.intake import DEFAULT_DATASET
+from evals.intake import DEFAULT_DATASET, DEV_DATASET
 
 
 # -- the data -----------------------------------------------------------------------------------
 def test_training_and_eval_files_share_no_message():
     training = {" ".join(r["text"].lower().split()) for r in read_training()}
-    evaluation = {" ".join(r["message"].lower().split()) for r in read_jsonl(DEFAULT_DATASET)}
-    assert not training & evaluation
+    for dataset in (DEFAULT_DATASET, DEV_DATASET):
+        evaluation = {" ".join(r["message"].lower().split()) for r in read_jsonl(dataset)}
+        assert not training & evaluation, dataset.name
 
 
 def test_the_eval_set_is_big_varied_and_well_formed():
