@@ -28,6 +28,9 @@ from evals.metrics import (
 from evals.suite import Failure, SuiteRun, progress_bar
 from evals.targets import Targets
 
+# A message taken as a request whose rights could not be read: shown apart from "not a request".
+REQUEST_WITHOUT_RIGHTS = "a request, rights not read"
+
 DEFAULT_DATASET = DATASETS / "intake_holdout.jsonl"
 DEV_DATASET = DATASETS / "intake.jsonl"
 
@@ -91,8 +94,10 @@ class IntakeSuite:
                 if r["is_request"] and field_accuracy([r.get(n)], [o.fields.get(n)]) < 1
             ]
             if r["is_request"] != o.is_request or g != p or wrong_fields:
-                expected = ", ".join(sorted(g)) or NOT_A_REQUEST
-                got = ", ".join(sorted(p)) or NOT_A_REQUEST
+                expected = ", ".join(sorted(g)) or (
+                    REQUEST_WITHOUT_RIGHTS if r["is_request"] else NOT_A_REQUEST
+                )
+                got = ", ".join(sorted(p)) or (REQUEST_WITHOUT_RIGHTS if o.is_request else NOT_A_REQUEST)
                 if wrong_fields:
                     expected += "; " + ", ".join(f"{n}={r.get(n)}" for n in wrong_fields)
                     got += "; " + ", ".join(f"{n}={o.fields.get(n)}" for n in wrong_fields)

@@ -90,6 +90,7 @@ import socket  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
 import httpx  # noqa: E402
@@ -106,6 +107,50 @@ class LiveServer:
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
+
+
+# Debian's chromium, driven by Playwright; the network is closed, so nothing phones home.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@contextmanager
+def serving(env: dict[str, str], log: Path, url: str, ready_seconds: float = 180):
+    """``privacy-assistant serve`` with ``env``, its output in ``log``, until ``url``/readyz answers."""
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "assistant.cli", "serve"], env=env, stdout=sink, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + ready_seconds
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server was not ready in {ready_seconds:.0f} s:\n{log.read_text()}")
+            time.sleep(0.5)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def free_port() -> int:
@@ -131,29 +176,5 @@ def live_server(assistant: Assistant, data_dir: Path, tmp_path_factory: pytest.T
         "PRIVACY_ASSISTANT_CORS_ORIGINS": page_origin,
         "PRIVACY_ASSISTANT_RATE_LIMIT": "600",
     }
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "assistant.cli", "serve"], env=env, stdout=sink, stderr=subprocess.STDOUT
-        )
-    server = LiveServer(url=page_origin, api_origin=api_origin, log=log, process=process)
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the server exited with {process.returncode}:\n{server.log_text()}")
-            try:
-                if httpx.get(f"{page_origin}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the server was not ready in 180 s:\n{server.log_text()}")
-            time.sleep(0.5)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with serving(env, log, page_origin) as process:
+        yield LiveServer(url=page_origin, api_origin=api_origin, log=log, process=process)

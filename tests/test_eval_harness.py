@@ -19,19 +19,7 @@ from evals.report import write_report
 from evals.runner import BASELINE, compare, read_baseline, run_suites
 from evals.targets import InProcessTarget, Targets
 from evals.validate import format_validation, validate, validate_all
-from tests.conftest import CORPUS
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, CORPUS
 
 
 @pytest.fixture(scope="module")
@@ -173,7 +161,7 @@ def test_report_html_shows_every_chart_in_chromium(main_report: dict, tmp_path: 
 
     failures = sum(len(r["failures"]) for r in main_report["runs"])
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.goto(written[2].as_uri())

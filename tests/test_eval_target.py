@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from assistant import Assistant
@@ -18,7 +14,7 @@ from evals.intake import IntakeSuite
 from evals.qa import QASuite
 from evals.runner import run_suites
 from evals.targets import InProcessTarget, Targets
-from tests.conftest import free_port
+from tests.conftest import free_port, serving
 
 HISTORY_CORPUS = PROJECT_ROOT / "tests" / "fixtures" / "history"
 
@@ -36,33 +32,9 @@ def history_server(tmp_path_factory: pytest.TempPathFactory):
         "PRIVACY_ASSISTANT_PORT": str(port),
         "PRIVACY_ASSISTANT_RATE_LIMIT": "600",
     }
-    log = folder / "server.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "assistant.cli", "serve"], env=env, stdout=sink, stderr=subprocess.STDOUT
-        )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the server was not ready in 180 s:\n{log.read_text()}")
-            time.sleep(0.5)
+    with serving(env, folder / "server.log", url):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def quality(report: dict) -> dict[str, float]:
