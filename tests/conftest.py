@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -151,6 +152,19 @@ def serving(env: dict[str, str], log: Path, url: str, ready_seconds: float = 180
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def prometheus_sample(text: str, name: str, **labels: str) -> float:
+    """The value of the ``/metrics`` sample ``name`` with exactly ``labels``."""
+    for line in text.splitlines():
+        match = re.fullmatch(r"(\w+)\{(.*)\} (\S+)", line)
+        if (
+            match
+            and match.group(1) == name
+            and dict(re.findall(r'(\w+)="([^"]*)"', match.group(2))) == labels
+        ):
+            return float(match.group(3))
+    raise AssertionError(f"{name} {labels} missing from /metrics")
 
 
 def free_port() -> int:

@@ -14,7 +14,7 @@ from assistant import Assistant
 from assistant.corpus.units import parse_policy
 from assistant.web import create_app
 from assistant.web.edge import RateLimiter
-from tests.conftest import CORPUS, SEED_DOCUMENT
+from tests.conftest import CORPUS, SEED_DOCUMENT, prometheus_sample
 
 VERSION = "2024-06-01"
 SITE = "https://www.customer.example"
@@ -256,15 +256,7 @@ def test_metrics_count_requests_by_route_and_answers_vs_abstentions(assistant):
         text = client.get("/metrics").text
 
     def sample(name: str, **labels: str) -> float:
-        for line in text.splitlines():
-            match = re.fullmatch(r"(\w+)\{(.*)\} (\S+)", line)
-            if (
-                match
-                and match.group(1) == name
-                and dict(re.findall(r'(\w+)="([^"]*)"', match.group(2))) == labels
-            ):
-                return float(match.group(3))
-        raise AssertionError(f"{name} {labels} missing from /metrics")
+        return prometheus_sample(text, name, **labels)
 
     assert sample("privacy_assistant_answers_total", channel="api", outcome="answered") == 2
     assert sample("privacy_assistant_answers_total", channel="api", outcome="abstained") == 1

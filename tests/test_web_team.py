@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from assistant import Assistant
 from assistant.intake.draft import RequestDraft
 from assistant.web import create_app
-from tests.conftest import CORPUS, SEED_DOCUMENT
+from tests.conftest import CORPUS, SEED_DOCUMENT, prometheus_sample
 from tests.fixtures import HISTORY
 
 TOKEN = "team-token-for-tests-0123456789abcdef"
@@ -448,22 +448,14 @@ def test_a_conversation_never_confirmed_submits_nothing(client, team_assistant):
 
 
 # -- metrics ---------------------------------------------------------------------------------------
-def metric(text: str, name: str, **labels: str) -> float:
-    for line in text.splitlines():
-        match = re.fullmatch(r"(\w+)\{(.*)\} (\S+)", line)
-        if (
-            match
-            and match.group(1) == name
-            and dict(re.findall(r'(\w+)="([^"]*)"', match.group(2))) == labels
-        ):
-            return float(match.group(3))
-    raise AssertionError(f"{name} {labels} missing")
 
 
 def test_submitted_requests_are_counted_once_each(team_assistant):
     with TestClient(create_app(team_assistant)) as client:
         start = client.get("/metrics").text
-        assert metric(start, "privacy_assistant_rights_requests_submitted_total", channel="web") == 0
+        assert (
+            prometheus_sample(start, "privacy_assistant_rights_requests_submitted_total", channel="web") == 0
+        )
         turn = up_to_the_summary(
             client, "Please delete all my data, my email is cy@example.com", "Cy Counted"
         )
@@ -474,8 +466,8 @@ def test_submitted_requests_are_counted_once_each(team_assistant):
         client.post("/api/chat", json={"conversation_id": cid, "message": "123456"})  # a (wrong) code
         submit(team_assistant)  # another channel, same process
         text = client.get("/metrics").text
-    assert metric(text, "privacy_assistant_rights_requests_submitted_total", channel="web") == 1
-    assert metric(text, "privacy_assistant_rights_requests_submitted_total", channel="api") == 1
+    assert prometheus_sample(text, "privacy_assistant_rights_requests_submitted_total", channel="web") == 1
+    assert prometheus_sample(text, "privacy_assistant_rights_requests_submitted_total", channel="api") == 1
 
 
 # -- operations ------------------------------------------------------------------------------------
