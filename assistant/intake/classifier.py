@@ -1,5 +1,8 @@
 """Which rights a message asks for, if any: logistic regression over MiniLM embeddings plus rules.
 
+The features are the MiniLM sentence embedding, a few speech-act features, one cue feature per right
+and character n-grams (TF-IDF, fitted on the training file), which keep typos and text-speak readable.
+
 Trained at first use from ``training.jsonl`` (shipped with the code, never the eval set) in a few
 seconds and kept for the life of the process. Two decisions are made:
 
