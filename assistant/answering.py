@@ -19,6 +19,8 @@ SHORT_PARAGRAPH_UNITS = 3
 SHORT_PARAGRAPH_CHARS = 500
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _TAG = re.compile(r"<[^>]{0,200}>")
+# "Jo <jo@example.com>", "<mailto:jo@example.com>": an address in brackets is text, not a tag.
+_BRACKETED_EMAIL = re.compile(r"<\s*(?:mailto:)?([\w.+-]+@[\w-]+(?:\.[\w-]+)+)\s*>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ def clean_question(question: object, max_chars: int, noun: str = "question") -> 
         raise InvalidInputError(
             f"the {noun} is {len(question):,} characters long; write at most {max_chars:,} characters"
         )
-    text = _TAG.sub(" ", question)
+    text = _TAG.sub(" ", _BRACKETED_EMAIL.sub(r" \1 ", question))
     # Control and format characters (NUL, bidi overrides, zero-width) carry no meaning for a search.
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     text = " ".join(text.split())

@@ -16,20 +16,49 @@ _EMAIL = re.compile(r"(?<![\w.+-])([A-Za-z0-9][\w.+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z
 _SPELLED_EMAIL = re.compile(
     r"\b([A-Za-z0-9][\w.+-]*)\s*(?:\(at\)|\[at\]| at )\s*([A-Za-z0-9-]+)\s*(?:\(dot\)|\[dot\]| dot )\s*([A-Za-z]{2,})\b"
 )
+# "Email: jo@...", "my e-mail is", "reply to", "mailto:": the writer naming their own address.
+_OWN_ADDRESS_CUE = re.compile(
+    r"(\b(e-?mail|email address|e-?mail address|contact|reply to|respond to|reach me( at)?|write to me at|"
+    r"send (it|them|the \w+|a copy|everything|my data) to|my address is)\s*(is|:|at)?\s*[<(\[]?\s*(mailto:)?\s*$)|mailto:\s*$",
+    re.IGNORECASE,
+)
 _STRICT_EMAIL = re.compile(r"[A-Za-z0-9][\w.+-]{0,63}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}")
 _PHONE = re.compile(r"(?<![\w@])(\+?\d[\d ()./-]{6,18}\d)(?![\w@])")
 _NAME_WORD = r"[A-Z][a-zA-Z'’-]+"
 _NAME = rf"({_NAME_WORD}(?:[ \t]+(?:(?:van|von|de|der|da|di|le|la|du|bin|al)[ \t]+)?{_NAME_WORD}){{0,3}})"
 _NAME_PATTERNS = [
     re.compile(rf"\b(?:my name is|my name's|name\s*:|this is|i am|i'm|im)\s+{_NAME}", re.IGNORECASE),
+    # A sign-off, on its own line or (as chat joins lines) after the last sentence.
     re.compile(
-        rf"(?:^|\n)\s*(?:regards|kind regards|best regards|best|thanks|thank you|cheers|sincerely|yours sincerely|yours faithfully|signed|from)\s*[,:\-–]?\s*\n?\s*{_NAME}\s*$",
+        rf"(?:^|\n|[.!?,]\s+)\s*(?:regards|kind regards|best regards|warm regards|best wishes|best|many thanks|thanks|"
+        rf"thank you|cheers|sincerely|yours sincerely|sincerely yours|yours faithfully|yours truly|respectfully|signed|from)"
+        rf"\s*[,:\-–]?\s*\n?\s*{_NAME}\s*(?:[,(<]?\s*[\w.+-]+@[\w.-]+\s*[)>]?)?[.!]?\s*$",
         re.IGNORECASE | re.MULTILINE,
     ),
     re.compile(rf"^\s*[-–—]\s*{_NAME}\s*$", re.MULTILINE),
+    # A letter's bare signature: two or three capitalised words closing it, after its last sentence.
+    re.compile(
+        rf"(?i:dear|hello|hi|to)\b.*[.!]\s+({_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{1,2}})\s*$", re.DOTALL
+    ),
     # "Jo Bloggs, jo@example.com" or "Jo Bloggs <jo@example.com>": a name right before an address.
     re.compile(rf"(?:^|[.!?:;,]\s+|\n)\s*{_NAME}\s*[,(<]?\s*[A-Za-z0-9][\w.+-]*@"),
 ]
+# Labels of the next field, when lines are joined: "Name: Paolo Rossi Email: ...".
+_FIELD_LABELS = {
+    "and",
+    "i",
+    "please",
+    "my",
+    "regarding",
+    "email",
+    "e-mail",
+    "phone",
+    "tel",
+    "mobile",
+    "address",
+}
+_FIELD_LABELS |= {"request", "subject", "date", "ref", "reference", "account", "customer", "re"}
+_FIELD_LABELS |= {"thank", "thanks", "you", "regards", "cheers", "hi", "hello", "dear", "sincerely"}
 # Words that follow "I am"/"I'm" without being a name.
 _NOT_NAMES = {
     "writing",
@@ -122,21 +151,36 @@ _NOT_NAMES = {
     "good",
     "great",
 }
-_PARENT = re.compile(
-    r"\b(my|our)\s+(\d{1,2}[- ]year[- ]old\s+)?(son|daughter|child|children|kid|kids|minor|teenager|teen|boy|girl|ward)\b"
-    r"|\b(i am|i'm|as)\s+(the|a|his|her|their)?\s*(parent|guardian|legal guardian|mother|father|mum|mom|dad)\b",
-    re.IGNORECASE,
-)
 _AGENT = re.compile(
-    r"\b(on behalf of|acting for|i represent|we represent|representing)\s+(my|our)?\s*(client|customer|the data subject|mr|mrs|ms|dr)\b"
+    r"\b(on behalf of|acting for|act for|acts for|i represent|we represent|representing|instructed by|writing for)\s+"
+    r"(my|our)?\s*(client|customer|the data subject|a california consumer|a consumer|mr|mrs|ms|miss|dr|mx)\b"
     r"|\bmy client\b|\bour client\b|\b(authori[sz]ed|authorised|appointed)\s+(agent|representative)\b"
-    r"|\b(power of attorney|letter of authority)\b",
+    r"|\b(power of attorney|letter of authority|signed authori[sz]ation)\b"
+    r"|\b(i am|i'm|we are|as)\s+(an?|the|his|her|their)?\s*(attorney|lawyer|solicitor|advocate|legal representative|law firm)\b"
+    r"|\b(this|our|my) (law )?firm (represents|acts for)\b|\blaw (office|firm) of\b",
     re.IGNORECASE,
 )
-_FORWARDING = re.compile(
-    r"\b(a|one of our|our)\s+(customer|client|user|visitor)s?\s+(asked|has asked|wants|emailed|called|requested|rang|wrote)\b"
-    r"|\bforwarding\b.{0,40}\b(request|customer|email)\b|\bcustomer\s+(request|called|emailed)\b",
+_PARENT = re.compile(
+    r"\b(my|our)\s+(\d{1,2}[- ]year[- ]old\s+|teenage\s+|young\s+|little\s+)?(son|daughter|child|children|kid|kids|minor|"
+    r"teenager|teen|boy|girl|ward|stepson|stepdaughter)('s)?\b"
+    r"|\b(i am|i'm|as|we are)\s+(the|a|his|her|their)?\s*(parents?|guardians?|legal guardian|mother|father|mum|mom|dad)\b"
+    r"|^\s*(mum|mom|dad|parent|mother|father) here\b|\bparent of\b|\bguardian of\b",
     re.IGNORECASE,
+)
+# Staff passing on someone else's request, in the third person.
+_FORWARDING = re.compile(
+    r"\b(a|one of our|our|the|this)\s+(customer|client|user|visitor|subscriber|member of the public|caller|end user|"
+    r"former employee|candidate)s?\b.{0,60}\b(asked|has asked|asks|wants|emailed|called|rang|requested|requests|wrote|"
+    r"says|said|would like|objects|is asking|replied)\b"
+    r"|\bforward(ing|ed)\b.{0,60}\b(request|customer|client|user|e-?mail|message)\b|\bcustomer\s+(request|called|emailed|wants)\b"
+    r"|\b(support )?ticket\b.{0,40}\b(customer|user|client)\b|\b(customer|client|user) (says|said|wants|requests)\b"
+    r"|\bpassing (this |it )?on\b|\bescalating\b",
+    re.IGNORECASE,
+)
+# "Customer X asked us to delete her data", "Mr Alvarez asked us ...": a named third person asks us.
+_THIRD_PERSON_ASK = re.compile(
+    rf"(?:^|[.!?:]\s+)(?:(?i:customer|client|user)\s+)?(?!I\s)[A-Z][\w'’-]*(?:\s+{_NAME_WORD})?\s+(?i:asked us|has asked us|wants us|"
+    r"would like us|emailed us|called us|rang us|wrote to us|asked (?:for|that))\b"
 )
 _SUBJECT_NAME = re.compile(
     rf"\b(?i:my|our)\s+(?:\d{{1,2}}[- ]year[- ]old\s+)?(?i:son|daughter|child|kid|ward|client)\s*,?\s+{_NAME}"
@@ -158,14 +202,21 @@ _DATA_SENTENCE = re.compile(
 
 
 def find_email(text: str, exclude: tuple[str, ...] = ()) -> str | None:
-    """The requester's e-mail address: the first in the message that is not the company's own."""
-    candidates = [m.group(1) for m in _EMAIL.finditer(text)]
-    candidates += [f"{a}@{b}.{c}" for a, b, c in _SPELLED_EMAIL.findall(text)]
-    for candidate in candidates:
-        address = candidate.rstrip(".").lower()
-        if address not in exclude and valid_email(address):
-            return address
-    return None
+    """The requester's e-mail address: the first in the message that is not the company's own.
+
+    Addresses at the company's own domains (those of ``exclude``) are never the requester's, and an
+    address given on an "Email:" line or after "my e-mail is" wins over one merely mentioned.
+    """
+    own_domains = {a.rsplit("@", 1)[-1].lower() for a in exclude if "@" in a}
+    candidates = [(m.start(1), m.group(1)) for m in _EMAIL.finditer(text)]
+    candidates += [(m.start(), f"{m[1]}@{m[2]}.{m[3]}") for m in _SPELLED_EMAIL.finditer(text)]
+    found: list[tuple[bool, int, str]] = []
+    for start, candidate in sorted(candidates):
+        address = candidate.rstrip(".-").lower()
+        if address in exclude or address.rsplit("@", 1)[-1] in own_domains or not valid_email(address):
+            continue
+        found.append((not _OWN_ADDRESS_CUE.search(text[max(0, start - 40) : start]), start, address))
+    return min(found)[2] if found else None
 
 
 def valid_email(text: str) -> bool:
@@ -210,7 +261,7 @@ def _trim_name(candidate: str) -> str | None:
     words = candidate.split()
     kept: list[str] = []
     for word in words:
-        if word.lower() in _NOT_NAMES or word.lower() in {"and", "i", "please", "my", "regarding"}:
+        if word.lower().strip(":") in _NOT_NAMES or word.lower() in _FIELD_LABELS or word.endswith(":"):
             break
         kept.append(word)
     if not kept or not kept[0][0].isupper():
@@ -224,7 +275,7 @@ def find_on_behalf_of(text: str, default: str = "self") -> str:
         return "authorised_agent"
     if _PARENT.search(text):
         return "parent_guardian"
-    if _FORWARDING.search(text):
+    if _FORWARDING.search(text) or _THIRD_PERSON_ASK.search(text):
         return "employee_forwarding"
     return default
 
