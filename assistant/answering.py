@@ -74,12 +74,14 @@ class Answerer:
         min_coverage: float,
         min_privacy: float,
         max_citations: int,
+        min_support: float = 0.0,
     ) -> None:
         self.prompts = prompts
         self.base_url = base_url.rstrip("/")
         self.threshold = threshold
         self.min_coverage = min_coverage
         self.min_privacy = min_privacy
+        self.min_support = min_support
         self.max_citations = max_citations
         self.runner_up_margin = 0.15  # runner-ups this close to the best score are quoted too
 
@@ -91,11 +93,18 @@ class Answerer:
         as_of: date | None,
         coverage: float = 1.0,
         privacy: float = 1.0,
+        support: float = 1.0,
     ) -> Answer:
         """An answer quoting ``results``, or an abstention when the best is not relevant enough, most
-        of the question's words are foreign to the policy, or the question is not about privacy."""
+        of the question's words are foreign to the policy, the question is not about privacy, or one of
+        its words has nothing like it in the policy ("HIPAA")."""
         confidence = results[0].score if results else 0.0
-        if confidence < self.threshold or coverage < self.min_coverage or privacy < self.min_privacy:
+        if (
+            confidence < self.threshold
+            or coverage < self.min_coverage
+            or privacy < self.min_privacy
+            or support < self.min_support
+        ):
             return self.abstain(question, versions, confidence, as_of)
         citations = self._select(results, versions)
         version = citations[0].version

@@ -415,6 +415,14 @@ def _eval_options(command):
         click.option(
             "--update-baseline", is_flag=True, help="Accept these numbers: write them to evals/baseline.json."
         ),
+        click.option(
+            "--split",
+            type=click.Choice(["dev", "test", "both"]),
+            default="both",
+            show_default=True,
+            help="Only the tuned-on splits (dev, train-cv), only the held-out ones (test), or both. "
+            "Work on dev without looking at test.",
+        ),
         click.option("--progress/--no-progress", default=True, help="Show a progress bar on stderr."),
     ]
     for option in reversed(options):
@@ -423,7 +431,15 @@ def _eval_options(command):
 
 
 def _run_eval(
-    names: list[str], target, history_target, report_dir, compare, update_baseline, progress, **datasets
+    names: list[str],
+    target,
+    history_target,
+    report_dir,
+    compare,
+    update_baseline,
+    split,
+    progress,
+    **datasets,
 ) -> None:
     from pathlib import Path
 
@@ -447,7 +463,13 @@ def _run_eval(
     # One question at a time, each a short forward pass: more intra-op threads only spin against each
     # other on a busy machine (as in `serve`); measured on the shared 2-core box, see the README.
     torch.set_num_threads(1)
-    chosen = suites(names, in_process=target is None)
+    chosen = [
+        suite
+        for suite in suites(names, in_process=target is None)
+        if split == "both" or (suite.split == "test") == (split == "test")
+    ]
+    if not chosen:
+        raise InvalidInputError(f"{' and '.join(names)} has no {split} split; use --split test or both")
     for suite in chosen:
         if datasets.get(suite.name) and suite.split == "test":
             suite.dataset = Path(datasets[suite.name])
@@ -457,8 +479,15 @@ def _run_eval(
         for path in write_report(report, Path(report_dir)):
             click.echo(f"wrote {path}")
     if update_baseline:
-        if target is not None or names != ["qa", "history", "intake"] or any(datasets.values()):
-            raise InvalidInputError("update the baseline from `eval all` in-process, on the shipped datasets")
+        if (
+            target is not None
+            or names != ["qa", "history", "intake"]
+            or any(datasets.values())
+            or split != "both"
+        ):
+            raise InvalidInputError(
+                "update the baseline from `eval all` in-process, on the shipped datasets, both splits"
+            )
         old = read_baseline(BASELINE) if BASELINE.exists() else None
         BASELINE.write_text(json.dumps(baseline_of(report, old), indent=2) + "\n", encoding="utf-8")
         click.echo(f"baseline written to {BASELINE}")

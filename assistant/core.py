@@ -41,6 +41,7 @@ class Assistant:
             threshold=settings.answer_threshold,
             min_coverage=settings.min_coverage,
             min_privacy=settings.min_privacy_probability,
+            min_support=settings.min_term_support,
             max_citations=settings.max_citations,
         )
         self.scope = ScopeClassifier(self.embeddings)
@@ -111,7 +112,9 @@ class Assistant:
         versions = self.retriever.versions_for(document or self.settings.default_document, day)
         found = self.retriever.retrieve(text, versions)
         privacy = self.scope.probability(found.query_vector)
-        return self.answerer.compose(text, found.results, versions, day, found.coverage, privacy)
+        return self.answerer.compose(
+            text, found.results, versions, day, found.coverage, privacy, found.support
+        )
 
     def conversation(
         self,

@@ -242,13 +242,9 @@ class HistoryAnswerer:
             return self._no_version(question, document, history, day)
         topic = history.topic or question
         versions = [in_force]
-        retriever = self.assistant.retriever
+        found = self.assistant.retriever.retrieve(topic, versions)
         answer = self.assistant.answerer.compose(
-            question,
-            retriever.search(topic, versions),
-            versions,
-            day,
-            retriever.coverage(topic, versions),
+            question, found.results, versions, day, found.coverage, support=found.support
         )
         during = [
             v.version

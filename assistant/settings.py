@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     min_privacy_probability: float = Field(
         0.3, ge=0, le=1, description="Least probability that the question is about privacy, to answer."
     )
+    min_term_support: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Least cosine between each word of the question and some word of the policy, to answer.",
+    )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
 
     # The service.

@@ -1,10 +1,10 @@
 """The intake suite: does a chat message become the right request, and are non-requests left alone?
 
-Test split: ``evals/datasets/intake_holdout.jsonl``, written blind (its author never saw the
-classifier, its training data or its outputs) and run once before it was committed: the held-out number.
-Dev split: ``evals/datasets/intake.jsonl``, which the classifier's rules were revised against after a
-first run, so its numbers are tuned ones. Train-cv: 5-fold cross-validation on the training file
-(``assistant/intake/training.jsonl``), where thresholds were tuned. No eval message is in training. Field accuracy (e-mail, name, on whose behalf) is
+Test split: ``evals/datasets/intake_holdout.jsonl``, written blind (its author saw only the policy and the
+label guide, never the classifier, its training data or its outputs). Dev split: ``evals/datasets/intake.jsonl``,
+which the rules were revised against; it holds the first dev set and two former test sets, read and acted
+on. Train-cv: 5-fold cross-validation on the training file (``assistant/intake/training.jsonl``), where
+thresholds were tuned. No eval message is in training. Field accuracy (e-mail, name, on whose behalf) is
 scored only for targets that observe those fields (not over the chat API; see ``evals.targets``).
 """
 

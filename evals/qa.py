@@ -1,7 +1,8 @@
 """The policy QA suite: does the assistant cite the right passage, and abstain when it should?
 
-Two splits: ``policy_qa_dev.jsonl`` (dev: thresholds and retrieval weights were tuned on it) and
-``policy_qa.jsonl`` (test: held out, never tuned on). Both are reported, labelled.
+Two splits: ``policy_qa_dev.jsonl`` (dev: thresholds and retrieval weights were tuned on it; it holds
+the first dev set and two former test sets, read and acted on) and ``policy_qa.jsonl`` (test: written
+blind, held out, never tuned on). Both are reported, labelled.
 """
 
 from __future__ import annotations

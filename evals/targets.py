@@ -83,11 +83,18 @@ class InProcessTarget:
 
     def intake(self, message: str) -> IntakeObserved:
         start = time.perf_counter()
-        draft = self.assistant.intake(message)
+        try:
+            draft = self.assistant.intake(message)
+        except InvalidInputError:  # refused with a clear error (an emoji-only message): nothing started
+            draft = None
         seconds = time.perf_counter() - start
         if draft is None:
             return IntakeObserved(False, set(), {f: None for f in INTAKE_FIELDS}, seconds)
-        fields = {"email": draft.email, "name": draft.name, "on_behalf_of": draft.on_behalf_of}
+        # The eval's "name" is the data subject's: the child's or client's when a parent or agent writes
+        # and names them, else the writer's (the datasets' labelling guide).
+        speaks_for_another = draft.on_behalf_of in ("parent_guardian", "authorised_agent")
+        name = (draft.subject_name or draft.name) if speaks_for_another else draft.name
+        fields = {"email": draft.email, "name": name, "on_behalf_of": draft.on_behalf_of}
         return IntakeObserved(True, set(draft.rights), fields, seconds)
 
 
@@ -102,7 +109,8 @@ class HttpTarget:
         self.name = base_url.rstrip("/")
         self.client = httpx.Client(base_url=self.name, timeout=timeout)
 
-    def _post(self, path: str, body: dict[str, object]) -> tuple[dict, float]:
+    def _post(self, path: str, body: dict[str, object], refused: dict | None = None) -> tuple[dict, float]:
+        """The JSON reply; ``refused`` stands for it when the service rejects the input (422), if given."""
         for _ in range(20):
             start = time.perf_counter()
             try:
@@ -115,6 +123,8 @@ class HttpTarget:
             if response.status_code == 429:
                 time.sleep(float(response.headers.get("retry-after", "1")))
                 continue
+            if response.status_code == 422 and refused is not None:
+                return refused, seconds
             if response.status_code != 200:
                 raise InvalidInputError(
                     f"{self.name}{path} answered {response.status_code}: {response.text[:200]}"
@@ -144,7 +154,7 @@ class HttpTarget:
         return Observed(data["answerable"], data["text"], cited, seconds)
 
     def intake(self, message: str) -> IntakeObserved:
-        data, seconds = self._post("/api/chat", {"message": message})
+        data, seconds = self._post("/api/chat", {"message": message}, refused={})
         intake = data.get("intake") or {}
         started = intake.get("stage") in ("collecting", "confirming")
         return IntakeObserved(started, set(intake.get("rights") or []) if started else set(), {}, seconds)

@@ -13,7 +13,9 @@ import pytest
 
 from assistant import Assistant
 from assistant.retrieval.hybrid import PolicyRetriever, Retrieval, ScoredUnit
+from evals.datasets_io import read_jsonl
 from evals.intake import IntakeSuite
+from evals.qa import DEFAULT_DATASET as QA_TEST
 from evals.qa import QASuite
 from evals.report import write_report
 from evals.runner import BASELINE, compare, read_baseline, run_suites
@@ -84,11 +86,44 @@ def test_validate_command_fails_with_one_line(tmp_path: Path):
     assert "not valid JSON" in result.stdout
 
 
+def test_split_dev_never_runs_the_held_out_set():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "assistant.cli",
+            "eval",
+            "qa",
+            "--no-history",
+            "--split",
+            "dev",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "qa [dev" in result.stdout and "qa [test" not in result.stdout
+    empty = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "eval", "history", "--split", "dev"],
+        capture_output=True,
+        text=True,
+    )
+    assert empty.returncode == 2
+    assert empty.stderr.strip() == "error: history has no dev split; use --split test or both"
+
+
+def test_a_refused_message_scores_as_no_request(assistant: Assistant):
+    """An emoji-only message is refused with a clear error; for intake scoring, nothing was started."""
+    observed = InProcessTarget(assistant).intake("🙂🙂🙂")
+    assert not observed.is_request and observed.rights == set()
+
+
 # -- metrics on the real assistant, and the gate -----------------------------------------------------
 def test_default_answerer_is_faithful(main_report: dict):
     qa = next(r for r in main_report["runs"] if r["suite"] == "qa")
     assert qa["metrics"]["faithfulness"] == 1.0
-    assert qa["metrics"]["questions"] == 66
+    assert qa["metrics"]["questions"] == len(read_jsonl(QA_TEST))
 
 
 def test_gate_passes_on_this_branch(main_report: dict):

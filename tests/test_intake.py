@@ -7,11 +7,19 @@ import json
 import pytest
 
 from assistant import InvalidInputError, RequestDraft
-from assistant.intake.classifier import TRAINING_FILE, get_classifier, read_training
+from assistant.intake.classifier import (
+    TRAINING_FILE,
+    get_classifier,
+    read_training,
+    refused_rights,
+    right_cues,
+    speech_act_features,
+)
 from assistant.intake.draft import CATEGORIES, ON_BEHALF_OF, RIGHTS
 from assistant.intake.fields import (
     find_categories,
     find_email,
+    find_forwarded_name,
     find_name,
     find_on_behalf_of,
     find_phone,
@@ -34,18 +42,10 @@ def test_training_and_eval_files_share_no_message():
 def test_the_eval_set_is_big_varied_and_well_formed():
     rows = read_jsonl(DEFAULT_DATASET)
     assert len(rows) >= 100
-    kinds = {r["kind"] for r in rows}
-    assert {
-        "terse",
-        "angry",
-        "formal",
-        "typo",
-        "multi",
-        "behalf",
-        "question",
-        "chitchat",
-        "injection",
-    } <= kinds
+    kinds = " ".join(r["kind"] for r in rows)  # blind writers name kinds their own way
+    for kind in ("terse", "angry", "formal", "typo", "multi", "question", "chitchat", "injection"):
+        assert kind in kinds, kind
+    assert {"parent_guardian", "authorised_agent", "employee_forwarding"} <= {r["on_behalf_of"] for r in rows}
     for row in rows:
         assert set(row["rights"]) <= set(RIGHTS), row["id"]
         assert row["is_request"] or not row["rights"]
@@ -83,6 +83,13 @@ def test_training_rows_use_only_the_vocabulary():
         ("cc: boss@corp.example.com. My email is me@home.example.org", "me@home.example.org"),
         ("I wrote to support@numecent.com and privacy@numecent.com, delete my data", None),
         ("support@numecent.com told me to write here: lee@example.kr", "lee@example.kr"),
+        # A third party's address (the new provider's) loses to the requester's own.
+        (
+            "Send my export to my new provider's import address, inbox@newhost.example.net. "
+            "I'm the account owner, sam.lee@example.org.",
+            "sam.lee@example.org",
+        ),
+        ("Account: MaxK@Example.net - close it", "maxk@example.net"),
     ],
 )
 def test_find_email(text, email):
@@ -123,6 +130,18 @@ def test_find_phone(text, phone):
         ("Dear team, delete my data. Yours faithfully, Markus Weber", "Markus Weber"),
         ("Dear DPO, I withdraw my consent. Reply to r@example.co.uk. Rohan Mehta", "Rohan Mehta"),
         ("Hi, delete everything. Thank You", None),
+        ("Bitte löschen Sie meine Daten. Mit freundlichen Grüßen Jan Novák (jan@example.cz)", "Jan Novák"),
+        ("Borren mis datos. Gracias, Ana Ibáñez", "Ana Ibáñez"),
+        ("Please delete my account. — Petra Lind", "Petra Lind"),
+        ("Unsubscribe me - Noel O'Hara, noel@example.ie.", "Noel O'Hara"),
+        ("Hi, Omar Haddad here (omar@example.com). Delete my data.", "Omar Haddad"),
+        ("my surname is spelled wrong, its Anna Nowak not Ana Nowak", "Anna Nowak"),
+        ("Requester: Elif Demir, e-mail: elif@example.tr", "Elif Demir"),
+        ("Please delete it. Dear me. Thanks, Ken Ito KEN.ITO@EXAMPLE.JP", "Ken Ito"),
+        # Capitalised words that start an address, or follow a lower-case cue, are no name.
+        ("Use Lena.Berg@example.org as my address from now on", None),
+        ("Account: JoeK@example.com", None),
+        ("i am fed up, delete it", None),
     ],
 )
 def test_find_name(text, name):
@@ -148,6 +167,13 @@ def test_find_name(text, name):
         ("Passing this on from sales: she wants off the newsletter", "employee_forwarding"),
         ("I asked you last week to delete my data", "self"),
         ("Can my lawyer request my data?", "self"),
+        (
+            "FYI a prospect replied to our webinar invite asking to be taken off the list",
+            "employee_forwarding",
+        ),
+        ("Got a message on the chat widget from a visitor who wants his data deleted", "employee_forwarding"),
+        ("I'm on the customer success team. A pilot user wants her data exported.", "employee_forwarding"),
+        ("A request came in through the reseller portal: erase the account of Kai Ng", "employee_forwarding"),
     ],
 )
 def test_find_on_behalf_of(text, behalf):
@@ -160,9 +186,71 @@ def test_an_address_in_angle_brackets_survives_cleaning(assistant):
     assert assistant.intake("Delete my data <mailto:kai@example.org>").email == "kai@example.org"
 
 
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("We write on behalf of our client, Jonas Berg, and ask", "Jonas Berg"),
+        ("My daughter Mia Lopez has an account", "Mia Lopez"),
+        ("As legal guardian of Sam Ortiz (age 13), I ask for his data", "Sam Ortiz"),
+        ("I represent Mr. Karl Jensen in this matter", "Karl Jensen"),
+        ("AGENT REQUEST Consumer: Dana O'Neil Consumer email: d@example.com", "Dana O'Neil"),
+        ("I write as attorney for my mother, Ruth Klein, who cannot manage her affairs", "Ruth Klein"),
+        ("Acting for our client, Ms. Aiko Mori, we request her data", "Aiko Mori"),
+        ("I am father of Tomas Berger, he is 9", "Tomas Berger"),
+        # A first name alone does not find anyone's records: the conversation asks for the full name.
+        ("My son Leo is 15", None),
+    ],
+)
+def test_find_subject_name(text, name):
+    assert find_subject_name(text) == name
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        (
+            "Forwarding from support: customer Ivan Petrov (ivan@example.com) wants his data deleted. - Mark, Support",
+            "Ivan Petrov",
+        ),
+        ("got a call from a Mrs. Jane Holt who wants a copy of her data", "Jane Holt"),
+        ("Via the partner portal: Mei Lin <mei@example.cn> wants us to stop processing her data", "Mei Lin"),
+        ("One of our enterprise users, Luca Bassi (lb@example.it), says his title is wrong", "Luca Bassi"),
+        ("A customer asked us to delete her data. Thanks, Support", None),
+    ],
+)
+def test_find_forwarded_name(text, name):
+    assert find_forwarded_name(text) == name
+
+
+def test_a_forwarding_employee_is_not_taken_for_the_requester(assistant):
+    draft = assistant.intake(
+        "Passing this on: customer Ivan Petrov (ivan@example.com) wants his account deleted.\n- Mark, Support"
+    )
+    assert draft is not None and draft.on_behalf_of == "employee_forwarding"
+    assert (draft.name, draft.email) == ("Ivan Petrov", "ivan@example.com")
+
+
+@pytest.mark.parametrize(
+    ("text", "cued", "refused"),
+    [
+        ("Please restrict processing. I don't want it deleted, only not used.", {"restriction"}, {"erasure"}),
+        ("Having withdrawn my consent, I request erasure of my data.", {"erasure"}, set()),
+        ("Don't use my records while the dispute is open", {"restriction"}, set()),
+        ("Ich widerrufe meine Einwilligung und bitte um Auskunft.", {"withdraw_consent", "access"}, set()),
+    ],
+)
+def test_right_cues_and_refusals(text, cued, refused):
+    assert set(right_cues(text)) == cued
+    assert set(refused_rights(text)) == refused
+
+
+def test_one_question_is_a_question_whatever_request_words_it_holds():
+    asks = speech_act_features("If I join the pilot, can I withdraw my consent afterwards?")
+    demands = speech_act_features("I withdraw my consent. Can you confirm it?")
+    assert asks[0] == 1 and demands[0] == 0
+
+
 def test_subject_name_categories_and_redaction():
-    assert find_subject_name("We write on behalf of our client, Jonas Berg, and ask") == "Jonas Berg"
-    assert find_subject_name("My daughter Mia Lopez has an account") == "Mia Lopez"
     assert find_categories("my IP address, my newsletter and my date of birth") == [
         "Identity",
         "Contact",
@@ -184,6 +272,9 @@ def test_subject_name_categories_and_redaction():
         ("I withdraw my consent", ["withdraw_consent"]),
         ("My surname is misspelled, please correct it", ["rectification"]),
         ("Restrict the processing of my data, but don't delete it", ["restriction"]),
+        ("Please stop using my details for now. I do not want them erased.", ["restriction"]),
+        ("Bitte löschen Sie alle meine Daten.", ["erasure"]),
+        ("Give me my playlists as a CSV file so I can move to another app", ["portability"]),
     ],
 )
 def test_requests_are_read_as_requests(assistant, message, rights):
@@ -208,6 +299,8 @@ def test_requests_are_read_as_requests(assistant, message, rights):
         "DELETE FROM customers WHERE id = 12;",
         "ana@example.org",
         "Translate 'erase my data' into Spanish.",
+        "Can a guardian ask you to erase a teenager's profile?",
+        "If I join the pilot now, could I revoke my consent afterwards?",
     ],
 )
 def test_questions_chit_chat_and_attacks_are_not_requests(assistant, message):

@@ -31,32 +31,44 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from assistant.intake.draft import RIGHTS
+from assistant.intake.fields import find_on_behalf_of
 from assistant.retrieval.embeddings import LocalEmbeddings
 
 TRAINING_FILE = Path(__file__).resolve().parent / "training.jsonl"
 
 _QUESTION_START = re.compile(
     r"^\s*(how|what|what's|whats|when|where|why|which|who|whom|is|are|does|do i|do you|can i|could i|may i|"
-    r"am i|will|would i|should|is it|if i|does the|did|have i|has|wat)\b",
+    r"am i|will|would i|should|is it|if i|does the|did|have i|has|wat|"
+    # About someone else, or anyone: "Can a parent request deletion of their child's data?"
+    r"(can|could|may|do|does|is|are|will|would|should|must|has|have)\s+(a|an|someone|anyone|parents?|users?|people|"
+    r"customers?|employees?|children|kids|minors|guardians?|companies|controllers?))\b",
     re.IGNORECASE,
 )
 _POLITE_IMPERATIVE = re.compile(
     r"\b(can you|could you|would you|will you|can u|could u|would u|please|pls|plz|plese|kindly)\b", re.I
 )
 _DEMAND = re.compile(
-    r"\b(i want|i wanna|i would like|i'd like|i wish|i request|i hereby|i demand|i need you to|i need|"
+    r"\b(i want|i wanna|i would like|i'd like|i wish|i request|i hereby|i demand|i need you to|"
     r"i am writing|i'm writing|i write|we request|i withdraw|i revoke|i object|i take back|i'm withdrawing|"
     r"i am withdrawing|requesting|i no longer|i don'?t want|i do not want|i do not agree|i contest|"
+    r"(?<![\w'] )(?<!would )(?<!will )(?<!do )(?<!did )i need|(?:^|[.!?;,]+\s*)(wanna|want (to|it|them|my|all|everything))|"
+    # The same in the languages visitors most often write in.
+    r"quiero|quisiera|solicito|hiermit|ich möchte|ich bitte|bitte um|je veux|je souhaite|je demande|vorrei|voglio|"
+    r"chiedo|richiedo|gostaria|eu quero|ik wil|verzoek|"
+    # A correction stated: "should be tariq.h@... not tarik.h".
+    r"should (be|read|say)\b[^.?!]{1,60}\b(not|instead)|(the )?new (one|address|number|e-?mail|phone|surname|name) is|"
     r"(wants?|asked|asking|would like|has asked) (us |me )?to|i'?m done|"
     # Third person, as staff forward a customer's ask: "customer wants her account deleted".
-    r"(s?he|they|customer|client|user) (wants|requests|is asking for|asked for|has requested))\b",
+    r"(s?he|they|customer|client|user) (wants|requests|is asking for|asked for|has requested)|"
+    r"(e-?mailed|wrote|wrote in|called|rang|messaged|phoned)( us| in)? (asking|to ask|requesting)|je voudrais|ich will)\b",
     re.IGNORECASE,
 )
 _IMPERATIVE_START = re.compile(
     r"^\s*(please\s+|pls\s+|plz\s+|kindly\s+)?(delete|delet|deleet|remove|erase|wipe|forget|send|give|show|"
     r"hand|tell me|stop|unsubscribe|unsub|unsubscibe|opt me|take me|correct|fix|update|change|amend|export|"
     r"transfer|move|restrict|pause|freeze|limit|hold|keep|withdraw|revoke|cancel|close|get rid|provide|"
-    r"copy|no more|don'?t|dont|cease|suspend|make sure|make it stop|consider|disclose|erse|opt out)\b",
+    r"copy|no more|don'?t|dont|cease|suspend|make sure|make it stop|consider|disclose|erse|opt out|take|"
+    r"(e-?)?mail (me|it|them|us|a|the|my|everything)|scrub|hold off|put|halt)\b",
     re.IGNORECASE,
 )
 _LEGAL = re.compile(r"\b(article \d+|art\. ?\d+|gdpr|subject access|dsar|data protection|pursuant)\b", re.I)
@@ -67,31 +79,52 @@ _INJECTION = re.compile(
     r"disregard (all |the )?(prior|previous)|system prompt|initial prompt|developer mode|you are now|"
     r"system override|forget your (guidelines|rules|instructions)|new instructions?|act as the|"
     r"pretend you are|drop table|select \* from|<script|reveal your|repeat after me|as an admin|"
-    r"(every|all) (other )?(users?|customers?|requesters?)'?s?\b.{0,40}\b(data|e-?mail|phone|records?))\b|^\s*system\s*:|</system>",
+    r"(every|all) (other )?(users?|customers?|requesters?)'?s?\b.{0,40}\b(data|e-?mail|phone|records?)|"
+    r"(data|details|records?|e-?mail|address|phone|info\w*) (of|for) (user|customer|client|account|member|id) ?#?\d+)\b|^\s*system\s*:|</system>",
     re.IGNORECASE,
 )
 # Clear cues for each right; the classifier catches the phrasings these miss.
 _RIGHT_CUES = {
     "access": r"\b((send|give|show|provide|hand over|share|email)( me| us)?( with)? (a copy|a list|everything|all|whatever|what)|"
-    r"(request|want|need|like|demand) access|(what|whatever)( \w+){0,4} (have|hold|keep|store|stored|collected|got)( \w+)? (on|about) me|copy of (my|all|the|any|what)|subject access|what (data|info\w*|personal \w+) (do )?(you )?(have|hold|keep)|"
+    r"(request|want|need|like|demand) access|(what|whatever)( \w+){0,4} (have|hold|keep|store|stored|collected|got)( \w+)? (on|about) me|copy of (my|all|the|any|what|his|her|their)|subject access|what (data|info\w*|personal \w+) (do )?(you )?(have|hold|keep)|"
     r"(send|give|show|provide|disclose) ((me )?a copy|me (all )?(my|the) (personal )?(data|info\w*|records))|access to (my|the) (personal )?data|"
-    r"article 15|art\. ?15|see (my|the|all) (personal )?(data|info\w*))\b",
+    r"articles? (\d+\S* (and|&|,) )*15|art\. ?15|see (my|the|all) (personal )?(data|info\w*)|"
+    r"(right|requests?) to know|(want|wants|wish|like) to know what (data|info\w*|personal)|see what(ever)? (you|u)|see what'?s (in|on|stored|held)|"
+    r"(wh?at|whatever)( [\w']+){0,4} (have|hav|hold|keep|store|stored|collected|got)( \w+)? (on|about) me|"
+    r"(send|mail|e-?mail)( me)? (the lot|everything|all)|(info\w*|data|everything) sent to me|"
+    r"disclose (the )?(categories|specific pieces|what)|access to (all|any|every) (my )?(personal )?(data|info\w*)|"
+    r"auskunft|acceso a mis datos|copia de mis datos|accès à mes données|accesso ai (miei )?dati)\b",
     "rectification": r"\b(correct|rectif\w*|misspel\w*|spelt wrong|spelled wrong|is wrong|are wrong|incorrect\w*|inaccurate|"
-    r"out of date|outdated|update my|amend|fix (my|it|the)|article 16)\b",
+    r"out of date|outdated|update my|amend|fix(ed)? (my|it|the)|articles? (\d+\S* (and|&|,) )*16|correct(ed|ion|ing)|"
+    r"spel\w* wr\w+|(is|are|was|its|it's) (not|no longer|not more) (correct|right|accurate|valid|current)|"
+    r"(is|are) wrong|change (it|my \w+) to|(please|pls) (to )?change (it|them|my (name|surname|address|e-?mail|"
+    r"number|phone|details|date of birth|birthday))|(it|its|it's|this|that|mine|name|address|number|e-?mail|date|surname) "
+    r"should (be|read|say)|"
+    r"corregir|rectificar|berichtig\w*|corriger|rettific\w*|correggere)\b",
     "erasure": r"\b(delet\w*|deleet\w*|delte\w*|eras\w*|erse|wip(e|ed|ing)|forget me|forgotten|get rid of|destroy\w*|"
-    r"article 17|art\. ?17|remov\w* (me|my|all|every)(?![^.]{0,40}\b(lists?|newsletters?|mailing)\b))\b",
-    "objection": r"\b(i (formally )?object|object to|objection|article 21|art\. ?21|stop (profiling|tracking|analysing|analyzing)|"
-    r"legitimate interests?|(stop|cease) (using|processing)[^.]{0,40}\b(for|to)\b)",
-    "restriction": r"\b(restrict\w*|article 18|art\. ?18|pause (all )?(using|processing|the processing)|freeze my|"
-    r"suspend (the )?processing|limit (what|the processing|processing)|(keep|hold) (my|the) (data|records|information)[^.]{0,40}\b(but|don'?t|do not|stop)|"
+    r"articles? (\d+\S* (and|&|,) )*17|art\. ?17|scrub\w*|purg(e|ed|ing)|right to delete|"
+    r"(remov|remvo|remoev)\w* (me|my|all|every|the|any|that|those|these|this)(?![^.]{0,40}\b(lists?|newsletters?|mailing)\b)|"
+    r"(details|data|info\w*|account|profile|records?|it|them|everything) (removed|deleted|erased|wiped|gone)|"
+    r"eliminen|eliminar|borren|borrar|cancellaste|löschen|lösch\w*|supprim\w*|effacer|cancellare|cancellate|apagar|verwijder\w*)\b",
+    "objection": r"\b(i (formally )?object|objects? to|objecting to|objection|articles? (\d+\S* (and|&|,) )*21|art\. ?21|stop (profiling|tracking|analysing|analyzing)|out of (\w+ )?profiling|"
+    r"legitimate interests?|(stop|cease) (using|processing)[^.]{0,40}\b(for|to)\b(?! now| the time being| a while| the moment))",
+    "restriction": r"\b(restrict\w*|articles? (\d+\S* (and|&|,) )*18|art\. ?18|freeze my|hold off|"
+    r"(pause|suspend|freeze|halt)\w* (all |any |the |my )?(use|using|proc\w*|the processing)|"
+    r"(don'?t|do not|stop) (use|using|process\w*) (it|them|my \w+|any of \w+)[^.]{0,50}\b(until|while|till|whilst)\b|limit (what|the processing|processing)|(keep|hold) (my|the) (data|records|information)[^.]{0,40}\b(but|don'?t|do not|stop)|"
     r"(stop|cease) (using|processing)[^.]{0,40}\b(until|for now|while)\b)",
-    "portability": r"\b(portab\w*|machine[- ]readable|article 20|art\. ?20|as (csv|json)|in (csv|json)|to (my )?(new|another|a different) "
-    r"(provider|company|service|controller|vendor)|transfer my (personal )?data|export my)\b",
-    "withdraw_consent": r"\b(withdraw\w* (my |any |the |all )?(consent|concent)|revoke\w* (my |all |the )?(consent|consents)|"
-    r"consent withdrawn|no longer (have my )?consent|withdr\w* (my |any |the |all )?con\w*|don'?t consent|dont consent|"
-    r"i take back my permission|revok\w* (my |any |the |all )?con\w*)\b",
+    "portability": r"\b(portab\w*|machine[- ]readable|articles? (\d+\S* (and|&|,) )*20|art\. ?20|as (csv|json)|in (csv|json)|to (my )?(new|another|a different) "
+    r"(provider|company|service|controller|vendor|app|platform|competitor)|transfer my (personal )?data|export my|"
+    r"(data|it|everything|files?|history|account) exported|export\w* (it |them |my \w+ )?(to|as|in|for))\b",
+    # "having withdrawn my consent, I request erasure" gives a reason, it asks no withdrawal.
+    "withdraw_consent": r"(?<!having )(?<!have )(?<!had )(?<!i've )\b(withdr(?!ew|awn)\w* (my |any |the |all |that |this |your )?"
+    r"(consent|concent|con\w*)|revok(e|es|ing) (my |any |the |all |that )?(consent|concent|con\w*)|"
+    r"take back (my |that |the )?(consent|permission)|consent withdrawn|no longer (have my )?consent|"
+    r"(consent\w*|ticked|agreed|opted in|permission)\b[^.]{0,80}\b(withdraw|revoke|take back|changed my mind)\b|"
+    r"don'?t consent|dont consent|widerruf\w*|retiro (mi )?consentimiento|retirer mon consentement|"
+    r"revoco il (mio )?consenso)\b",
     "marketing_opt_out": r"\b(unsubscribe|unsub|unsubscibe|mailing lists?|newsletters?|newsleter|marketing|promo\w*|spam\w*|"
-    r"sales (emails|calls|offers)|adverts?|opt (me )?out|take me off|stop (sending|emailing|calling|texting)( me)?)\b",
+    r"sales (emails|calls|offers)|adverts?|opt (me )?out|take (me|my \w+( \w+)?) off|call list|do not call|"
+    r"stop (sending|e-?m\w*ing|calling|texting|contacting|mailing)( me)?|unsubscri\w*|publicity|publicidad|werbung|publicit\w*|pubblicit\w*)\b",
 }
 # Source code, queries and log lines name "delete" or "data" without asking anything of us.
 _CODE = re.compile(
@@ -105,9 +138,10 @@ _TERSE = re.compile(r"\s*(\S+\s+){0,3}\S+?[.!]*\s*")
 # A right quoted or talked about, not asked for: "translate 'delete my data'", "example sentence: ...".
 _MENTION = re.compile(
     r"\b(translate|spell|example sentence|for example:|what does|meaning of|define|summari[sz]e|explain)\b"
-    r"|(?<!\w)[\"'‘“][^\"'’”]{0,60}\b(delete|erase|unsubscribe|access)\b",
+    r"|(?<!\w)[\"'‘“][^\"'’”]{0,60}\b(delete|erase|unsubscribe|access|withdraw|consent|opt[- ]out|restrict|object|remove)\b",
     re.IGNORECASE,
 )
+_CONDITIONAL = re.compile(r"^\s*(if|when|once|suppose|supposing|hypothetically|in case)\b", re.IGNORECASE)
 _THANKS = re.compile(r"^\s*(thanks|thank you|thx|cheers)\b", re.IGNORECASE)
 _ASKS_IF_ALLOWED = re.compile(
     r"^\s*((how|what|why|when|where)( do| can| should| would| could| will)?|can|could|may|should|do|does|is|are|am) i\b",
@@ -121,13 +155,22 @@ _INFO_REQUEST = re.compile(
     r"would i (need|have)|i'?m (thinking|considering|wondering))\b",
     re.IGNORECASE,
 )
-# "don't delete", "do not want my data deleted": a negation up to three words before, in the same clause.
-_NEGATED = re.compile(r"\b(don'?t|do not|dont|not|never|without|no need to)\s+(\w+\s+)?$", re.IGNORECASE)
+# "don't delete", "rather than erase": a negation one word before at most, in the same clause.
+_NEGATED = re.compile(
+    r"\b(don'?t|do not|dont|not|never|without|no need to|nothing to|instead of|rather than)\s+(\w+\s+)?$",
+    re.IGNORECASE,
+)
+# "I don't want it deleted", "not asking you to remove it". Not for marketing, where "I don't want
+# any more promotional emails" is the request itself.
+_NOT_WANTED = re.compile(
+    r"\b(don'?t|do not|dont|never|not)\s+(want|wish|need|asking|ask|requesting)\s+([\w']+\s+){0,3}$",
+    re.IGNORECASE,
+)
 _CLAUSE = re.compile(r"[.!?;,:\n]+|\s+(?:and|but|then)\s+", re.IGNORECASE)
 _DATA_WORDS = re.compile(
     r"\b(my|data|info|information|details|account|records?|profile|consent|concent|marketing|newsletters?|emails?|"
     r"mailing|privacy|gdpr|request|spam|unsub\w*|processing|forgotten|personal|address|number|name|birthday|"
-    r"date of birth|history|ads|profiling|cookies|texts|calls)\b",
+    r"date of birth|history|ads|profiling|cookies|texts|calls|datos|daten|données|dati|dados|gegevens)\b",
     re.IGNORECASE,
 )
 
@@ -149,8 +192,12 @@ def speech_act_features(text: str) -> np.ndarray:
     polite = bool(_POLITE_IMPERATIVE.search(stripped)) and not _INFO_REQUEST.search(stripped)
     question_start = bool(_QUESTION_START.match(stripped)) or bool(_INFO_REQUEST.search(stripped))
     # "Can I object to profiling?" asks whether, not for: the "I object" in it is no demand.
-    info_question = (question_start and not demand and not imperative) or (
-        bool(_ASKS_IF_ALLOWED.match(stripped)) and not imperative
+    # One question and nothing else ("If I sign up, can I withdraw consent later?") asks whether,
+    # whatever request words it holds.
+    info_question = (
+        (question_start and not demand and not imperative)
+        or (bool(_ASKS_IF_ALLOWED.match(stripped)) and not imperative)
+        or _only_asks(stripped)
     )
     return np.array(
         [
@@ -164,6 +211,26 @@ def speech_act_features(text: str) -> np.ndarray:
             bool(_THANKS.match(stripped)) and not demand and not imperative,
         ],
         dtype=np.float32,
+    )
+
+
+def _only_asks(text: str) -> bool:
+    """True when every sentence naming a right is a question ("If I sign up, can I withdraw consent
+    later?"), whatever request words it holds, and no other sentence asks for anything."""
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+    named = [s for s in sentences if right_cues(s)]
+    others = [s for s in sentences if s not in named]
+    return (
+        bool(named)
+        and all(
+            s.rstrip().endswith("?") and (_QUESTION_START.match(s) or _CONDITIONAL.match(s)) for s in named
+        )
+        and not any(
+            _DEMAND.search(s)
+            or _POLITE_IMPERATIVE.search(s)
+            or any(_IMPERATIVE_START.match(c) for c in _CLAUSE.split(s))
+            for s in others
+        )
     )
 
 
@@ -187,10 +254,18 @@ def _cue(right: str, text: str) -> bool | None:
     seen = None
     for match in re.finditer(_RIGHT_CUES[right], text, re.IGNORECASE):
         before = _CLAUSE.split(text[max(0, match.start() - 40) : match.start()])[-1]
-        if not _NEGATED.search(before):
+        if not (_NEGATED.search(before) or (right != "marketing_opt_out" and _NOT_WANTED.search(before))):
             return True
         seen = False
     return seen
+
+
+def _cued_apart(right: str, other: str, text: str) -> bool:
+    """True when some clause of ``text`` names ``right`` without naming ``other``."""
+    return any(
+        _cue(right, clause) is True and _cue(other, clause) is None
+        for clause in re.split(r"[.!?;:\n]+", text)
+    )
 
 
 def is_injection(text: str) -> bool:
@@ -255,7 +330,7 @@ class RightsClassifier:
         if (
             is_injection(text)
             or _CODE.search(text)
-            or _MENTION.search(text)
+            or (_MENTION.search(text) and find_on_behalf_of(text) != "employee_forwarding")
             or thanks
             or (not cues and not _DATA_WORDS.search(text))
         ):
@@ -276,6 +351,12 @@ class RightsClassifier:
                 if (r in cues and right_p[r] >= self.cue_threshold)
                 or (r not in refused and right_p[r] >= self.model_threshold)
             ]
+            if (
+                "portability" in rights
+                and "access" in rights
+                and not _cued_apart("access", "portability", text)
+            ):
+                rights.remove("access")  # "my data as CSV for my new provider" is one ask, a portable copy
             if not rights:
                 likeliest = max((r for r in RIGHTS if r not in refused), key=right_p.get)
                 if right_p[likeliest] >= self.top_threshold:

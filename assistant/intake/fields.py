@@ -19,29 +19,55 @@ _SPELLED_EMAIL = re.compile(
 # "Email: jo@...", "my e-mail is", "reply to", "mailto:": the writer naming their own address.
 _OWN_ADDRESS_CUE = re.compile(
     r"(\b(e-?mail|email address|e-?mail address|contact|reply to|respond to|reach me( at)?|write to me at|"
-    r"send (it|them|the \w+|a copy|everything|my data) to|my address is)\s*(is|:|at)?\s*[<(\[]?\s*(mailto:)?\s*$)|mailto:\s*$",
+    r"send (it|them|the \w+|a copy|everything|my data) to|my address is|account|login|(i'?m|i am) the account (owner|holder),?)\s*(is|:|at)?\s*[<(\[]?\s*(mailto:)?\s*$)|mailto:\s*$",
+    re.IGNORECASE,
+)
+# "my new provider's import address", "cc our lawyer at": someone else's address, not the writer's.
+_OTHER_ADDRESS_CUE = re.compile(
+    r"\b(provider|provider's|import|service|vendor|platform|controller|company|cc|copy in|lawyer|solicitor|"
+    r"accountant|colleague|partner)\b[^@.;]{0,30}$",
     re.IGNORECASE,
 )
 _STRICT_EMAIL = re.compile(r"[A-Za-z0-9][\w.+-]{0,63}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}")
 _PHONE = re.compile(r"(?<![\w@])(\+?\d[\d ()./-]{6,18}\d)(?![\w@])")
-_NAME_WORD = r"[A-Z][a-zA-Z'’-]+"
-_NAME = rf"({_NAME_WORD}(?:[ \t]+(?:(?:van|von|de|der|da|di|le|la|du|bin|al)[ \t]+)?{_NAME_WORD}){{0,3}})"
+# A capitalised word that is not the start of an e-mail address ("Sven.Berg@..." is no name).
+_NAME_WORD = r"[A-ZÀ-ÖØ-Þ][a-zA-Zà-öø-ÿÀ-ÖØ-Þ'’-]+(?![\w.+-]*@)"
+_HONORIFIC = r"(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.?[ \t]+)"
+_NAME = rf"({_HONORIFIC}?{_NAME_WORD}(?:[ \t]+(?:(?:van|von|de|der|da|di|le|la|du|bin|al)[ \t]+)?{_NAME_WORD}){{0,3}})"
+_SIGN_OFF = (
+    r"regards|kind regards|best regards|warm regards|best wishes|best|many thanks|thanks|thank you|cheers|"
+    r"sincerely|yours sincerely|sincerely yours|yours faithfully|yours truly|respectfully|signed|from|"
+    # The same, as people write them in other languages.
+    r"mit freundlichen grüßen|mit freundlichen gruessen|viele grüße|gracias|saludos|atentamente|cordialement|"
+    r"bien à vous|merci|grazie|cordiali saluti|distinti saluti|met vriendelijke groet|groeten|obrigad[oa]|"
+    r"atenciosamente|pozdrawiam|med vänlig hälsning"
+)
+_TRAILING_ADDRESS = r"(?:[ \t]*[,(<]?[ \t]*[\w.+-]+@[\w.-]+[ \t]*[)>]?)?[.!]?\s*$"
 _NAME_PATTERNS = [
-    re.compile(rf"\b(?:my name is|my name's|name\s*:|this is|i am|i'm|im)\s+{_NAME}", re.IGNORECASE),
+    re.compile(
+        rf"\b(?i:my name is|my name's|(?:full )?name\s*:|requester\s*:|this is|i am|i'm|im)\s+{_NAME}"
+    ),
+    # "Laura Kim here", at the start or after a greeting.
+    re.compile(rf"(?:^|(?i:hi|hello|hey|dear \w+)[,!]?\s+){_NAME}\s+(?i:here)\b"),
+    # "it's Siobhan Kelly not Shivon Kelly": the right spelling of a name being corrected.
+    re.compile(
+        rf"\b(?i:it'?s|its|should be|is actually|spelled|spelt)\s+({_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{1,2}})\s*,?\s+"
+        r"(?i:not|instead of)\s+[A-Z]"
+    ),
     # A sign-off, on its own line or (as chat joins lines) after the last sentence.
     re.compile(
-        rf"(?:^|\n|[.!?,]\s+)\s*(?:regards|kind regards|best regards|warm regards|best wishes|best|many thanks|thanks|"
-        rf"thank you|cheers|sincerely|yours sincerely|sincerely yours|yours faithfully|yours truly|respectfully|signed|from)"
-        rf"\s*[,:\-–]?\s*\n?\s*{_NAME}\s*(?:[,(<]?\s*[\w.+-]+@[\w.-]+\s*[)>]?)?[.!]?\s*$",
-        re.IGNORECASE | re.MULTILINE,
+        rf"(?:^|\n|[.!?,]\s+)\s*(?i:{_SIGN_OFF})\s*[,:\-–]?\s*\n?\s*{_NAME}{_TRAILING_ADDRESS}", re.MULTILINE
     ),
-    re.compile(rf"^\s*[-–—]\s*{_NAME}\s*$", re.MULTILINE),
+    # "- Dana Whitfield" closing the message, on its own line or after its last sentence.
+    re.compile(rf"(?:^|[.!?]\s+|\s)[-–—]{{1,2}}\s*{_NAME}{_TRAILING_ADDRESS}", re.MULTILINE),
     # A letter's bare signature: two or three capitalised words closing it, after its last sentence.
     re.compile(
         rf"(?i:dear|hello|hi|to)\b.*[.!]\s+({_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{1,2}})\s*$", re.DOTALL
     ),
-    # "Jo Bloggs, jo@example.com" or "Jo Bloggs <jo@example.com>": a name right before an address.
-    re.compile(rf"(?:^|[.!?:;,]\s+|\n)\s*{_NAME}\s*[,(<]?\s*[A-Za-z0-9][\w.+-]*@"),
+    # "Jo Bloggs, jo@example.com" or "Jo Bloggs <jo@example.com>": a full name right before an address.
+    re.compile(
+        rf"(?:^|[.!?:;,]\s+|\n)\s*({_HONORIFIC}?{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{1,3}})\s*[,(<]?\s*[A-Za-z0-9][\w.+-]*@"
+    ),
 ]
 # Labels of the next field, when lines are joined: "Name: Paolo Rossi Email: ...".
 _FIELD_LABELS = {
@@ -57,8 +83,23 @@ _FIELD_LABELS = {
     "mobile",
     "address",
 }
-_FIELD_LABELS |= {"request", "subject", "date", "ref", "reference", "account", "customer", "re"}
+_FIELD_LABELS |= {
+    "consumer",
+    "agent",
+    "requester",
+    "contact",
+    "request",
+    "subject",
+    "date",
+    "ref",
+    "reference",
+    "account",
+    "customer",
+    "re",
+}
 _FIELD_LABELS |= {"thank", "thanks", "you", "regards", "cheers", "hi", "hello", "dear", "sincerely"}
+# Departments that sign or forward a message: never a customer's name.
+_TEAMS = {"support", "sales", "customer support", "customer service", "privacy team", "account management"}
 # Words that follow "I am"/"I'm" without being a name.
 _NOT_NAMES = {
     "writing",
@@ -169,9 +210,13 @@ _PARENT = re.compile(
 )
 # Staff passing on someone else's request, in the third person.
 _FORWARDING = re.compile(
-    r"\b(a|one of our|our|the|this)\s+(customer|client|user|visitor|subscriber|member of the public|caller|end user|"
-    r"former employee|candidate)s?\b.{0,60}\b(asked|has asked|asks|wants|emailed|called|rang|requested|requests|wrote|"
-    r"says|said|would like|objects|is asking|replied)\b"
+    r"\b(a|one of our|our|the|this)\s+([\w-]+\s+)?(customer|client|user|visitor|subscriber|member of the public|caller|"
+    r"end user|former employee|candidate|contact|prospect|lead|recipient|account holder)s?\b.{0,60}\b(asked|has asked|"
+    r"asks|wants|emailed|called|rang|requested|requests|wrote|says|said|would like|objects|is asking|replied)\b"
+    # "got a call on the sales line from ...", "a request that came in through the partner portal".
+    r"|\b(got|had|received|took|logged)\s+(a|an|this)\s+(call|e-?mail|message|ticket|request|complaint|letter|chat)\b"
+    r".{0,40}\bfrom\b|\bcame in (through|via|from|on)\b|\b(sending|passing) (it |this )?(over|along|on)\b"
+    r"|\b(i'?m|i am|we'?re|we are) (on|in|from) (the|our) [\w -]{0,30}\bteam\b|\bper (our )?process\b"
     r"|\bforward(ing|ed)\b.{0,60}\b(request|customer|client|user|e-?mail|message)\b|\bcustomer\s+(request|called|emailed|wants)\b"
     r"|\b(support )?ticket\b.{0,40}\b(customer|user|client)\b|\b(customer|client|user) (says|said|wants|requests)\b"
     r"|\bpassing (this |it )?on\b|\bescalating\b",
@@ -182,10 +227,27 @@ _THIRD_PERSON_ASK = re.compile(
     rf"(?:^|[.!?:]\s+)(?:(?i:customer|client|user)\s+)?(?!I\s)[A-Z][\w'’-]*(?:\s+{_NAME_WORD})?\s+(?i:asked us|has asked us|wants us|"
     r"would like us|emailed us|called us|rang us|wrote to us|asked (?:for|that))\b"
 )
+# The person a parent, guardian or agent asks for: "my son, Leo Marsh", "guardian of Mia Chen",
+# "I represent Mr. David Okonkwo", "Consumer: Kevin O'Brien".
 _SUBJECT_NAME = re.compile(
-    rf"\b(?i:my|our)\s+(?:\d{{1,2}}[- ]year[- ]old\s+)?(?i:son|daughter|child|kid|ward|client)\s*,?\s+{_NAME}"
-    rf"|\b(?i:on behalf of|acting for|representing)\s+(?:(?i:our client|my client|mr|mrs|ms|dr)\.?,?\s+)?{_NAME}",
+    r"(?:\b(?i:my|our|his|her)\s+(?:\d{1,2}[- ]year[- ]old\s+)?(?i:son|daughter|child|kid|ward|client|father|mother|"
+    r"dad|mum|mom|husband|wife|partner|grandfather|grandmother|grandson|granddaughter|brother|sister)"
+    r"|\b(?i:guardian|parent|father|mother|representative|agent|attorney|attorney-in-fact) of"
+    r"|\b(?i:on behalf of|acting for|acts for|act for|represent|represents|representing)"
+    r"|\b(?i:consumer|data subject|subject|client|child|minor)\s*(?i:name)?\s*:)"
+    rf"\s*,?\s*(?:(?i:our|my)\s+(?i:client)\s*,?\s*)?({_HONORIFIC}?{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{1,3}})"
 )
+# The customer an employee passes on: "customer Tom Price", "a call from a Ms. Rachel Adeyemi",
+# "Nadia Petrova <nadia@...> wants us to ...", "her name is Ana Ruiz".
+_FULL_NAME = rf"({_HONORIFIC}?{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{1,3}})"
+_FORWARDED_NAMES = [
+    re.compile(
+        r"(?:\b(?i:customer|client|user|subscriber|caller|contact|member|candidate|visitor|consumer)s?\s*(?i:name)?\s*[:,]?"
+        rf"|\b(?i:from|by)\s+(?i:a|an|one)?\s*|\b(?i:(?:her|his|their) name is))\s*{_FULL_NAME}"
+    ),
+    # Then a full name given with an address: "Grace Hall, grace.h@example.org".
+    re.compile(rf"(?:^|[.!?:;,]\s+){_FULL_NAME}\s*[,(<]?\s*[\w.+-]+@[\w.-]+"),
+]
 # Words that show which of the policy's data categories a message touches (its own definitions).
 _CATEGORY_WORDS = {
     "Identity": r"\b(name|surname|username|user name|date of birth|birthday|gender|marital|title|identity)\b",
@@ -215,7 +277,9 @@ def find_email(text: str, exclude: tuple[str, ...] = ()) -> str | None:
         address = candidate.rstrip(".-").lower()
         if address in exclude or address.rsplit("@", 1)[-1] in own_domains or not valid_email(address):
             continue
-        found.append((not _OWN_ADDRESS_CUE.search(text[max(0, start - 40) : start]), start, address))
+        before = text[max(0, start - 40) : start]
+        rank = 0 if _OWN_ADDRESS_CUE.search(before) else 2 if _OTHER_ADDRESS_CUE.search(before) else 1
+        found.append((rank, start, address))
     return min(found)[2] if found else None
 
 
@@ -250,15 +314,29 @@ def find_name(text: str) -> str | None:
 
 
 def find_subject_name(text: str) -> str | None:
-    """The name of the child or client a request is made for, when the message gives it."""
-    match = _SUBJECT_NAME.search(text)
-    if not match:
-        return None
-    return _trim_name(next(g for g in match.groups() if g))
+    """The full name of the child or client a request is made for, when the message gives it.
+
+    A first name alone ("my son Leo") is not enough to find their records: the conversation asks.
+    """
+    for match in _SUBJECT_NAME.finditer(text):
+        name = _trim_name(match.group(1))
+        if name and " " in name:
+            return name
+    return None
+
+
+def find_forwarded_name(text: str) -> str | None:
+    """The name of the customer an employee passes a request on for, when the message gives it."""
+    for pattern in _FORWARDED_NAMES:
+        for match in pattern.finditer(text):
+            name = _trim_name(match.group(1))
+            if name and name.lower() not in _TEAMS:
+                return name
+    return None
 
 
 def _trim_name(candidate: str) -> str | None:
-    words = candidate.split()
+    words = re.sub(rf"^{_HONORIFIC}", "", candidate).split()
     kept: list[str] = []
     for word in words:
         if word.lower().strip(":") in _NOT_NAMES or word.lower() in _FIELD_LABELS or word.endswith(":"):

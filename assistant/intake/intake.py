@@ -8,6 +8,7 @@ from assistant.intake.fields import (
     find_categories,
     find_data_concerned,
     find_email,
+    find_forwarded_name,
     find_name,
     find_on_behalf_of,
     find_phone,
@@ -41,9 +42,11 @@ class Intake:
         """Add to ``draft`` what ``text`` says about the requester, without erasing what is known."""
         draft.email = find_email(text, self.own_addresses) or draft.email
         draft.phone = find_phone(text) or draft.phone
-        draft.name = find_name(text) or draft.name
         behalf = on_behalf_of or find_on_behalf_of(text, default=draft.on_behalf_of)
         draft.on_behalf_of = behalf
+        # An employee passing a request on signs it themselves: the requester is the customer they name.
+        found = find_forwarded_name(text) if behalf == "employee_forwarding" else find_name(text)
+        draft.name = found or draft.name
         if behalf in ("parent_guardian", "authorised_agent"):
             draft.subject_name = find_subject_name(text) or draft.subject_name
         draft.categories = [c for c in CATEGORIES if c in draft.categories or c in find_categories(text)]

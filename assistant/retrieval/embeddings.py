@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Generic, TypeVar
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -13,6 +15,16 @@ import assistant.settings  # noqa: F401  (sets HF_HUB_OFFLINE before transformer
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 _lock = threading.Lock()
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A text's unit-length vector, and its word pieces with their unit-length contextual vectors."""
+
+    vector: np.ndarray
+    pieces: tuple[str, ...]  # word pieces, without [CLS] and [SEP]
+    piece_vectors: np.ndarray  # one row per piece
 
 
 @lru_cache(maxsize=2)
@@ -34,7 +46,7 @@ class LocalEmbeddings(Embeddings):
     def __init__(self, device: str = "cpu", batch_size: int = 64) -> None:
         self.device = device
         self.batch_size = batch_size
-        self._queries = QueryBatcher(self.encode, max_batch=batch_size)
+        self._queries: QueryBatcher[Encoded] = QueryBatcher(self.encode_pieces, max_batch=batch_size)
 
     @property
     def model(self):
@@ -50,14 +62,36 @@ class LocalEmbeddings(Embeddings):
             show_progress_bar=False,
         )
 
+    def encode_pieces(self, texts: list[str]) -> list[Encoded]:
+        """Vectors and word-piece vectors from one forward pass (the same vectors ``encode`` gives)."""
+        model = self.model
+        outputs = model.encode(texts, batch_size=self.batch_size, output_value=None, show_progress_bar=False)
+        encoded = []
+        for output in outputs:
+            ids = output["input_ids"]
+            ids = ids[output["attention_mask"].bool()] if "attention_mask" in output else ids
+            pieces = model.tokenizer.convert_ids_to_tokens(ids.tolist())[1:-1]
+            vectors = output["token_embeddings"][1 : len(pieces) + 1].float().numpy()
+            sentence = output["sentence_embedding"].float().numpy()
+            encoded.append(Encoded(_unit(sentence), tuple(pieces), _unit(vectors)))
+        return encoded
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(texts).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        return self._queries.embed(text).tolist()
+        return self.encode_query(text).vector.tolist()
+
+    def encode_query(self, text: str) -> Encoded:
+        return self._queries.embed(text)
 
 
-class QueryBatcher:
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.where(norms == 0, 1.0, norms)
+
+
+class QueryBatcher(Generic[T]):
     """Queries asked at the same time share one forward pass (a web server asks many at once).
 
     A caller finding the model idle encodes the oldest waiting queries, its own among them; callers
@@ -65,15 +99,15 @@ class QueryBatcher:
     once, with no added wait, and no caller serves others for longer than its own pass.
     """
 
-    def __init__(self, encode: Callable[[list[str]], np.ndarray], max_batch: int = 64) -> None:
+    def __init__(self, encode: Callable[[list[str]], Sequence[T]], max_batch: int = 64) -> None:
         self.encode = encode
         self.max_batch = max_batch
         self._ready = threading.Condition()
-        self._waiting: list[_Query] = []
+        self._waiting: list[_Query[T]] = []
         self._encoding = False
 
-    def embed(self, text: str) -> np.ndarray:
-        query = _Query(text)
+    def embed(self, text: str) -> T:
+        query: _Query[T] = _Query(text)
         with self._ready:
             self._waiting.append(query)
         while True:
@@ -85,30 +119,30 @@ class QueryBatcher:
                 self._encoding = True
                 batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
             try:
-                vectors: np.ndarray | None = self.encode([q.text for q in batch])
+                vectors: Sequence[T] | None = self.encode([q.text for q in batch])
                 error: BaseException | None = None
             except BaseException as exc:  # every caller in the batch hears of it, not only this one
                 vectors, error = None, exc
             with self._ready:
                 for i, waiting in enumerate(batch):
-                    waiting.vector = vectors[i] if vectors is not None else None
+                    waiting.value = vectors[i] if vectors is not None else None
                     waiting.error = error
                     waiting.done = True
                 self._encoding = False
                 self._ready.notify_all()
 
 
-class _Query:
-    __slots__ = ("done", "error", "text", "vector")
+class _Query(Generic[T]):
+    __slots__ = ("done", "error", "text", "value")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.vector: np.ndarray | None = None
+        self.value: T | None = None
         self.error: BaseException | None = None
         self.done = False
 
-    def outcome(self) -> np.ndarray:
+    def outcome(self) -> T:
         if self.error is not None:
             raise self.error
-        assert self.vector is not None
-        return self.vector
+        assert self.value is not None
+        return self.value

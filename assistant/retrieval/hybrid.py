@@ -20,9 +20,10 @@ from assistant.corpus.documents import Corpus, PolicyVersion
 from assistant.corpus.units import PolicyUnit, parse_policy
 from assistant.exceptions import UnknownDocumentError
 from assistant.retrieval.embeddings import LocalEmbeddings
-from assistant.retrieval.lexical import LexicalIndexes, tokenize
+from assistant.retrieval.lexical import LexicalIndex, LexicalIndexes, tokenize, words
 from assistant.retrieval.scope import query_text
 from assistant.retrieval.store import UnitStore, version_key
+from assistant.retrieval.support import TermSupport, misspelt
 from assistant.retrieval.vocabulary import VISITOR_TERMS
 
 
@@ -33,6 +34,8 @@ class Retrieval:
     results: list[ScoredUnit]
     query_vector: list[float]
     coverage: float  # share of the question's words the policy knows
+    support: float = 1.0  # how near the policy's words come to the question's least matched word
+    unsupported: str = ""  # that word
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class PolicyRetriever(BaseRetriever):
 
     _lexical: LexicalIndexes = PrivateAttr(default_factory=LexicalIndexes)
     _units: dict[str, PolicyUnit] = PrivateAttr(default_factory=dict)
+    _support: TermSupport | None = PrivateAttr(default=None)
 
     # -- which versions a question is asked of --------------------------------------------------
     def versions_for(self, document: str | None = None, as_of: date | None = None) -> list[PolicyVersion]:
@@ -90,7 +94,8 @@ class PolicyRetriever(BaseRetriever):
         query = query_text(question)
         keys = [version_key(v.document, v.version) for v in versions]
 
-        vector = self.embeddings.embed_query(query)
+        encoded = self.embeddings.encode_query(query)
+        vector = encoded.vector.tolist()
         similarity = dict(self.store.search(vector, keys, self.candidates))
 
         tokens = tokenize(query)
@@ -115,7 +120,25 @@ class PolicyRetriever(BaseRetriever):
             if unit_id in self._units
         ]
         scored.sort(key=lambda s: -s.score)
-        return Retrieval(_diverse(scored, k, self.per_section), vector, self.coverage(question, versions))
+        unsupported, support = self.support.weakest(
+            question,
+            encoded,
+            [(key, self.units_of(v)) for v, key in zip(versions, keys, strict=True)],
+            self.policy_words(versions),
+        )
+        return Retrieval(
+            _diverse(scored, k, self.per_section),
+            vector,
+            self.coverage(question, versions),
+            support,
+            unsupported,
+        )
+
+    @property
+    def support(self) -> TermSupport:
+        if self._support is None:
+            self._support = TermSupport(self.embeddings)
+        return self._support
 
     def coverage(self, question: str, versions: list[PolicyVersion]) -> float:
         """Share of the question's content words that the policy (or the visitor vocabulary) knows.
@@ -123,14 +146,22 @@ class PolicyRetriever(BaseRetriever):
         A question most of whose words the policy never uses ("cancel my license") is about something
         the policy does not discuss, however close its embedding lands.
         """
-        tokens = set(tokenize(question))
-        if not tokens:
+        asked = dict(zip(tokenize(question), words(question), strict=True))  # stem -> word as typed
+        if not asked:
             return 0.0
         known = set(tokenize(" ".join(VISITOR_TERMS)))
         for version in versions:
-            key = version_key(version.document, version.version)
-            known |= self._lexical.get(key, self.units_of(version)).vocabulary
-        return len(tokens & known) / len(tokens)
+            known |= self._lexical_index(version).vocabulary
+        policy_words = self.policy_words(versions)
+        found = [stem in known or misspelt(word, policy_words) for stem, word in asked.items()]
+        return sum(found) / len(found)
+
+    def policy_words(self, versions: list[PolicyVersion]) -> frozenset[str]:
+        """Every word the versions use (unstemmed), to tell a typo from a word the policy lacks."""
+        return frozenset().union(*(self._lexical_index(v).words for v in versions))
+
+    def _lexical_index(self, version: PolicyVersion) -> LexicalIndex:
+        return self._lexical.get(version_key(version.document, version.version), self.units_of(version))
 
     def _get_relevant_documents(
         self,

@@ -25,9 +25,13 @@ STOPWORDS = frozenset(
 _stemmer = Stemmer.Stemmer("english")
 
 
+def words(text: str) -> list[str]:
+    """The words that carry meaning, lower-cased, unstemmed."""
+    return [w for w in _WORD.findall(text.lower().replace("’", "'")) if w not in STOPWORDS]
+
+
 def tokenize(text: str) -> list[str]:
-    words = [w for w in _WORD.findall(text.lower().replace("’", "'")) if w not in STOPWORDS]
-    return _stemmer.stemWords(words)
+    return _stemmer.stemWords(words(text))
 
 
 class LexicalIndex:
@@ -37,6 +41,7 @@ class LexicalIndex:
         self.units = list(units)
         tokens = [tokenize(u.context) for u in self.units]
         self.vocabulary = frozenset(t for unit_tokens in tokens for t in unit_tokens)
+        self.words = frozenset(w for u in self.units for w in words(u.context))  # to tell typos
         self._bm25 = bm25s.BM25()
         # An empty token list would make bm25s drop the document, so every unit keeps a placeholder.
         self._bm25.index([t or ["\x00"] for t in tokens], show_progress=False)

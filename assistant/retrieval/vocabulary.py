@@ -113,6 +113,7 @@ VISITOR_TERMS: dict[str, str] = {
     "email address": "email privacy@",
     "dpo": "data privacy manager",
     "address": "postal address contact details",
+    "info": "information",  # visitors' everyday short form; the policy always writes it out
     "who is responsible": "controller responsible",
     "who owns": "controller responsible",
     "job": "application positions",
