@@ -45,16 +45,21 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'requests.db'}"
+def fresh_postgres() -> str:
+    """The test server's URL, its schema emptied; skips (saying why) when no server was given."""
     if not POSTGRES_URL:
         pytest.skip(
             "PRIVACY_ASSISTANT_TEST_POSTGRES_URL is not set; .ci/postgres starts a server and prints it"
         )
     reset_postgres(POSTGRES_URL)
     return POSTGRES_URL
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'requests.db'}"
+    return fresh_postgres()
 
 
 @pytest.fixture

@@ -10,23 +10,19 @@ import pytest
 from sqlalchemy import text
 
 from assistant import RequestDraft
-from tests.conftest import POSTGRES_URL, reset_postgres
+from tests.conftest import fresh_postgres
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
 def pg_queue(tmp_path):
-    if not POSTGRES_URL:
-        pytest.skip(
-            "PRIVACY_ASSISTANT_TEST_POSTGRES_URL is not set; .ci/postgres starts a server and prints it"
-        )
+    url = fresh_postgres()
     from assistant.prompts import load_prompts
     from assistant.requests import RequestQueue
     from assistant.settings import get_settings
 
-    reset_postgres(POSTGRES_URL)
-    settings = get_settings().model_copy(update={"data_dir": tmp_path / "data", "database_url": POSTGRES_URL})
+    settings = get_settings().model_copy(update={"data_dir": tmp_path / "data", "database_url": url})
     queue = RequestQueue(settings, load_prompts(settings.prompts_dir))
     yield queue
     queue.close()
