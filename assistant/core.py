@@ -22,6 +22,7 @@ from assistant.requests import RequestQueue
 from assistant.requests.conversations import ConversationStore
 from assistant.retrieval.embeddings import LocalEmbeddings
 from assistant.retrieval.hybrid import PolicyRetriever
+from assistant.retrieval.question_bank import QuestionBank
 from assistant.retrieval.scope import ScopeClassifier
 from assistant.retrieval.store import IndexReport, UnitStore
 from assistant.settings import Settings, get_settings
@@ -35,6 +36,7 @@ class Assistant:
         self.corpus = Corpus.load(settings.corpus_dir)
         self.prompts = load_prompts(settings.prompts_dir)
         self.embeddings = LocalEmbeddings(settings.embedding_device)
+        self.question_bank = QuestionBank.load(settings.question_bank_dir, self.embeddings)
         self.answerer = Answerer(
             self.prompts,
             settings.public_base_url,
@@ -42,6 +44,7 @@ class Assistant:
             min_coverage=settings.min_coverage,
             min_privacy=settings.min_privacy_probability,
             min_support=settings.min_term_support,
+            max_unanswerable=settings.max_unanswerable_probability,
             max_citations=settings.max_citations,
         )
         self.scope = ScopeClassifier(self.embeddings)
@@ -78,6 +81,7 @@ class Assistant:
                     corpus=self.corpus,
                     store=UnitStore(self.settings, self.embeddings),
                     embeddings=self.embeddings,
+                    bank=self.question_bank,
                     candidates=self.settings.retrieval_candidates,
                     k=max(5, self.settings.max_citations),
                 )
@@ -93,6 +97,8 @@ class Assistant:
     def warm(self) -> None:
         """Load the model, open the index and answer one question, so the first visitor is not slow."""
         self._ensure_indexed()
+        for document in self.question_bank.examples:
+            self.question_bank.model(document)  # embeds the examples and fits the answerability model
         self.ask("How long do you keep my data?")
 
     def _ensure_indexed(self) -> None:
@@ -112,9 +118,7 @@ class Assistant:
         versions = self.retriever.versions_for(document or self.settings.default_document, day)
         found = self.retriever.retrieve(text, versions)
         privacy = self.scope.probability(found.query_vector)
-        return self.answerer.compose(
-            text, found.results, versions, day, found.coverage, privacy, found.support
-        )
+        return self.answerer.compose(text, found, versions, day, privacy)
 
     def conversation(
         self,

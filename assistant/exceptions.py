@@ -25,6 +25,16 @@ class CorpusError(PrivacyAssistantError):
         super().__init__(f"{path}: {problem}")
 
 
+class QuestionBankError(PrivacyAssistantError):
+    """A line of a question bank file is malformed; the bank was not loaded."""
+
+    def __init__(self, path: Path | str, line: int, problem: str) -> None:
+        self.path = Path(path)
+        self.line = line
+        self.problem = problem
+        super().__init__(f"{path}, line {line}: {problem}")
+
+
 class UnknownDocumentError(PrivacyAssistantError):
     """A document id or version that the corpus does not have."""
 

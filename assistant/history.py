@@ -85,6 +85,12 @@ _SINCE = re.compile(
     r"|\bfirst\s+mention",
     re.I,
 )
+# "Can I see an older version?" asks for a copy, which the policy itself says how to get; not a diff.
+_COPY_OF_OLD_VERSION = re.compile(
+    r"\b(?:see|get|obtain|access|view|read|request|download|copy\s+of)\b.{0,40}?"
+    r"\b(?:older|old|previous|earlier|past|historic|archived)\s+versions?\b",
+    re.I,
+)
 # Words that frame a history question but say nothing about its topic.
 _FRAME = re.compile(
     r"\b(?:since\s+when|when\s+did|did|does|do|has|have|was|were|the|your|(?:privacy\s+)?polic(?:y|ies)|version|versions|"
@@ -108,7 +114,7 @@ class HistoryQuestion:
 def read_history_question(question: str, today: date) -> HistoryQuestion | None:
     """The history question in ``question``, or None for a question about the policy as it is."""
     period, relative, spans = _read_time(question, today)
-    changes = _CHANGES.search(question)
+    changes = _CHANGES.search(question) if not _COPY_OF_OLD_VERSION.search(question) else None
     since = _SINCE.search(question)
     if since:
         intent: Intent = "since"
@@ -243,9 +249,7 @@ class HistoryAnswerer:
         topic = history.topic or question
         versions = [in_force]
         found = self.assistant.retriever.retrieve(topic, versions)
-        answer = self.assistant.answerer.compose(
-            question, found.results, versions, day, found.coverage, support=found.support
-        )
+        answer = self.assistant.answerer.compose(question, found, versions, day)
         during = [
             v.version
             for v in history_of

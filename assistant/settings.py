@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     # Where things live.
     corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Policy documents and their versions.")
     prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Every sentence that is not a quote.")
+    question_bank_dir: Path = Field(
+        PROJECT_ROOT / "question_bank",
+        description="Example visitor questions per document (<document-id>.jsonl) and what answers them.",
+    )
     data_dir: Path = Field(PROJECT_ROOT / ".data", description="Chroma, SQLite, outbox, keys.")
 
     # Past one machine.
@@ -64,6 +68,12 @@ class Settings(BaseSettings):
         ge=0,
         le=1,
         description="Least cosine between each word of the question and some word of the policy, to answer.",
+    )
+    max_unanswerable_probability: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="Abstain when the question bank's neighbours make it this likely the policy does not answer.",
     )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
 

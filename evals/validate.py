@@ -3,6 +3,7 @@ eval question that appears verbatim in training data (the intake and scope class
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -12,12 +13,14 @@ from assistant.corpus.units import parse_policy
 from assistant.exceptions import PrivacyAssistantError
 from assistant.intake.classifier import TRAINING_FILE as INTAKE_TRAINING
 from assistant.intake.draft import ON_BEHALF_OF, RIGHTS
+from assistant.retrieval.question_bank import read_examples
 from assistant.retrieval.scope import TRAINING as SCOPE_TRAINING
 from assistant.settings import PROJECT_ROOT
 from evals.datasets_io import DATASETS, read_jsonl
 
 DEFAULT_DOCUMENT = "numecent-privacy-policy"
-TRAINING_FILES = (INTAKE_TRAINING, SCOPE_TRAINING)
+QUESTION_BANKS = tuple(sorted((PROJECT_ROOT / "question_bank").glob("*.jsonl")))
+TRAINING_FILES = (INTAKE_TRAINING, SCOPE_TRAINING, *QUESTION_BANKS)
 _STR, _BOOL, _LIST = (str,), (bool,), (list,)
 _OPT = (str, type(None))
 SCHEMAS: dict[str, dict[str, tuple[type, ...]]] = {
@@ -68,6 +71,11 @@ def fold(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
+def text_key(text: str) -> str:
+    """A question or message with case, white space and punctuation folded: "Cookies?" repeats "cookies"."""
+    return " ".join(re.findall(r"\w+", text.lower())) or fold(text)  # "🙂🙂🙂" has no word
+
+
 def kind_of(path: Path) -> str:
     if path.name in DATASET_KINDS:
         return DATASET_KINDS[path.name]
@@ -75,7 +83,9 @@ def kind_of(path: Path) -> str:
 
 
 def training_texts() -> set[str]:
-    return {fold(r["text"]) for f in TRAINING_FILES for r in read_jsonl(f) if isinstance(r.get("text"), str)}
+    """The texts of every training file: classifier examples ("text") and question banks ("question")."""
+    texts = (r.get("text", r.get("question")) for f in TRAINING_FILES for r in read_jsonl(f))
+    return {text_key(t) for t in texts if isinstance(t, str)}
 
 
 def validate(path: Path, training: set[str] | None = None, corpus_dir: Path | None = None) -> list[str]:
@@ -114,7 +124,7 @@ def validate(path: Path, training: set[str] | None = None, corpus_dir: Path | No
         if row["id"] in seen_ids:
             report(f"duplicate id (also line {seen_ids[row['id']]})")
         seen_ids.setdefault(row["id"], number)
-        text = fold(row[text_field])
+        text = text_key(row[text_field])
         if text in seen_text:
             report(f"duplicate {text_field} (also line {seen_text[text]})")
         seen_text.setdefault(text, number)
@@ -164,13 +174,33 @@ def validate_all(folder: Path = DATASETS) -> dict[Path, list[str]]:
     training = training_texts()
     files = sorted(folder.glob("*.jsonl"))
     results = {path: validate(path, training) for path in files}
+    for bank in QUESTION_BANKS:
+        results[bank] = validate_bank(bank)
     dev, test = folder / "policy_qa_dev.jsonl", folder / "policy_qa.jsonl"
     if dev.exists() and test.exists():
-        dev_questions = {fold(r["question"]) for r in read_jsonl(dev) if isinstance(r.get("question"), str)}
+        dev_questions = {
+            text_key(r["question"]) for r in read_jsonl(dev) if isinstance(r.get("question"), str)
+        }
         for r in read_jsonl(test):
-            if isinstance(r.get("question"), str) and fold(r["question"]) in dev_questions:
+            if isinstance(r.get("question"), str) and text_key(r["question"]) in dev_questions:
                 results[test].append(f"{test.name} ({r.get('id')}): the question is also in the dev split")
     return results
+
+
+def validate_bank(path: Path, corpus_dir: Path | None = None) -> list[str]:
+    """The problems of a question bank: malformed lines, and evidence that no version of its document holds."""
+    try:
+        examples = read_examples(path)
+        versions = Corpus.load(corpus_dir or PROJECT_ROOT / "corpus").versions(path.stem)
+    except PrivacyAssistantError as exc:
+        return [str(exc)]
+    texts = [fold(parse_policy(v).text) for v in versions]
+    return [
+        f"{path.name}: evidence {evidence[:60]!r} of {example.question!r} occurs in no version of {path.stem}"
+        for example in examples
+        for evidence in example.evidence
+        if not any(fold(evidence) in t for t in texts)
+    ]
 
 
 def format_validation(results: dict[Path, list[str]]) -> str:

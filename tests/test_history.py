@@ -168,6 +168,18 @@ def test_reading_history_questions(question, intent, start, end, relative):
     assert (h.intent, h.start, h.end, h.relative) == (intent, start, end, relative)
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Can I see an older version of the policy to compare what changed?",
+        "how do I get a copy of previous versions, I want to know what's different",
+    ],
+)
+def test_asking_for_a_copy_of_an_old_version_is_a_plain_question(question: str):
+    # The policy answers it ("historic versions can be obtained by contacting us"); a diff would not.
+    assert read_history_question(question, TODAY) is None
+
+
 def test_the_time_is_taken_out_of_what_is_searched():
     h = read_history_question("When I signed up in March 2024, how long did you keep my data?", TODAY)
     assert h.topic == ", how long did you keep my data"

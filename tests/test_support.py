@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from assistant import Assistant
-from assistant.retrieval.support import CACHED_VERSIONS, TermSupport, misspelt
+from assistant.retrieval.support import CACHED_VERSIONS, PolicyWords, TermSupport
 
 
 def retrieve(assistant: Assistant, question: str):
@@ -56,10 +56,14 @@ def test_a_typo_of_a_policy_word_is_forgiven(assistant: Assistant):
         ("address", False),  # the word itself is no typo
         ("iso", False),  # short words are left alone
         ("sserdda", False),
+        ("adrss", False),  # two letters missing
+        ("logn", True),  # the last two swapped
+        ("lonng", True),  # a letter doubled
+        ("longer", False),  # two extra
     ],
 )
 def test_misspelt(word: str, slip: bool):
-    assert misspelt(word, frozenset({"long", "address", "information", "is"})) is slip
+    assert PolicyWords({"long", "address", "information", "is"}).misspelt(word) is slip
 
 
 def test_piece_vectors_come_from_the_same_pass_as_the_vector(assistant: Assistant):

@@ -86,6 +86,23 @@ class LocalEmbeddings(Embeddings):
         return self._queries.embed(text)
 
 
+def best_matches(vectors: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """For each row of ``vectors``, its largest dot product with a row of ``matrix``."""
+    return dot_products(vectors, matrix).max(axis=1)
+
+
+def dot_products(vectors: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """Every dot product of a row of ``vectors`` with a row of ``matrix`` (rows x rows).
+
+    Multiplied by torch, in the model's own thread pool: numpy's BLAS threads keep spinning after the
+    product and slowed the next forward pass threefold on two cores.
+    """
+    import torch  # loaded with the model already; importing it here keeps `import assistant` light
+
+    with torch.inference_mode():
+        return (torch.from_numpy(vectors) @ torch.from_numpy(matrix).T).numpy()
+
+
 def _unit(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
     return vectors / np.where(norms == 0, 1.0, norms)

@@ -6,7 +6,7 @@ returns LangChain Documents; ``search`` returns the scored units the answerer co
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -21,9 +21,10 @@ from assistant.corpus.units import PolicyUnit, parse_policy
 from assistant.exceptions import UnknownDocumentError
 from assistant.retrieval.embeddings import LocalEmbeddings
 from assistant.retrieval.lexical import LexicalIndex, LexicalIndexes, tokenize, words
+from assistant.retrieval.question_bank import Precedents, QuestionBank
 from assistant.retrieval.scope import query_text
 from assistant.retrieval.store import UnitStore, version_key
-from assistant.retrieval.support import TermSupport, misspelt
+from assistant.retrieval.support import PolicyWords, TermSupport
 from assistant.retrieval.vocabulary import VISITOR_TERMS
 
 
@@ -36,6 +37,7 @@ class Retrieval:
     coverage: float  # share of the question's words the policy knows
     support: float = 1.0  # how near the policy's words come to the question's least matched word
     unsupported: str = ""  # that word
+    precedents: Precedents = field(default_factory=Precedents)  # what the question bank says
 
 
 @dataclass(frozen=True)
@@ -54,14 +56,20 @@ class PolicyRetriever(BaseRetriever):
     corpus: Corpus
     store: UnitStore
     embeddings: LocalEmbeddings
+    bank: QuestionBank | None = None
     candidates: int = 20
     k: int = 5
     per_section: int = 2
     lexical_weight: float = 0.3  # tuned on the dev questions and PolicyQA; see bench/tune_retrieval.py
+    # A unit answering a bank example this similar to the question gains weight x (similarity - floor);
+    # tuned on the dev questions, see bench/tune_retrieval.py.
+    bank_weight: float = 3.0
+    bank_floor: float = 0.6
 
     _lexical: LexicalIndexes = PrivateAttr(default_factory=LexicalIndexes)
     _units: dict[str, PolicyUnit] = PrivateAttr(default_factory=dict)
     _support: TermSupport | None = PrivateAttr(default=None)
+    _policy_words: dict[tuple[str, ...], PolicyWords] = PrivateAttr(default_factory=dict)
 
     # -- which versions a question is asked of --------------------------------------------------
     def versions_for(self, document: str | None = None, as_of: date | None = None) -> list[PolicyVersion]:
@@ -106,13 +114,18 @@ class PolicyRetriever(BaseRetriever):
             for i in np.argsort(-scores)[: self.candidates]:
                 if scores[i] > 0:
                     lexical[units[i].id] = float(scores[i])
-        similarity.update(self.store.similarities(vector, [i for i in lexical if i not in similarity]))
+        precedents = self.precedents(encoded.vector, versions)
+        votes = precedents.votes
+        missing = [i for i in [*lexical, *votes] if i not in similarity]
+        similarity.update(self.store.similarities(vector, list(dict.fromkeys(missing))))
 
         best_lexical = max(lexical.values(), default=0.0) or 1.0
         scored = [
             ScoredUnit(
                 unit=self._units[unit_id],
-                score=sim + self.lexical_weight * lexical.get(unit_id, 0.0) / best_lexical,
+                score=sim
+                + self.lexical_weight * lexical.get(unit_id, 0.0) / best_lexical
+                + self.bank_weight * max(0.0, votes.get(unit_id, 0.0) - self.bank_floor),
                 similarity=sim,
                 lexical=lexical.get(unit_id, 0.0),
             )
@@ -132,6 +145,14 @@ class PolicyRetriever(BaseRetriever):
             self.coverage(question, versions),
             support,
             unsupported,
+            precedents,
+        )
+
+    def precedents(self, query_vector: np.ndarray, versions: list[PolicyVersion]) -> Precedents:
+        if self.bank is None:
+            return Precedents()
+        return self.bank.precedents(
+            query_vector, [(v.document, v.version, self.units_of(v)) for v in versions], self.bank_floor
         )
 
     @property
@@ -153,12 +174,19 @@ class PolicyRetriever(BaseRetriever):
         for version in versions:
             known |= self._lexical_index(version).vocabulary
         policy_words = self.policy_words(versions)
-        found = [stem in known or misspelt(word, policy_words) for stem, word in asked.items()]
+        found = [stem in known or policy_words.misspelt(word) for stem, word in asked.items()]
         return sum(found) / len(found)
 
-    def policy_words(self, versions: list[PolicyVersion]) -> frozenset[str]:
+    def policy_words(self, versions: list[PolicyVersion]) -> PolicyWords:
         """Every word the versions use (unstemmed), to tell a typo from a word the policy lacks."""
-        return frozenset().union(*(self._lexical_index(v).words for v in versions))
+        key = tuple(version_key(v.document, v.version) for v in versions)
+        found = self._policy_words.get(key)
+        if found is None:
+            found = PolicyWords(frozenset().union(*(self._lexical_index(v).words for v in versions)))
+            if len(self._policy_words) >= 16:  # sets of versions asked together; a few in practice
+                self._policy_words.clear()
+            self._policy_words[key] = found
+        return found
 
     def _lexical_index(self, version: PolicyVersion) -> LexicalIndex:
         return self._lexical.get(version_key(version.document, version.version), self.units_of(version))

@@ -6,19 +6,19 @@ silent on it, and quoting the nearest sentence would suggest that it answers. Ea
 question is matched with every word piece of the version (MiniLM's contextual vectors, by cosine); the
 weakest match is the question's support. Below ``Settings.min_term_support`` the assistant abstains.
 A misspelling of a word the policy uses ("lnog", "adress") is not a new term, so it is not judged
-(``misspelt``; the share of known words, ``PolicyRetriever.coverage``, forgives it too).
+(``PolicyWords.misspelt``; the share of known words, ``PolicyRetriever.coverage``, forgives it too).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from assistant.corpus.units import PolicyUnit
-from assistant.retrieval.embeddings import Encoded, LocalEmbeddings
+from assistant.retrieval.embeddings import Encoded, LocalEmbeddings, best_matches
 from assistant.retrieval.lexical import tokenize
 
 CACHED_VERSIONS = 4  # Numecent's policy is about 6,000 word pieces: 9 MB of float32 each
@@ -37,7 +37,7 @@ class TermSupport:
         question: str,
         query: Encoded,
         versions: Sequence[tuple[str, Sequence[PolicyUnit]]],
-        policy_words: frozenset[str],
+        policy_words: PolicyWords,
     ) -> tuple[str, float]:
         """(word, support) for the question's least supported content word; ("", 1.0) when it has none.
 
@@ -51,13 +51,13 @@ class TermSupport:
             return "", 1.0
         policies = [self.pieces_of(key, units) for key, units in versions]
         vectors = query.piece_vectors[judged]
-        support = np.max([_best_matches(vectors, matrix) for matrix in policies], axis=0)
+        support = np.max([best_matches(vectors, matrix) for matrix in policies], axis=0)
         by_word: dict[str, float] = {}
         for i, value in zip(judged, support, strict=True):
             word = _word_at(pieces, i)
             by_word[word] = min(by_word.get(word, 1.0), float(value))
         for word, value in sorted(by_word.items(), key=lambda item: item[1]):
-            if not misspelt(word, policy_words):
+            if not policy_words.misspelt(word):
                 return word, value
         return "", 1.0
 
@@ -80,18 +80,6 @@ class TermSupport:
         return matrix
 
 
-def _best_matches(vectors: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """For each row of ``vectors``, its largest dot product with a row of ``matrix``.
-
-    Multiplied by torch, in the model's own thread pool: numpy's BLAS threads keep spinning after the
-    product and slowed the next forward pass threefold on two cores.
-    """
-    import torch  # loaded with the model already; importing it here keeps `import assistant` light
-
-    with torch.inference_mode():
-        return (torch.from_numpy(vectors) @ torch.from_numpy(matrix).T).amax(dim=1).numpy()
-
-
 def _is_content(piece: str) -> bool:
     """A piece of a word that carries meaning: not punctuation, not a stop word ("do", "you", "my")."""
     word = piece.removeprefix("##")
@@ -109,24 +97,39 @@ def _word_at(pieces: Sequence[str], i: int) -> str:
     return pieces[start] + "".join(p.removeprefix("##") for p in pieces[start + 1 : end])
 
 
-def misspelt(word: str, policy_words: frozenset[str]) -> bool:
-    """Is ``word`` one typing slip (a letter wrong, missing, extra or two swapped) from a policy word?
+class PolicyWords:
+    """The words a policy uses, and which typed words are one typing slip from one of them.
 
-    Short words are left alone: "iso" is one slip from "is", and it is not a typo.
+    Each word's deletions are indexed once (SymSpell-style), so checking a typed word costs a few set
+    look-ups per letter instead of a comparison with each of the policy's ~1,500 words.
     """
-    if len(word) < 4 or word in policy_words:
-        return False
-    return any(abs(len(w) - len(word)) <= 1 and _one_slip(word, w) for w in policy_words)
 
+    def __init__(self, words: Iterable[str]) -> None:
+        self.words = frozenset(words)
+        self._shortened: set[str] = set()  # a policy word with one letter deleted
+        self._deleted_at: set[tuple[int, str]] = set()  # ... and where
+        for word in self.words:
+            for i in range(len(word)):
+                deleted = word[:i] + word[i + 1 :]
+                self._shortened.add(deleted)
+                self._deleted_at.add((i, deleted))
 
-def _one_slip(a: str, b: str) -> bool:
-    if len(a) > len(b):
-        a, b = b, a
-    if len(a) < len(b):  # one letter missing from ``a``
-        i = next((k for k in range(len(a)) if a[k] != b[k]), len(a))
-        return a[i:] == b[i + 1 :]
-    differ = [k for k in range(len(a)) if a[k] != b[k]]
-    if len(differ) == 1:
-        return True
-    i = differ[0] if differ else 0
-    return len(differ) == 2 and differ[1] == i + 1 and a[i] == b[i + 1] and a[i + 1] == b[i]
+    def __contains__(self, word: object) -> bool:
+        return word in self.words
+
+    def misspelt(self, word: str) -> bool:
+        """Is ``word`` one slip (a letter wrong, missing, extra, or two swapped) from a policy word?
+
+        Short words are left alone: "iso" is one slip from "is", and it is not a typo.
+        """
+        if len(word) < 4 or word in self.words:
+            return False
+        if word in self._shortened:  # a letter missing
+            return True
+        for i in range(len(word)):
+            deleted = word[:i] + word[i + 1 :]
+            if deleted in self.words or (i, deleted) in self._deleted_at:  # a letter extra, or wrong
+                return True
+        return any(
+            word[:i] + word[i + 1] + word[i] + word[i + 2 :] in self.words for i in range(len(word) - 1)
+        )

@@ -1,0 +1,195 @@
+"""Questions visitors have asked before, with the passage that answered them (or none).
+
+A policy says "request erasure of your personal information"; visitors ask "can u wipe my account".
+MiniLM alone often ranks a neighbouring sentence first. The question bank, one file per document
+(``question_bank/<document-id>.jsonl``, curated by the privacy team, none of its questions in the eval
+sets), holds example questions with the policy text that answers them. A new question close to an
+example votes for that example's passage.
+
+The bank also holds questions the policy does not answer. How likely a new question is to be one of
+them is read from its neighbourhood in the bank (its nearest answered and unanswered examples, and the
+share of unanswered ones among its nearest few) by a logistic regression fitted on the bank itself:
+each example, judged by its neighbours without itself, is a training case.
+
+Evidence is policy text, not a unit id, so an example keeps working across versions: in a version
+whose text no longer holds the evidence, it votes for nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from assistant.corpus.units import PolicyUnit
+from assistant.exceptions import QuestionBankError
+from assistant.retrieval.embeddings import LocalEmbeddings, best_matches, dot_products
+from assistant.retrieval.scope import query_text
+
+
+@dataclass(frozen=True)
+class ExampleQuestion:
+    question: str
+    answerable: bool
+    evidence: tuple[str, ...] = ()  # policy text (a sentence or part of one) that answers it
+
+
+@dataclass(frozen=True)
+class Precedents:
+    """What the bank says about a question: votes for units, and how alike the nearest examples are."""
+
+    votes: dict[str, float] = field(default_factory=dict)  # unit id -> similarity of its nearest example
+    answered: float = 0.0  # similarity of the nearest example the policy answers
+    unanswered: float = 0.0  # ... and of the nearest one it does not
+    unanswerable: float = 0.0  # probability, from the neighbourhood, that the policy does not answer it
+
+
+class QuestionBank:
+    """The example questions of every document, embedded on first use."""
+
+    def __init__(self, examples: dict[str, list[ExampleQuestion]], embeddings: LocalEmbeddings) -> None:
+        self.examples = examples
+        self.embeddings = embeddings
+        self._vectors: dict[str, np.ndarray] = {}
+        self._models: dict[str, LogisticRegression | None] = {}
+        self._answers: dict[tuple[str, str], list[list[str]]] = {}  # (document, version) -> unit ids
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, folder: Path, embeddings: LocalEmbeddings) -> QuestionBank:
+        """Every ``<document-id>.jsonl`` in ``folder``; a missing folder is an empty bank."""
+        examples = {path.stem: read_examples(path) for path in sorted(folder.glob("*.jsonl"))}
+        return cls(examples, embeddings)
+
+    def precedents(
+        self,
+        query_vector: np.ndarray,
+        versions: Sequence[tuple[str, str, Sequence[PolicyUnit]]],
+        floor: float,
+    ) -> Precedents:
+        """Votes from the examples more similar than ``floor`` to the query, for the units of ``versions``
+        ((document, version, units)) holding their evidence; and how alike answered and unanswered
+        examples are."""
+        votes: dict[str, float] = {}
+        answered = unanswered = unanswerable = 0.0
+        for document, version, units in versions:
+            examples = self.examples.get(document)
+            if not examples:
+                continue
+            similarity = best_matches(self.vectors(document), query_vector[None, :])
+            answers = self.answers(document, version, units)
+            for example, value, unit_ids in zip(examples, similarity.tolist(), answers, strict=True):
+                if example.answerable and value > floor:
+                    for unit_id in unit_ids:
+                        votes[unit_id] = max(votes.get(unit_id, 0.0), value)
+            features = neighbourhood(similarity[None, :], self._unanswered(document))
+            answered, unanswered = max(answered, features[0, 0]), max(unanswered, features[0, 1])
+            model = self.model(document)
+            if model is not None:
+                unanswerable = max(unanswerable, float(model.predict_proba(features)[0, 1]))
+        return Precedents(votes, float(answered), float(unanswered), unanswerable)
+
+    def model(self, document: str) -> LogisticRegression | None:
+        """P(the policy does not answer) from a question's bank neighbourhood; None without both kinds."""
+        if document not in self._models:
+            vectors, unanswered = self.vectors(document), self._unanswered(document)
+            model = None
+            if unanswered.any() and not unanswered.all():
+                similarity = dot_products(vectors, vectors)
+                np.fill_diagonal(similarity, -1.0)  # each example is judged without itself
+                model = LogisticRegression(max_iter=1000).fit(
+                    neighbourhood(similarity, unanswered), unanswered
+                )
+            with self._lock:
+                self._models[document] = model
+        return self._models[document]
+
+    def _unanswered(self, document: str) -> np.ndarray:
+        return np.array([not e.answerable for e in self.examples[document]])
+
+    def vectors(self, document: str) -> np.ndarray:
+        with self._lock:
+            vectors = self._vectors.get(document)
+        if vectors is None:
+            vectors = self.embeddings.encode([query_text(e.question) for e in self.examples[document]])
+            with self._lock:
+                self._vectors[document] = vectors
+        return vectors
+
+    def answers(self, document: str, version: str, units: Sequence[PolicyUnit]) -> list[list[str]]:
+        """For each example of ``document``, the ids of the units of ``version`` holding its evidence."""
+        key = (document, version)
+        with self._lock:
+            cached = self._answers.get(key)
+        if cached is not None:
+            return cached
+        texts = [(u.id, _fold(u.text)) for u in units]
+        found = [
+            [uid for uid, text in texts if any(e in text for e in evidence)]
+            for evidence in ([_fold(e) for e in example.evidence] for example in self.examples[document])
+        ]
+        with self._lock:
+            self._answers[key] = found
+        return found
+
+
+NEAREST = (5, 10)  # neighbourhood sizes whose share of unanswered examples is a feature
+
+
+def neighbourhood(similarity: np.ndarray, unanswered: np.ndarray) -> np.ndarray:
+    """Per row of ``similarity`` (questions x examples): the similarity of the nearest answered and of
+    the nearest unanswered example, and the share of unanswered examples among the nearest 5 and 10,
+    each weighted by exp(10 x similarity) so that the nearest count most."""
+    answered_best = np.where(~unanswered, similarity, -1.0).max(axis=1)
+    unanswered_best = np.where(unanswered, similarity, -1.0).max(axis=1)
+    columns = [answered_best, unanswered_best]
+    order = np.argsort(-similarity, axis=1)
+    for k in NEAREST:
+        nearest = order[:, :k]
+        weights = np.exp(10 * np.take_along_axis(similarity, nearest, axis=1))
+        columns.append((weights * unanswered[nearest]).sum(axis=1) / weights.sum(axis=1))
+    return np.column_stack(columns)
+
+
+def read_examples(path: Path) -> list[ExampleQuestion]:
+    """The examples in one bank file, or QuestionBankError naming the line and what is wrong with it."""
+    examples: list[ExampleQuestion] = []
+    seen: dict[str, int] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise QuestionBankError(path, number, f"is not JSON ({exc.msg})") from None
+        if not isinstance(row, dict):
+            raise QuestionBankError(path, number, "must be a JSON object with question, answerable, evidence")
+        question, answerable, evidence = row.get("question"), row.get("answerable"), row.get("evidence", [])
+        if not isinstance(question, str) or not question.strip():
+            raise QuestionBankError(path, number, "needs a non-empty text 'question'")
+        if not isinstance(answerable, bool):
+            raise QuestionBankError(path, number, "needs 'answerable': true or false")
+        if not isinstance(evidence, list) or not all(isinstance(e, str) and e.strip() for e in evidence):
+            raise QuestionBankError(path, number, "'evidence' must be a list of policy passages (text)")
+        if answerable != bool(evidence):
+            raise QuestionBankError(
+                path,
+                number,
+                "an answerable question needs evidence, and one the policy does not answer has none",
+            )
+        key = " ".join(re.findall(r"\w+", question.lower()))  # case and punctuation do not make it new
+        if key in seen:
+            raise QuestionBankError(path, number, f"repeats the question of line {seen[key]}")
+        seen[key] = number
+        examples.append(ExampleQuestion(question.strip(), answerable, tuple(evidence)))
+    return examples
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split()).lower()

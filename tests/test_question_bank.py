@@ -1,0 +1,168 @@
+"""The question bank: example questions steer retrieval to the passage that answered them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant
+from assistant.exceptions import QuestionBankError
+from assistant.retrieval.question_bank import QuestionBank, read_examples
+from assistant.settings import PROJECT_ROOT
+from tests.conftest import SEED_DOCUMENT
+
+# An example tying an odd question to an odd passage, so the vote it casts is visible.
+ADDRESS = "18565 Jamboree Rd, Ste 540, Irvine, CA 92612"
+WEATHER = {"question": "what's the weather like at your office?", "answerable": True, "evidence": [ADDRESS]}
+AI = {"question": "Do you train AI models on my data?", "answerable": False, "evidence": []}
+
+
+def write_bank(folder: Path, rows: list[dict]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{SEED_DOCUMENT}.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("not json", "is not JSON"),
+        ('["a list"]', "must be a JSON object"),
+        ('{"answerable": true, "evidence": ["x"]}', "needs a non-empty text 'question'"),
+        ('{"question": "q?", "answerable": "yes", "evidence": ["x"]}', "needs 'answerable'"),
+        ('{"question": "q?", "answerable": true, "evidence": "x"}', "'evidence' must be a list"),
+        ('{"question": "q?", "answerable": true, "evidence": []}', "needs evidence"),
+        ('{"question": "q?", "answerable": false, "evidence": ["x"]}', "needs evidence"),
+    ],
+)
+def test_a_malformed_line_is_named_with_what_is_wrong(tmp_path: Path, line: str, problem: str):
+    path = tmp_path / "doc.jsonl"
+    path.write_text(json.dumps(AI) + "\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(QuestionBankError, match=rf"doc.jsonl, line 2: .*{problem}"):
+        read_examples(path)
+
+
+def test_a_repeated_question_is_refused(tmp_path: Path):
+    path = tmp_path / "doc.jsonl"
+    path.write_text(
+        json.dumps(AI) + "\n" + json.dumps({**AI, "question": "do you TRAIN AI models on my data"})
+    )
+    with pytest.raises(QuestionBankError, match="line 2: repeats the question of line 1"):
+        read_examples(path)
+
+
+def test_a_malformed_bank_stops_the_assistant_opening(tmp_path: Path):
+    folder = tmp_path / "bank"
+    folder.mkdir()
+    (folder / f"{SEED_DOCUMENT}.jsonl").write_text('{"question": ""}\n', encoding="utf-8")
+    with pytest.raises(QuestionBankError, match="line 1"):
+        Assistant.open(question_bank_dir=folder, data_dir=tmp_path / "data")
+
+
+def test_the_shipped_bank_loads_and_its_evidence_is_in_the_policy(assistant: Assistant):
+    bank = QuestionBank.load(PROJECT_ROOT / "question_bank", assistant.embeddings)
+    examples = bank.examples[SEED_DOCUMENT]
+    assert len(examples) >= 300
+    version = assistant.retriever.versions_for(SEED_DOCUMENT)[0]
+    answers = bank.answers(SEED_DOCUMENT, version.version, assistant.retriever.units_of(version))
+    unmatched = [e.question for e, ids in zip(examples, answers, strict=True) if e.answerable and not ids]
+    assert unmatched == []
+
+
+def test_a_similar_question_votes_for_the_examples_passage(assistant: Assistant, tmp_path: Path):
+    bank = QuestionBank.load(write_bank(tmp_path / "bank", [WEATHER, AI]), assistant.embeddings)
+    retriever = assistant.retriever
+    versions = retriever.versions_for(SEED_DOCUMENT)
+    vector = assistant.embeddings.encode_query("how's the weather at your offices").vector
+    found = bank.precedents(vector, [(v.document, v.version, retriever.units_of(v)) for v in versions], 0.6)
+    assert found.answered > 0.6 > found.unanswered
+    [(unit_id, similarity)] = found.votes.items()
+    assert ADDRESS in retriever._units[unit_id].text and similarity == found.answered
+
+    # An unrelated question is too far from the example to vote.
+    far = assistant.embeddings.encode_query("Do you sell my personal information?").vector
+    assert (
+        bank.precedents(far, [(v.document, v.version, retriever.units_of(v)) for v in versions], 0.6).votes
+        == {}
+    )
+
+
+def test_the_vote_lifts_the_passage_in_the_ranking(assistant: Assistant, tmp_path: Path):
+    question = "how's the weather at your offices"
+    retriever = assistant.retriever
+    versions = retriever.versions_for(SEED_DOCUMENT)
+    with_bank = retriever.model_copy()
+    with_bank.bank = QuestionBank.load(write_bank(tmp_path / "bank", [WEATHER]), assistant.embeddings)
+    without = retriever.model_copy()
+    without.bank = None
+
+    def address_score(r) -> float:
+        scored = r.retrieve(question, versions, k=50).results
+        return next((s.score for s in scored if ADDRESS in s.unit.text), 0.0)
+
+    assert with_bank.retrieve(question, versions).results[0].unit.text.find(ADDRESS) >= 0
+    assert address_score(with_bank) > address_score(without) + 0.1
+
+
+def test_a_version_without_the_evidence_gets_no_vote(assistant: Assistant, tmp_path: Path):
+    bank = QuestionBank.load(
+        write_bank(tmp_path / "bank", [{**WEATHER, "evidence": ["text no version of the policy holds"]}]),
+        assistant.embeddings,
+    )
+    retriever = assistant.retriever
+    version = retriever.versions_for(SEED_DOCUMENT)[0]
+    vector = assistant.embeddings.encode_query("what's the weather like at your office?").vector
+    found = bank.precedents(vector, [(version.document, version.version, retriever.units_of(version))], 0.6)
+    assert found.answered > 0.9 and found.votes == {}
+
+
+def test_validate_names_evidence_that_no_version_holds(tmp_path: Path):
+    from evals.validate import validate_bank
+
+    path = write_bank(
+        tmp_path / "bank", [WEATHER, {**WEATHER, "question": "office?", "evidence": ["Ste 999"]}]
+    )
+    path = path / f"{SEED_DOCUMENT}.jsonl"
+    [problem] = validate_bank(path)
+    assert "'Ste 999' of 'office?' occurs in no version of numecent-privacy-policy" in problem
+
+
+def test_neighbourhood_features():
+    import numpy as np
+
+    from assistant.retrieval.question_bank import neighbourhood
+
+    unanswered = np.array([False, True] * 6)
+    similarity = np.linspace(0.9, 0.35, 12)[None, :]  # the answered example at 0.9 is the nearest
+    [[answered, unanswered_best, share5, share10]] = neighbourhood(similarity, unanswered)
+    assert answered == pytest.approx(0.9) and unanswered_best == pytest.approx(0.85)
+    assert 0 < share5 < 0.5 and share10 < 0.5  # the nearest count most, and they are answered
+    assert neighbourhood(similarity[:, ::-1], unanswered)[0, 2] > 0.5  # nearest now unanswered
+
+
+def test_a_bank_of_one_kind_has_no_answerability_model(assistant: Assistant, tmp_path: Path):
+    bank = QuestionBank.load(write_bank(tmp_path / "bank", [WEATHER]), assistant.embeddings)
+    assert bank.model(SEED_DOCUMENT) is None
+    retriever = assistant.retriever
+    version = retriever.versions_for(SEED_DOCUMENT)[0]
+    vector = assistant.embeddings.encode_query("what's the weather like at your office?").vector
+    found = bank.precedents(vector, [(version.document, version.version, retriever.units_of(version))], 0.6)
+    assert found.unanswerable == 0.0 and found.answered > 0.9
+
+
+def test_the_shipped_banks_examples_are_answered_as_labelled(assistant: Assistant):
+    """The bank's own examples (every 8th): the mechanism holds on what it was given (training data,
+    so this is no accuracy claim; the eval sets measure that)."""
+    examples = assistant.question_bank.examples[SEED_DOCUMENT][::8]
+    answers = [assistant.ask(e.question) for e in examples]
+    agree = [a.answerable == e.answerable for e, a in zip(examples, answers, strict=True)]
+    cited = [
+        any(ev.lower() in " ".join(c.quote.split()).lower() for c in a.citations[:1] for ev in e.evidence)
+        for e, a in zip(examples, answers, strict=True)
+        if e.answerable and a.answerable
+    ]
+    assert sum(agree) / len(agree) >= 0.9
+    assert sum(cited) / len(cited) >= 0.9
