@@ -29,7 +29,7 @@ def write_bank(folder: Path, rows: list[dict]) -> Path:
 @pytest.mark.parametrize(
     ("line", "problem"),
     [
-        ("not json", "is not JSON"),
+        ("not json", "not valid JSON"),
         ('["a list"]', "must be a JSON object"),
         ('{"answerable": true, "evidence": ["x"]}', "needs a non-empty text 'question'"),
         ('{"question": "q?", "answerable": "yes", "evidence": ["x"]}', "needs 'answerable'"),
