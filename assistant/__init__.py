@@ -8,6 +8,7 @@ The public API (stable; see ARCHITECTURE.md)::
     answer = a.ask("How long do you keep my data?")
 """
 
+import assistant.settings  # noqa: F401  (first: its environment defaults must precede numpy and torch)
 from assistant.answering import Answer, Citation
 from assistant.conversation import Conversation, Turn
 from assistant.core import Assistant
