@@ -58,6 +58,8 @@ class QuestionBank:
         self.examples = examples
         self.embeddings = embeddings
         self._vectors: dict[str, np.ndarray] = {}
+        # Which examples the policy does not answer, per document: fixed once the bank is read.
+        self._unanswered = {d: np.array([not e.answerable for e in rows]) for d, rows in examples.items()}
         self._models: dict[str, LogisticRegression | None] = {}
         self._answers: dict[tuple[str, str], list[list[str]]] = {}  # (document, version) -> unit ids
         self._lock = threading.Lock()
@@ -89,7 +91,7 @@ class QuestionBank:
                 if example.answerable and value > floor:
                     for unit_id in unit_ids:
                         votes[unit_id] = max(votes.get(unit_id, 0.0), value)
-            features = neighbourhood(similarity[None, :], self._unanswered(document))
+            features = neighbourhood(similarity[None, :], self._unanswered[document])
             answered, unanswered = max(answered, features[0, 0]), max(unanswered, features[0, 1])
             model = self.model(document)
             if model is not None:
@@ -101,7 +103,7 @@ class QuestionBank:
     def model(self, document: str) -> LogisticRegression | None:
         """P(the policy does not answer) from a question's bank neighbourhood; None without both kinds."""
         if document not in self._models:
-            vectors, unanswered = self.vectors(document), self._unanswered(document)
+            vectors, unanswered = self.vectors(document), self._unanswered[document]
             model = None
             if unanswered.any() and not unanswered.all():
                 similarity = dot_products(vectors, vectors)
@@ -112,9 +114,6 @@ class QuestionBank:
             with self._lock:
                 self._models[document] = model
         return self._models[document]
-
-    def _unanswered(self, document: str) -> np.ndarray:
-        return np.array([not e.answerable for e in self.examples[document]])
 
     def vectors(self, document: str) -> np.ndarray:
         with self._lock:
