@@ -125,8 +125,9 @@ class Answerer:
     def should_abstain(self, found: Retrieval, privacy: float) -> bool:
         """Abstain when the best unit is not relevant enough, or the question bank's neighbours make it
         likely that the policy does not answer it; or when most of its words are foreign to the policy,
-        it is not about privacy, or one of its words has nothing like it in the policy ("HIPAA"),
-        unless it is much like an example the policy answers ("data portability?")."""
+        it is not about privacy, one of its words has nothing like it in the policy ("HIPAA"), or it asks
+        for a kind of fact no passage found holds (a phone number), unless it is much like an example the
+        policy answers ("data portability?")."""
         precedents = found.precedents
         like_answered = (
             precedents.answered >= self.like_answered
@@ -136,6 +137,7 @@ class Answerer:
             found.coverage < self.min_coverage
             or privacy < self.min_privacy
             or found.support < self.min_support
+            or bool(found.missing_detail)
         )
         confidence = found.results[0].score if found.results else 0.0
         unanswerable = precedents.unanswerable >= self.max_unanswerable

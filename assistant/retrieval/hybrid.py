@@ -19,6 +19,7 @@ from pydantic import ConfigDict, PrivateAttr
 from assistant.corpus.documents import Corpus, PolicyVersion
 from assistant.corpus.units import PolicyUnit, parse_policy
 from assistant.exceptions import UnknownDocumentError
+from assistant.retrieval.details import missing_detail
 from assistant.retrieval.embeddings import LocalEmbeddings
 from assistant.retrieval.lexical import LexicalIndex, LexicalIndexes, tokenize, words
 from assistant.retrieval.question_bank import Precedents, QuestionBank
@@ -38,6 +39,7 @@ class Retrieval:
     support: float = 1.0  # how near the policy's words come to the question's least matched word
     unsupported: str = ""  # that word
     precedents: Precedents = field(default_factory=Precedents)  # what the question bank says
+    missing_detail: str = ""  # the kind of fact the question asks for that no unit found holds
 
 
 @dataclass(frozen=True)
@@ -139,13 +141,15 @@ class PolicyRetriever(BaseRetriever):
             [(key, self.units_of(v)) for v, key in zip(versions, keys, strict=True)],
             self.policy_words(versions),
         )
+        results = _diverse(scored, k, self.per_section)
         return Retrieval(
-            _diverse(scored, k, self.per_section),
+            results,
             vector,
             self.coverage(question, versions),
             support,
             unsupported,
             precedents,
+            missing_detail(question, (s.unit.text for s in results)),
         )
 
     def precedents(self, query_vector: np.ndarray, versions: list[PolicyVersion]) -> Precedents:
