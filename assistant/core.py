@@ -45,6 +45,7 @@ class Assistant:
             min_privacy=settings.min_privacy_probability,
             min_support=settings.min_term_support,
             max_unanswerable=settings.max_unanswerable_probability,
+            min_passage_support=settings.min_passage_support,
             max_citations=settings.max_citations,
         )
         self.scope = ScopeClassifier(self.embeddings)

@@ -73,6 +73,13 @@ class Settings(BaseSettings):
         le=1,
         description="Least cosine between each word of the question and some word of the policy, to answer.",
     )
+    min_passage_support: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Least cosine between the question's two least matched words and the words of the "
+        "passages to quote, unless the question bank's neighbours make an answer likely.",
+    )
     max_unanswerable_probability: float = Field(
         0.6,
         ge=0,

@@ -55,6 +55,8 @@ def test_a_typo_of_a_policy_word_is_forgiven(assistant: Assistant):
         ("kubernetes", False),
         ("address", False),  # the word itself is no typo
         ("iso", False),  # short words are left alone
+        ("lng", True),  # ... but a three-letter word may be a policy word with a letter missing
+        ("lgo", False),  # ... and nothing else
         ("sserdda", False),
         ("adrss", False),  # two letters missing
         ("logn", True),  # the last two swapped
@@ -82,3 +84,41 @@ def test_the_piece_cache_keeps_a_bounded_number_of_versions(assistant: Assistant
     for n in range(CACHED_VERSIONS + 2):
         support.pieces_of(f"version-{n}", units)
     assert list(support._pieces) == [f"version-{n}" for n in range(2, CACHED_VERSIONS + 2)]
+
+
+def test_the_story_before_the_question_is_not_judged(assistant: Assistant):
+    # "choirmaster" is nowhere in the policy; it is who asks, not what is asked.
+    found = retrieve(assistant, "I'm a choirmaster. Can I ask you to delete my personal information?")
+    assert found.unsupported != "choirmaster"
+    assert retrieve(assistant, "Can a choirmaster ask you to delete personal information?").unsupported == (
+        "choirmaster"
+    )
+
+
+def test_chat_shorthand_is_not_a_word_the_policy_lacks(assistant: Assistant):
+    found = retrieve(assistant, "pls r u able to delete my email address")
+    assert found.unsupported not in {"pls", "r", "u"}
+
+
+def test_passage_support_is_lower_when_the_quoted_passages_miss_a_word(assistant: Assistant):
+    # Both land on the sentence listing IP addresses; only one asks what it says.
+    listed = retrieve(assistant, "Do you collect my IP address?")
+    shortened = retrieve(assistant, "Do you truncate my IP address before storing it?")
+    assert shortened.passage_support < listed.passage_support
+    assert listed.passage_support >= assistant.settings.min_passage_support
+
+
+def test_passage_support_is_judged_on_the_best_passages_only(assistant: Assistant):
+    support = TermSupport(assistant.embeddings)
+    retriever = assistant.retriever
+    version = retriever.versions_for(None)[0]
+    units = retriever.units_of(version)
+    question = "Do you collect my IP address?"
+    encoded = assistant.embeddings.encode_pieces([question])[0]
+    words = retriever.policy_words([version])
+    ip = next(u.id for u in units if "IP" in u.text)
+    children = next(u.id for u in units if "under age 18" in u.text)
+    near = support.weakest(question, encoded, [("v", units)], words, [ip])
+    far = support.weakest(question, encoded, [("v", units)], words, [children])
+    assert near.passages > far.passages
+    assert near.value == far.value  # the whole policy's support does not depend on the passages

@@ -28,6 +28,8 @@ from assistant.retrieval.store import UnitStore, version_key
 from assistant.retrieval.support import PolicyWords, TermSupport
 from assistant.retrieval.vocabulary import VISITOR_TERMS
 
+QUOTED = 3  # the best units, whose words must come near the question's (``Retrieval.passage_support``)
+
 
 @dataclass(frozen=True)
 class Retrieval:
@@ -40,6 +42,7 @@ class Retrieval:
     unsupported: str = ""  # that word
     precedents: Precedents = field(default_factory=Precedents)  # what the question bank says
     missing_detail: str = ""  # the kind of fact the question asks for that no unit found holds
+    passage_support: float = 1.0  # how near the best units' words come to the question's two least matched
 
 
 @dataclass(frozen=True)
@@ -135,21 +138,23 @@ class PolicyRetriever(BaseRetriever):
             if unit_id in self._units
         ]
         scored.sort(key=lambda s: -s.score)
-        unsupported, support = self.support.weakest(
+        results = _diverse(scored, k, self.per_section)
+        support = self.support.weakest(
             question,
             encoded,
             [(key, self.units_of(v)) for v, key in zip(versions, keys, strict=True)],
             self.policy_words(versions),
+            [s.unit.id for s in results[:QUOTED]],
         )
-        results = _diverse(scored, k, self.per_section)
         return Retrieval(
             results,
             vector,
             self.coverage(question, versions),
-            support,
-            unsupported,
+            support.value,
+            support.word,
             precedents,
             missing_detail(question, (s.unit.text for s in results)),
+            support.passages,
         )
 
     def precedents(self, query_vector: np.ndarray, versions: list[PolicyVersion]) -> Precedents:

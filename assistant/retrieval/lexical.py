@@ -20,6 +20,7 @@ STOPWORDS = frozenset(
     how what when where which who whom why please tell about any am have has had been being its it's from
     u ur yo hey hi hello pls plz thanks thank want wanna need know like get got just really also so
     im i'm i've i'd stuff thing things someone something anything everything all some much many one
+    r w n y k b4 ok okay btw tho cuz bc idk lol thx ty ya yeah yep nope hmm gonna gotta
     """.split()
 )
 _stemmer = Stemmer.Stemmer("english")

@@ -11,9 +11,11 @@ A misspelling of a word the policy uses ("lnog", "adress") is not a new term, so
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,12 +26,21 @@ from assistant.retrieval.lexical import tokenize
 CACHED_VERSIONS = 4  # Numecent's policy is about 6,000 word pieces: 9 MB of float32 each
 
 
+@dataclass(frozen=True)
+class Support:
+    """How near the policy's words come to the question's words."""
+
+    word: str = ""  # the question's least matched content word; "" when it has none
+    value: float = 1.0  # how near the nearest word piece of the policy comes to it
+    passages: float = 1.0  # ... and how near the passages to be quoted come to its two least matched words
+
+
 class TermSupport:
     """The weakest-matched word of a question, against the word pieces of the versions it is asked of."""
 
     def __init__(self, embeddings: LocalEmbeddings) -> None:
         self.embeddings = embeddings
-        self._pieces: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._pieces: OrderedDict[str, VersionPieces] = OrderedDict()
         self._lock = threading.Lock()
 
     def weakest(
@@ -38,30 +49,39 @@ class TermSupport:
         query: Encoded,
         versions: Sequence[tuple[str, Sequence[PolicyUnit]]],
         policy_words: PolicyWords,
-    ) -> tuple[str, float]:
-        """(word, support) for the question's least supported content word; ("", 1.0) when it has none.
+        passages: Sequence[str] = (),
+    ) -> Support:
+        """The question's least supported content word, by the whole policy; and the support of its two
+        least supported words by the ``passages`` (unit ids) alone.
 
         ``query`` is the encoded query text, which starts with the question (the visitor vocabulary's
         words follow it and are not judged: they are the policy's own).
         """
-        count = len(self.embeddings.model.tokenizer.tokenize(question))
+        tokenizer = self.embeddings.model.tokenizer
+        count = len(tokenizer.tokenize(question))
         pieces = query.pieces[:count]
-        judged = [i for i, piece in enumerate(pieces) if _is_content(piece)]
+        # Words of the story before the question ("I'm a teacher and ...") are not what it asks about.
+        context = _context(question)
+        first = len(tokenizer.tokenize(context)) if context else 0
+        judged = [i for i in range(first, len(pieces)) if _is_content(_word_at(pieces, i))]
         if not judged:
-            return "", 1.0
+            return Support()
         policies = [self.pieces_of(key, units) for key, units in versions]
         vectors = query.piece_vectors[judged]
-        support = np.max([best_matches(vectors, matrix) for matrix in policies], axis=0)
-        by_word: dict[str, float] = {}
-        for i, value in zip(judged, support, strict=True):
-            word = _word_at(pieces, i)
-            by_word[word] = min(by_word.get(word, 1.0), float(value))
-        for word, value in sorted(by_word.items(), key=lambda item: item[1]):
+        words = [_word_at(pieces, i) for i in judged]
+        support = _by_word(words, np.max([best_matches(vectors, p.matrix) for p in policies], axis=0))
+        quoted = [p.of(passages) for p in policies]
+        quoted = [m for m in quoted if len(m)]
+        in_passages = 1.0
+        if quoted:
+            weakest_two = sorted(_by_word(words, best_matches(vectors, np.vstack(quoted))).values())[:2]
+            in_passages = float(np.mean(weakest_two))
+        for word, value in sorted(support.items(), key=lambda item: item[1]):
             if not policy_words.misspelt(word):
-                return word, value
-        return "", 1.0
+                return Support(word, value, in_passages)
+        return Support(passages=in_passages)
 
-    def pieces_of(self, key: str, units: Sequence[PolicyUnit]) -> np.ndarray:
+    def pieces_of(self, key: str, units: Sequence[PolicyUnit]) -> VersionPieces:
         """Every word-piece vector of a version's units (as embedded: with their context), cached."""
         with self._lock:
             cached = self._pieces.get(key)
@@ -70,20 +90,47 @@ class TermSupport:
                 return cached
         encoded = self.embeddings.encode_pieces([u.context for u in units])
         # Punctuation is near everything a little; only pieces of words may support a word.
-        matrix = np.vstack(
-            [e.piece_vectors[[p.removeprefix("##").isalnum() for p in e.pieces]] for e in encoded]
-        ).astype(np.float32)
+        blocks = [e.piece_vectors[[p.removeprefix("##").isalnum() for p in e.pieces]] for e in encoded]
+        ends = np.cumsum([len(b) for b in blocks])
+        spans = {u.id: (int(end - len(b)), int(end)) for u, b, end in zip(units, blocks, ends, strict=True)}
+        version = VersionPieces(np.vstack(blocks).astype(np.float32), spans)
         with self._lock:
-            self._pieces[key] = matrix
+            self._pieces[key] = version
             while len(self._pieces) > CACHED_VERSIONS:
                 self._pieces.popitem(last=False)
-        return matrix
+        return version
 
 
-def _is_content(piece: str) -> bool:
-    """A piece of a word that carries meaning: not punctuation, not a stop word ("do", "you", "my")."""
-    word = piece.removeprefix("##")
-    return word.isalnum() and (piece.startswith("##") or bool(tokenize(word)))
+@dataclass(frozen=True)
+class VersionPieces:
+    matrix: np.ndarray  # the word-piece vectors of all units of a version, one row each
+    spans: dict[str, tuple[int, int]]  # unit id -> its rows
+
+    def of(self, unit_ids: Sequence[str]) -> np.ndarray:
+        rows = [self.matrix[a:b] for a, b in (self.spans[u] for u in unit_ids if u in self.spans)]
+        return np.vstack(rows) if rows else self.matrix[:0]
+
+
+def _by_word(words: Sequence[str], values: np.ndarray) -> dict[str, float]:
+    """The least value of each word's pieces."""
+    by_word: dict[str, float] = {}
+    for word, value in zip(words, values.tolist(), strict=True):
+        by_word[word] = min(by_word.get(word, 1.0), value)
+    return by_word
+
+
+def _is_content(word: str) -> bool:
+    """A word that carries meaning: not punctuation, not a stop word ("do", "you", "my", "pls")."""
+    return word.isalnum() and bool(tokenize(word))
+
+
+_SENTENCE_END = re.compile(r"(?:[.!?]+|\s[-–—]+)\s+(?=\S)")
+
+
+def _context(question: str) -> str:
+    """The sentences before the last one of a question: "I'm a teacher and ... What will you do ...?"."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(question)]
+    return question[: ends[-1]] if ends else ""
 
 
 def _word_at(pieces: Sequence[str], i: int) -> str:
@@ -120,12 +167,15 @@ class PolicyWords:
     def misspelt(self, word: str) -> bool:
         """Is ``word`` one slip (a letter wrong, missing, extra, or two swapped) from a policy word?
 
-        Short words are left alone: "iso" is one slip from "is", and it is not a typo.
+        Short words are left alone: "iso" is one slip from "is", and it is not a typo. A word of three
+        letters counts only as a policy word with a letter missing ("lng").
         """
-        if len(word) < 4 or word in self.words:
+        if len(word) < 3 or word in self.words:
             return False
-        if word in self._shortened:  # a letter missing
+        if word in self._shortened:  # a letter missing ("lng")
             return True
+        if len(word) < 4:
+            return False
         for i in range(len(word)):
             deleted = word[:i] + word[i + 1 :]
             if deleted in self.words or (i, deleted) in self._deleted_at:  # a letter extra, or wrong
