@@ -20,6 +20,7 @@ from assistant.corpus.diff import Change, content_key, diff_versions
 from assistant.corpus.documents import PolicyVersion
 from assistant.corpus.units import PolicyUnit, parse_policy
 from assistant.retrieval.lexical import tokenize
+from assistant.retrieval.support import preamble
 from assistant.retrieval.vocabulary import expand
 
 if TYPE_CHECKING:
@@ -69,8 +70,9 @@ _SIGNED_UP = re.compile(
 _NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 
 _CHANGES = re.compile(
-    r"\bwhat(?:'s|’s|\s+has|\s+have|\s+is|\s+was|\s+were)?\s+(?:been\s+)?(?:chang|new\b|different|differ|updat|added|removed)"
-    r"|\bchanges?\s+(?:since|in|to|from|between|made)\b"
+    r"\bwhat(?:'s|’s|\s+has|\s+have|\s+is|\s+was|\s+were)?\s+(?:exactly\s+|precisely\s+|actually\s+)?(?:been\s+)?"
+    r"(?:chang|new\b|different|differ|updat|added|removed)"
+    r"|\bchang(?:e|es|ed)\s+(?:since|in|to|from|between|made)\b"
     r"|\bhow\s+(?:has|have|did)\s+(?:the\s+|your\s+)?(?:privacy\s+)?policy\s+chang"
     r"|\bhas\s+(?:the\s+|your\s+)?(?:privacy\s+)?policy\s+changed\b"
     r"|\bdifferen(?:t|ce|ces)\s+(?:from|between|since)\b",
@@ -91,12 +93,14 @@ _COPY_OF_OLD_VERSION = re.compile(
     r"\b(?:older|old|previous|earlier|past|historic|archived)\s+versions?\b",
     re.I,
 )
+_BACK_THEN = re.compile(r"\b(?:then|at\s+(?:that|the)\s+time|back\s+then)\b", re.I)
 # Words that frame a history question but say nothing about its topic.
 _FRAME = re.compile(
     r"\b(?:since\s+when|when\s+did|did|does|do|has|have|was|were|the|your|(?:privacy\s+)?polic(?:y|ies)|version|versions|"
     r"always|mention|mentions|mentioned|mentioning|say|says|said|saying|start|started|starting|begin|first|"
     r"what|what's|whats|changed?|changes|new|different|difference|differ|updated?|since|in|about|regarding|"
-    r"of|on|to|from|it|you|is|there|any|how|anything|tell|me|introduced|added)\b",
+    r"of|on|to|from|it|you|is|there|any|how|anything|tell|me|introduced|added|exactly|precisely|actually|"
+    r"between|and|one)\b",
     re.I,
 )
 
@@ -114,6 +118,10 @@ class HistoryQuestion:
 def read_history_question(question: str, today: date) -> HistoryQuestion | None:
     """The history question in ``question``, or None for a question about the policy as it is."""
     period, relative, spans = _read_time(question, today)
+    story = len(preamble(question))
+    if spans and all(end <= story for _, end in spans) and not _BACK_THEN.search(question[story:]):
+        # "Privacy Shield fell in 2020. Are you certified now?": the time is the story's, not the question's.
+        period, relative, spans = None, None, []
     changes = _CHANGES.search(question) if not _COPY_OF_OLD_VERSION.search(question) else None
     since = _SINCE.search(question)
     if since:

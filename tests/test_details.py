@@ -21,6 +21,8 @@ NO_FACTS = "Please contact our data privacy manager using the details set out be
         ("Tell me your privacy manager's full name", "person's name"),
         ("who exactly is your data protection officer?", "person's name"),
         ("how many days until you reply to a request", "number"),
+        ("whats the support line number for privacy questions", "phone number"),
+        ("How much is the fee for a repeated request? Give me a number.", "number"),
         ("exactly how long is my data kept", "number"),
         ("when did you start using HubSpot", "date"),
         ("Has your company ever leaked customer data?", "past event"),

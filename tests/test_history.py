@@ -180,6 +180,25 @@ def test_asking_for_a_copy_of_an_old_version_is_a_plain_question(question: str):
     assert read_history_question(question, TODAY) is None
 
 
+def test_what_changed_between_two_versions_is_a_question_of_changes():
+    h = read_history_question(
+        "What exactly changed between the August 2023 version and the June 2024 one?", TODAY
+    )
+    assert h.intent == "changes"
+    assert (h.start, h.topic) == (date(2023, 8, 1), "June 2024")
+
+
+def test_a_time_in_the_story_before_the_question_is_not_the_questions():
+    assert (
+        read_history_question(
+            "Privacy Shield fell in 2020. Are you certified under something else now?", TODAY
+        )
+        is None
+    )
+    h = read_history_question("I signed up in March 2024. What did the policy say about cookies then?", TODAY)
+    assert (h.intent, h.start) == ("as_of", date(2024, 3, 1))
+
+
 def test_the_time_is_taken_out_of_what_is_searched():
     h = read_history_question("When I signed up in March 2024, how long did you keep my data?", TODAY)
     assert h.topic == ", how long did you keep my data"

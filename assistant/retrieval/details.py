@@ -34,7 +34,7 @@ DETAILS = (
     AskedDetail(
         "phone number",
         re.compile(
-            r"\b(what('s| is)|is there|do you have|give me|need|find|get|got|share|list|provide|publish)\b"
+            r"\b(whats|what('s| is)|is there|do you have|give me|need|find|get|got|share|list|provide|publish)\b"
             r"[^.?!]{0,25}\b(a|an|any|your|the)\s+([\w']+\s+){0,2}(phone|telephone|contact|support|hotline|helpline"
             r"|fax)[ -]?(number|no\b|#|line)"
             r"|\bnumber (i|we) (can|could) (call|ring|phone|text)"
@@ -59,7 +59,8 @@ DETAILS = (
     AskedDetail(
         "number",
         re.compile(
-            r"\bhow many\b|\bwhat percent(age)?\b|\bexact (number|figure)\b"
+            r"\bhow many\b|\bwhat percent(age)?\b|\b(exact|specific) (number|figure|amount)\b"
+            r"|\b(give|tell) me a number\b"
             r"|\b(how long|how much time) exactly\b|\bexactly how (long|much time)\b"
             r"|\bnumber of (days|weeks|months|years|hours)\b",
             re.IGNORECASE,

@@ -61,7 +61,7 @@ class TermSupport:
         count = len(tokenizer.tokenize(question))
         pieces = query.pieces[:count]
         # Words of the story before the question ("I'm a teacher and ...") are not what it asks about.
-        context = _context(question)
+        context = preamble(question)
         first = len(tokenizer.tokenize(context)) if context else 0
         judged = [i for i in range(first, len(pieces)) if _is_content(_word_at(pieces, i))]
         if not judged:
@@ -127,8 +127,9 @@ def _is_content(word: str) -> bool:
 _SENTENCE_END = re.compile(r"(?:[.!?]+|\s[-–—]+)\s+(?=\S)")
 
 
-def _context(question: str) -> str:
-    """The sentences before the last one of a question: "I'm a teacher and ... What will you do ...?"."""
+def preamble(question: str) -> str:
+    """The sentences before the last one of a question, which tell a story rather than ask: "I'm a
+    teacher and one of my students entered your survey. What will you do with his info?"."""
     ends = [m.end() for m in _SENTENCE_END.finditer(question)]
     return question[: ends[-1]] if ends else ""
 
