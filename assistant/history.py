@@ -19,8 +19,7 @@ from assistant.answering import Answer, Citation
 from assistant.corpus.diff import Change, content_key, diff_versions
 from assistant.corpus.documents import PolicyVersion
 from assistant.corpus.units import PolicyUnit, parse_policy
-from assistant.retrieval.lexical import tokenize
-from assistant.retrieval.support import preamble
+from assistant.retrieval.lexical import preamble, tokenize
 from assistant.retrieval.vocabulary import expand
 
 if TYPE_CHECKING:

@@ -31,6 +31,16 @@ def words(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.lower().replace("’", "'")) if w not in STOPWORDS]
 
 
+_SENTENCE_END = re.compile(r"(?:[.!?]+|\s[-–—]+)\s+(?=\S)")
+
+
+def preamble(question: str) -> str:
+    """The sentences before the last one of a question, which tell a story rather than ask: "I'm a
+    teacher and one of my students entered your survey. What will you do with his info?"."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(question)]
+    return question[: ends[-1]] if ends else ""
+
+
 def tokenize(text: str) -> list[str]:
     return _stemmer.stemWords(words(text))
 

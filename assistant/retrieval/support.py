@@ -11,7 +11,6 @@ A misspelling of a word the policy uses ("lnog", "adress") is not a new term, so
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -21,7 +20,7 @@ import numpy as np
 
 from assistant.corpus.units import PolicyUnit
 from assistant.retrieval.embeddings import Encoded, LocalEmbeddings, best_matches
-from assistant.retrieval.lexical import tokenize
+from assistant.retrieval.lexical import preamble, tokenize
 
 CACHED_VERSIONS = 4  # Numecent's policy is about 6,000 word pieces: 9 MB of float32 each
 
@@ -122,16 +121,6 @@ def _by_word(words: Sequence[str], values: np.ndarray) -> dict[str, float]:
 def _is_content(word: str) -> bool:
     """A word that carries meaning: not punctuation, not a stop word ("do", "you", "my", "pls")."""
     return word.isalnum() and bool(tokenize(word))
-
-
-_SENTENCE_END = re.compile(r"(?:[.!?]+|\s[-–—]+)\s+(?=\S)")
-
-
-def preamble(question: str) -> str:
-    """The sentences before the last one of a question, which tell a story rather than ask: "I'm a
-    teacher and one of my students entered your survey. What will you do with his info?"."""
-    ends = [m.end() for m in _SENTENCE_END.finditer(question)]
-    return question[: ends[-1]] if ends else ""
 
 
 def _word_at(pieces: Sequence[str], i: int) -> str:
