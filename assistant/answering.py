@@ -145,7 +145,7 @@ class Answerer:
             or found.support < self.min_support
             or bool(found.missing_detail)
         )
-        # The best passages miss words of the question, and the bank half suspects it: two weak doubts.
+        # The best passages miss words of the question, and the bank has doubts too: two weak doubts.
         unquoted = (
             found.passage_support < self.min_passage_support
             and precedents.unanswerable >= self.max_unanswerable * self.doubt_share

@@ -69,11 +69,10 @@ class TermSupport:
         vectors = query.piece_vectors[judged]
         words = [_word_at(pieces, i) for i in judged]
         support = _by_word(words, np.max([best_matches(vectors, p.matrix) for p in policies], axis=0))
-        quoted = [p.of(passages) for p in policies]
-        quoted = [m for m in quoted if len(m)]
+        quoted = np.vstack([p.of(passages) for p in policies])
         in_passages = 1.0
-        if quoted:
-            weakest_two = sorted(_by_word(words, best_matches(vectors, np.vstack(quoted))).values())[:2]
+        if len(quoted):
+            weakest_two = sorted(_by_word(words, best_matches(vectors, quoted)).values())[:2]
             in_passages = float(np.mean(weakest_two))
         for word, value in sorted(support.items(), key=lambda item: item[1]):
             if not policy_words.misspelt(word):
