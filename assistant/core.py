@@ -36,7 +36,9 @@ class Assistant:
         self.corpus = Corpus.load(settings.corpus_dir)
         self.prompts = load_prompts(settings.prompts_dir)
         self.embeddings = LocalEmbeddings(settings.embedding_device)
-        self.question_bank = QuestionBank.load(settings.question_bank_dir, self.embeddings)
+        self.question_bank = QuestionBank.load(
+            settings.question_bank_dir, self.embeddings, settings.data_dir / "question_bank"
+        )
         self.answerer = Answerer(
             self.prompts,
             settings.public_base_url,

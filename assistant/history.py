@@ -93,13 +93,14 @@ _COPY_OF_OLD_VERSION = re.compile(
     re.I,
 )
 _BACK_THEN = re.compile(r"\b(?:then|at\s+(?:that|the)\s+time|back\s+then)\b", re.I)
-# Words that frame a history question but say nothing about its topic.
+# Words that frame a history question but say nothing about its topic; whole words only, so the "in" of
+# "opt-in" stays.
 _FRAME = re.compile(
-    r"\b(?:since\s+when|when\s+did|did|does|do|has|have|was|were|the|your|(?:privacy\s+)?polic(?:y|ies)|version|versions|"
+    r"(?<![\w-])(?:since\s+when|when\s+did|did|does|do|has|have|was|were|the|your|(?:privacy\s+)?polic(?:y|ies)|version|versions|"
     r"always|mention|mentions|mentioned|mentioning|say|says|said|saying|start|started|starting|begin|first|"
     r"what|what's|whats|changed?|changes|new|different|difference|differ|updated?|since|in|about|regarding|"
     r"of|on|to|from|it|you|is|there|any|how|anything|tell|me|introduced|added|exactly|precisely|actually|"
-    r"between|and|one)\b",
+    r"between|and|one)(?![\w-])",
     re.I,
 )
 
@@ -379,7 +380,9 @@ class HistoryAnswerer:
             return self._no_version(question, document, history, today)
         topic = history.topic or question
         retriever = self.assistant.retriever
-        results = retriever.search(topic, versions)
+        # The topic is words of the policy, not a visitor's question; and the bank's examples vote for the
+        # passages of today's version, never for one a later version removed.
+        results = retriever.search(topic, versions, precedents=False)
         coverage = retriever.coverage(topic, versions)
         answerer = self.assistant.answerer
         # "Mention X" is a question about words: a passage holding every topic word answers it, however

@@ -115,6 +115,14 @@ def test_nothing_changed_within_one_version(history):
     assert "Nothing has changed since July 2024" in answer.text
 
 
+def test_with_one_version_on_record_it_does_not_claim_the_policy_never_changed(assistant):
+    # The shipped corpus holds one version, whose own text says it replaced earlier ones.
+    answer = assistant.ask("What changed in the privacy policy recently?")
+    assert answer.answerable and not answer.citations
+    assert "no earlier version to compare" in answer.text
+    assert "nothing has changed" not in answer.text.lower()
+
+
 # -- since when ----------------------------------------------------------------------------------
 def test_since_when_finds_the_earliest_version(history):
     answer = history.ask("Since when does the policy mention HubSpot?")
@@ -203,6 +211,9 @@ def test_the_time_is_taken_out_of_what_is_searched():
     h = read_history_question("When I signed up in March 2024, how long did you keep my data?", TODAY)
     assert h.topic == ", how long did you keep my data"
     assert read_history_question("Since when does the policy mention HubSpot?", TODAY).topic == "HubSpot"
+    # A framing word inside a hyphenated word is part of the topic: "opt-in" is not "opt-".
+    h = read_history_question("Since when do you promise opt-in consent for sign-on data?", TODAY)
+    assert h.topic == "promise opt-in consent for sign-on data"
 
 
 @pytest.mark.parametrize("name", ["policy_qa.jsonl", "policy_qa_dev.jsonl"])

@@ -166,3 +166,41 @@ def test_the_shipped_banks_examples_are_answered_as_labelled(assistant: Assistan
     ]
     assert sum(agree) / len(agree) >= 0.9
     assert sum(cited) / len(cited) >= 0.9
+
+
+def test_the_examples_vectors_are_kept_between_starts(assistant: Assistant, tmp_path: Path, monkeypatch):
+    import numpy as np
+
+    from assistant.retrieval import question_bank
+
+    monkeypatch.setattr(question_bank, "_EMBEDDED", {})  # as in a new process
+    folder, cache = write_bank(tmp_path / "bank", [WEATHER, AI]), tmp_path / "cache"
+    first = QuestionBank.load(folder, assistant.embeddings, cache).vectors(SEED_DOCUMENT)
+    [kept] = cache.glob("*.npy")
+    assert np.array_equal(np.load(kept), first)
+
+    # The next start reads the file, not the model: what the file holds is what the bank uses.
+    np.save(kept, -first)
+    monkeypatch.setattr(question_bank, "_EMBEDDED", {})
+    assert np.array_equal(
+        QuestionBank.load(folder, assistant.embeddings, cache).vectors(SEED_DOCUMENT), -first
+    )
+
+    # A torn file is only a lost cache: embedded again, and written whole.
+    kept.write_bytes(b"\x93NUMPY torn")
+    monkeypatch.setattr(question_bank, "_EMBEDDED", {})
+    again = QuestionBank.load(folder, assistant.embeddings, cache).vectors(SEED_DOCUMENT)
+    assert np.allclose(again, first, atol=1e-5)
+    assert np.allclose(np.load(kept), first, atol=1e-5)
+    assert [p.name for p in cache.iterdir()] == [kept.name]  # no temporary file left behind
+
+
+def test_changed_examples_are_embedded_anew(assistant: Assistant, tmp_path: Path, monkeypatch):
+    from assistant.retrieval import question_bank
+
+    monkeypatch.setattr(question_bank, "_EMBEDDED", {})  # as in a new process
+    cache = tmp_path / "cache"
+    one = QuestionBank.load(write_bank(tmp_path / "a", [WEATHER, AI]), assistant.embeddings, cache)
+    two = QuestionBank.load(write_bank(tmp_path / "b", [WEATHER]), assistant.embeddings, cache)
+    assert one.vectors(SEED_DOCUMENT).shape == (2, 384) and two.vectors(SEED_DOCUMENT).shape == (1, 384)
+    assert len(list(cache.glob("*.npy"))) == 2

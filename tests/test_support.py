@@ -122,3 +122,19 @@ def test_passage_support_is_judged_on_the_best_passages_only(assistant: Assistan
     far = support.weakest(question, encoded, [("v", units)], words, [children])
     assert near.passages > far.passages
     assert near.value == far.value  # the whole policy's support does not depend on the passages
+
+
+def test_passage_support_does_not_judge_a_typo(assistant: Assistant):
+    # "adbress" is a slip of "address", as the policy-wide check knows; the passages are not asked for it.
+    support = TermSupport(assistant.embeddings)
+    retriever = assistant.retriever
+    version = retriever.versions_for(None)[0]
+    units = retriever.units_of(version)
+    question = "Do you collect my IP adbress?"
+    encoded = assistant.embeddings.encode_pieces([question])[0]
+    ip = next(u.id for u in units if "IP" in u.text)
+    forgiving = support.weakest(question, encoded, [("v", units)], retriever.policy_words([version]), [ip])
+    strict = support.weakest(question, encoded, [("v", units)], PolicyWords(()), [ip])
+    assert strict.word == "adbress" and forgiving.word != "adbress"
+    assert forgiving.passages > strict.passages
+    assert forgiving.passages >= assistant.settings.min_passage_support

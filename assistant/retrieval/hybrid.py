@@ -93,12 +93,17 @@ class PolicyRetriever(BaseRetriever):
         return units
 
     # -- search ---------------------------------------------------------------------------------
-    def search(self, question: str, versions: list[PolicyVersion], k: int | None = None) -> list[ScoredUnit]:
+    def search(
+        self, question: str, versions: list[PolicyVersion], k: int | None = None, *, precedents: bool = True
+    ) -> list[ScoredUnit]:
         """Units ranked by relevance (see ``retrieve``)."""
-        return self.retrieve(question, versions, k).results
+        return self.retrieve(question, versions, k, precedents=precedents).results
 
-    def retrieve(self, question: str, versions: list[PolicyVersion], k: int | None = None) -> Retrieval:
-        """Units ranked by relevance: cosine similarity plus the BM25 score scaled to the best one.
+    def retrieve(
+        self, question: str, versions: list[PolicyVersion], k: int | None = None, *, precedents: bool = True
+    ) -> Retrieval:
+        """Units ranked by relevance: cosine similarity plus the BM25 score scaled to the best one, plus the
+        votes of the question bank's examples like the question (unless ``precedents`` is False).
 
         Candidates come from both searches; a unit only one of them found still gets both scores, so
         a rare policy word ("Privacy Shield") lifts a unit the embedding ranked low, and vice versa.
@@ -119,8 +124,8 @@ class PolicyRetriever(BaseRetriever):
             for i in np.argsort(-scores)[: self.candidates]:
                 if scores[i] > 0:
                     lexical[units[i].id] = float(scores[i])
-        precedents = self.precedents(encoded.vector, versions)
-        votes = precedents.votes
+        bank = self.precedents(encoded.vector, versions) if precedents else Precedents()
+        votes = bank.votes
         missing = [i for i in [*lexical, *votes] if i not in similarity]
         similarity.update(self.store.similarities(vector, list(dict.fromkeys(missing))))
 
@@ -152,7 +157,7 @@ class PolicyRetriever(BaseRetriever):
             self.coverage(question, versions),
             support.value,
             support.word,
-            precedents,
+            bank,
             missing_detail(question, (s.unit.text for s in results)),
             support.passages,
         )

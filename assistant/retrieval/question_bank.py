@@ -17,8 +17,12 @@ whose text no longer holds the evidence, it votes for nothing.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import math
+import os
 import re
+import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,8 +34,10 @@ from sklearn.linear_model import LogisticRegression
 from assistant.corpus.units import PolicyUnit
 from assistant.exceptions import QuestionBankError
 from assistant.jsonl import read_objects
-from assistant.retrieval.embeddings import LocalEmbeddings, best_matches, dot_products
+from assistant.retrieval.embeddings import MODEL_NAME, LocalEmbeddings, best_matches, dot_products
 from assistant.retrieval.scope import query_text
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -54,9 +60,15 @@ class Precedents:
 class QuestionBank:
     """The example questions of every document, embedded on first use."""
 
-    def __init__(self, examples: dict[str, list[ExampleQuestion]], embeddings: LocalEmbeddings) -> None:
+    def __init__(
+        self,
+        examples: dict[str, list[ExampleQuestion]],
+        embeddings: LocalEmbeddings,
+        cache_dir: Path | None = None,
+    ) -> None:
         self.examples = examples
         self.embeddings = embeddings
+        self.cache_dir = cache_dir  # the examples' vectors, kept between runs (embedding them takes seconds)
         self._vectors: dict[str, np.ndarray] = {}
         # Which examples the policy does not answer, per document: fixed once the bank is read.
         self._unanswered = {d: np.array([not e.answerable for e in rows]) for d, rows in examples.items()}
@@ -65,10 +77,10 @@ class QuestionBank:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, folder: Path, embeddings: LocalEmbeddings) -> QuestionBank:
+    def load(cls, folder: Path, embeddings: LocalEmbeddings, cache_dir: Path | None = None) -> QuestionBank:
         """Every ``<document-id>.jsonl`` in ``folder``; a missing folder is an empty bank."""
         examples = {path.stem: read_examples(path) for path in sorted(folder.glob("*.jsonl"))}
-        return cls(examples, embeddings)
+        return cls(examples, embeddings, cache_dir)
 
     def precedents(
         self,
@@ -119,9 +131,33 @@ class QuestionBank:
         with self._lock:
             vectors = self._vectors.get(document)
         if vectors is None:
-            vectors = self.embeddings.encode([query_text(e.question) for e in self.examples[document]])
+            vectors = self._embed([query_text(e.question) for e in self.examples[document]])
             with self._lock:
                 self._vectors[document] = vectors
+        return vectors
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        """The texts' vectors: from this process's earlier banks, from ``cache_dir``, or from the model."""
+        digest = hashlib.sha256("\n".join([MODEL_NAME, *texts]).encode()).hexdigest()[:32]
+        vectors = _EMBEDDED.get(digest)
+        path = self.cache_dir / f"{digest}.npy" if self.cache_dir else None
+        if vectors is None and path is not None and path.exists():
+            try:
+                vectors = np.load(path, allow_pickle=False)
+            except (OSError, ValueError):  # a torn or foreign file is only a lost cache
+                vectors = None
+            if vectors is not None and (vectors.ndim != 2 or len(vectors) != len(texts)):
+                vectors = None
+        if vectors is None:
+            vectors = self.embeddings.encode(texts)
+            if path is not None:
+                try:
+                    _save(path, vectors)
+                except OSError as error:  # a read-only data folder costs the next start seconds, no more
+                    log.warning("could not keep the question bank's vectors in %s: %s", path.parent, error)
+        if len(_EMBEDDED) >= 8:  # banks edited while the process runs leave old entries behind
+            _EMBEDDED.clear()
+        _EMBEDDED[digest] = vectors
         return vectors
 
     def answers(self, document: str, version: str, units: Sequence[PolicyUnit]) -> list[list[str]]:
@@ -139,6 +175,24 @@ class QuestionBank:
         with self._lock:
             self._answers[key] = found
         return found
+
+
+# The examples' vectors by digest of their texts: one model per process, so banks of the same examples
+# (every test's assistant, say) embed them once.
+_EMBEDDED: dict[str, np.ndarray] = {}
+
+
+def _save(path: Path, vectors: np.ndarray) -> None:
+    """Written whole or not at all: a crash leaves no half file for the next start to read."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as f:
+            np.save(f, vectors, allow_pickle=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 NEAREST = (5, 10)  # neighbourhood sizes whose share of unanswered examples is a feature

@@ -69,13 +69,15 @@ class TermSupport:
         vectors = query.piece_vectors[judged]
         words = [_word_at(pieces, i) for i in judged]
         support = _by_word(words, np.max([best_matches(vectors, p.matrix) for p in policies], axis=0))
+        typos = {word for word in support if policy_words.misspelt(word)}  # not new terms: not judged
         quoted = np.vstack([p.of(passages) for p in policies])
         in_passages = 1.0
         if len(quoted):
-            weakest_two = sorted(_by_word(words, best_matches(vectors, quoted)).values())[:2]
-            in_passages = float(np.mean(weakest_two))
+            by_passages = _by_word(words, best_matches(vectors, quoted))
+            weakest_two = sorted(v for word, v in by_passages.items() if word not in typos)[:2]
+            in_passages = float(np.mean(weakest_two)) if weakest_two else 1.0
         for word, value in sorted(support.items(), key=lambda item: item[1]):
-            if not policy_words.misspelt(word):
+            if word not in typos:
                 return Support(word, value, in_passages)
         return Support(passages=in_passages)
 
