@@ -89,7 +89,8 @@ _SINCE = re.compile(
 # "Can I see an older version?" asks for a copy, which the policy itself says how to get; not a diff.
 _COPY_OF_OLD_VERSION = re.compile(
     r"\b(?:see|get|obtain|access|view|read|request|download|copy\s+of)\b.{0,40}?"
-    r"\b(?:older|old|previous|earlier|past|historic|archived)\s+versions?\b",
+    r"\b(?:older|old|previous|earlier|past|historic|archived|prior)\s+"
+    r"(?:versions?|editions?|revisions?|copies|cop(?:y|ies)\s+of)\b",
     re.I,
 )
 _BACK_THEN = re.compile(r"\b(?:then|at\s+(?:that|the)\s+time|back\s+then)\b", re.I)

@@ -11,6 +11,7 @@ from langchain_core.retrievers import BaseRetriever
 
 from assistant import Answer, Assistant, InvalidInputError, UnknownDocumentError
 from assistant.corpus.units import parse_policy
+from assistant.retrieval.scope import query_text
 from tests.conftest import CORPUS, SEED_DOCUMENT
 
 
@@ -105,6 +106,21 @@ def test_retriever_is_a_langchain_retriever_with_filters(assistant):
     assert any("cookies" in d.page_content for d in docs)
     sections = [d.metadata["section"] for d in docs]
     assert max(sections.count(s) for s in sections) <= 2  # diverse across sections
+
+
+def test_a_table_row_is_found_by_two_of_its_cells(assistant):
+    # The row for prize draws is long; the question names its purpose and asks for its lawful basis.
+    retriever = assistant.retriever
+    versions = retriever.versions_for(SEED_DOCUMENT)
+    question = "What legal basis do you rely on when I enter one of your prize draws?"
+    row = next(u for u in retriever.units_of(versions[0]) if u.text.startswith("To enable you to partake"))
+    assert row.views[0].startswith("To enable you to partake") and "Lawful basis" in row.views[-1]
+    vector = assistant.embeddings.encode_query(query_text(question)).vector  # as the retriever embeds it
+    by_views = retriever.view_similarities(vector, versions)[row.id]
+    assert by_views > retriever.store.similarities(vector.tolist(), [row.id])[row.id] + 0.1
+    found = retriever.search(question, versions)
+    assert found[0].unit.id == row.id and found[0].similarity == pytest.approx(by_views)
+    assert all(u.views == () for u in retriever.units_of(versions[0]) if u.kind != "table_row")
 
 
 @pytest.mark.parametrize(

@@ -138,3 +138,16 @@ def test_passage_support_does_not_judge_a_typo(assistant: Assistant):
     assert strict.word == "adbress" and forgiving.word != "adbress"
     assert forgiving.passages > strict.passages
     assert forgiving.passages >= assistant.settings.min_passage_support
+
+
+def test_an_everyday_word_the_policy_lacks_is_not_judged(assistant: Assistant):
+    # "sister" is a whole word of MiniLM's vocabulary that the policy never uses; the policy still answers
+    # ("Other companies in the Numecent Group acting as joint controllers or processors").
+    question = "Can your sister companies see my personal data?"
+    tokenizer = assistant.embeddings.model.tokenizer
+    assert tokenizer.tokenize("sister") == ["sister"] and len(tokenizer.tokenize("kubernetes")) > 1
+    assert "sister" not in assistant.retriever.policy_words(assistant.retriever.versions_for(None))
+    found = retrieve(assistant, question)
+    assert found.unsupported != "sister"
+    assert found.support >= assistant.settings.min_term_support
+    assert assistant.ask(question).answerable

@@ -80,6 +80,16 @@ class PolicyUnit:
         text = f"{self.lead_in} {self.text}" if self.lead_in else self.text
         return f"{self.section.title}. {text}" if self.section.title else text
 
+    @property
+    def views(self) -> tuple[str, ...]:
+        """A table row is long, and a question asks about two of its cells ("on what grounds do you use
+        my contact form messages?"): it is also searched by its first cell alone, and with each other
+        cell under its header. Other units have no views."""
+        if self.kind != "table_row" or not self.headers:
+            return ()
+        first, *others = self.text.split(" | ")
+        return (first, *(f"{first}. {h}: {c}" for h, c in zip(self.headers[1:], others, strict=False)))
+
 
 @dataclass(frozen=True)
 class Block:

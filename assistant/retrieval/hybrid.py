@@ -20,7 +20,7 @@ from assistant.corpus.documents import Corpus, PolicyVersion
 from assistant.corpus.units import PolicyUnit, parse_policy
 from assistant.exceptions import UnknownDocumentError
 from assistant.retrieval.details import missing_detail
-from assistant.retrieval.embeddings import LocalEmbeddings
+from assistant.retrieval.embeddings import LocalEmbeddings, dot_products
 from assistant.retrieval.lexical import LexicalIndex, LexicalIndexes, tokenize, words
 from assistant.retrieval.question_bank import Precedents, QuestionBank
 from assistant.retrieval.scope import query_text
@@ -75,6 +75,7 @@ class PolicyRetriever(BaseRetriever):
     _units: dict[str, PolicyUnit] = PrivateAttr(default_factory=dict)
     _support: TermSupport | None = PrivateAttr(default=None)
     _policy_words: dict[tuple[str, ...], PolicyWords] = PrivateAttr(default_factory=dict)
+    _views: dict[str, tuple[list[str], np.ndarray]] = PrivateAttr(default_factory=dict)
 
     # -- which versions a question is asked of --------------------------------------------------
     def versions_for(self, document: str | None = None, as_of: date | None = None) -> list[PolicyVersion]:
@@ -128,6 +129,8 @@ class PolicyRetriever(BaseRetriever):
         votes = bank.votes
         missing = [i for i in [*lexical, *votes] if i not in similarity]
         similarity.update(self.store.similarities(vector, list(dict.fromkeys(missing))))
+        for unit_id, value in self.view_similarities(encoded.vector, versions).items():
+            similarity[unit_id] = max(similarity.get(unit_id, value), value)
 
         best_lexical = max(lexical.values(), default=0.0) or 1.0
         scored = [
@@ -161,6 +164,23 @@ class PolicyRetriever(BaseRetriever):
             missing_detail(question, (s.unit.text for s in results)),
             support.passages,
         )
+
+    def view_similarities(self, query_vector: np.ndarray, versions: list[PolicyVersion]) -> dict[str, float]:
+        """The best cosine of the query to each table row's views (``PolicyUnit.views``)."""
+        best: dict[str, float] = {}
+        for version in versions:
+            key = version_key(version.document, version.version)
+            if key not in self._views:
+                pairs = [(u.id, view) for u in self.units_of(version) for view in u.views]
+                vectors = self.embeddings.encode([v for _, v in pairs]) if pairs else np.zeros((0, 1))
+                self._views[key] = ([unit_id for unit_id, _ in pairs], vectors)
+            ids, vectors = self._views[key]
+            if ids:
+                for unit_id, value in zip(
+                    ids, dot_products(query_vector[None, :], vectors)[0].tolist(), strict=True
+                ):
+                    best[unit_id] = max(best.get(unit_id, -1.0), value)
+        return best
 
     def precedents(self, query_vector: np.ndarray, versions: list[PolicyVersion]) -> Precedents:
         if self.bank is None:

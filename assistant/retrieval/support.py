@@ -6,7 +6,9 @@ silent on it, and quoting the nearest sentence would suggest that it answers. Ea
 question is matched with every word piece of the version (MiniLM's contextual vectors, by cosine); the
 weakest match is the question's support. Below ``Settings.min_term_support`` the assistant abstains.
 A misspelling of a word the policy uses ("lnog", "adress") is not a new term, so it is not judged
-(``PolicyWords.misspelt``; the share of known words, ``PolicyRetriever.coverage``, forgives it too).
+(``PolicyWords.misspelt``; the share of known words, ``PolicyRetriever.coverage``, forgives it too); nor is
+an everyday word the model's vocabulary holds whole ("push", "sister"): visitors say in their own words
+what the policy says in its own.
 """
 
 from __future__ import annotations
@@ -77,7 +79,10 @@ class TermSupport:
             weakest_two = sorted(v for word, v in by_passages.items() if word not in typos)[:2]
             in_passages = float(np.mean(weakest_two)) if weakest_two else 1.0
         for word, value in sorted(support.items(), key=lambda item: item[1]):
-            if word not in typos:
+            # A word the model's vocabulary holds whole is everyday English ("push", "sister", "header"):
+            # the policy says the same in other words. Terms it must spell in pieces ("hip ##aa",
+            # "ku ##ber ##net ##es") are the names and jargon whose absence means the policy is silent.
+            if word not in typos and len(tokenizer.tokenize(word)) > 1:
                 return Support(word, value, in_passages)
         return Support(passages=in_passages)
 
