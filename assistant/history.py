@@ -74,7 +74,10 @@ _CHANGES = re.compile(
     r"|\bchang(?:e|es|ed)\s+(?:since|in|to|from|between|made)\b"
     r"|\bhow\s+(?:has|have|did)\s+(?:the\s+|your\s+)?(?:privacy\s+)?policy\s+chang"
     r"|\bhas\s+(?:the\s+|your\s+)?(?:privacy\s+)?policy\s+changed\b"
-    r"|\bdifferen(?:t|ce|ces)\s+(?:from|between|since)\b",
+    r"|\bdifferen(?:t|ce|ces)\s+(?:between|since)\b"
+    # "different from the last version", not "a notice that says something different from this policy"
+    r"|\bdifferen(?:t|ce|ces)\s+from\s+(?:the\s+|your\s+|its\s+|an?\s+)?"
+    r"(?:previous|prior|earlier|older|old|last|original|first|past|\d{4})\b",
     re.I,
 )
 _SINCE = re.compile(

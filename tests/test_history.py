@@ -182,6 +182,7 @@ def test_reading_history_questions(question, intent, start, end, relative):
         "Can I see an older version of the policy to compare what changed?",
         "how do I get a copy of previous versions, I want to know what's different",
         "Where can I get hold of a prior edition of the policy? I want to compare what changed.",
+        "My employer's data notice says something different from this policy. Which one applies?",
     ],
 )
 def test_asking_for_a_copy_of_an_old_version_is_a_plain_question(question: str):
