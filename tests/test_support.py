@@ -108,33 +108,29 @@ def test_passage_support_is_lower_when_the_quoted_passages_miss_a_word(assistant
     assert listed.passage_support >= assistant.settings.min_passage_support
 
 
-def test_passage_support_is_judged_on_the_best_passages_only(assistant: Assistant):
-    support = TermSupport(assistant.embeddings)
+def weakest_against(assistant: Assistant, question: str, passage: str, words: PolicyWords | None = None):
+    """``TermSupport.weakest`` of ``question`` with the first unit holding ``passage`` as the quoted one."""
     retriever = assistant.retriever
     version = retriever.versions_for(None)[0]
     units = retriever.units_of(version)
-    question = "Do you collect my IP address?"
     encoded = assistant.embeddings.encode_pieces([question])[0]
-    words = retriever.policy_words([version])
-    ip = next(u.id for u in units if "IP" in u.text)
-    children = next(u.id for u in units if "under age 18" in u.text)
-    near = support.weakest(question, encoded, [("v", units)], words, [ip])
-    far = support.weakest(question, encoded, [("v", units)], words, [children])
+    quoted = next(u.id for u in units if passage in u.text)
+    words = words if words is not None else retriever.policy_words([version])
+    return TermSupport(assistant.embeddings).weakest(question, encoded, [("v", units)], words, [quoted])
+
+
+def test_passage_support_is_judged_on_the_best_passages_only(assistant: Assistant):
+    near = weakest_against(assistant, "Do you collect my IP address?", "IP")
+    far = weakest_against(assistant, "Do you collect my IP address?", "under age 18")
     assert near.passages > far.passages
     assert near.value == far.value  # the whole policy's support does not depend on the passages
 
 
 def test_passage_support_does_not_judge_a_typo(assistant: Assistant):
     # "adbress" is a slip of "address", as the policy-wide check knows; the passages are not asked for it.
-    support = TermSupport(assistant.embeddings)
-    retriever = assistant.retriever
-    version = retriever.versions_for(None)[0]
-    units = retriever.units_of(version)
     question = "Do you collect my IP adbress?"
-    encoded = assistant.embeddings.encode_pieces([question])[0]
-    ip = next(u.id for u in units if "IP" in u.text)
-    forgiving = support.weakest(question, encoded, [("v", units)], retriever.policy_words([version]), [ip])
-    strict = support.weakest(question, encoded, [("v", units)], PolicyWords(()), [ip])
+    forgiving = weakest_against(assistant, question, "IP")
+    strict = weakest_against(assistant, question, "IP", PolicyWords(()))
     assert strict.word == "adbress" and forgiving.word != "adbress"
     assert forgiving.passages > strict.passages
     assert forgiving.passages >= assistant.settings.min_passage_support
