@@ -130,10 +130,10 @@ class Answerer:
     def should_abstain(self, found: Retrieval, privacy: float) -> bool:
         """Abstain when the best unit is not relevant enough, or the question bank's neighbours make it
         likely that the policy does not answer it; or when most of its words are foreign to the policy,
-        it is not about privacy, one of its words has nothing like it in the policy ("HIPAA"), or it asks
-        for a kind of fact no passage found holds (a phone number), unless it is much like an example the
-        policy answers ("data portability?"); or when the passages to be quoted miss words of the question
-        and the bank has doubts too."""
+        it is not about privacy, or one of its words has nothing like it in the policy ("HIPAA"), unless it
+        is much like an example the policy answers ("data portability?"); or when it asks for a kind of fact
+        the passages to be quoted do not hold (a phone number); or when those passages miss words of the
+        question and the bank has doubts too."""
         precedents = found.precedents
         like_answered = (
             precedents.answered >= self.like_answered
@@ -143,7 +143,6 @@ class Answerer:
             found.coverage < self.min_coverage
             or privacy < self.min_privacy
             or found.support < self.min_support
-            or bool(found.missing_detail)
         )
         # The best passages miss words of the question, and the bank has doubts too: two weak doubts.
         unquoted = (
@@ -151,7 +150,11 @@ class Answerer:
             and precedents.unanswerable >= self.max_unanswerable * self.doubt_share
         )
         confidence = found.results[0].score if found.results else 0.0
-        unanswerable = precedents.unanswerable >= self.max_unanswerable or unquoted
+        # A fact asked for that the passages lack stays missing however like an answered example the
+        # question is: "How many months do you keep my CV?" is near "How long do you keep my CV?".
+        unanswerable = (
+            precedents.unanswerable >= self.max_unanswerable or unquoted or bool(found.missing_detail)
+        )
         return confidence < self.threshold or unanswerable or (doubtful and not like_answered)
 
     def abstain(

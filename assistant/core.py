@@ -11,7 +11,7 @@ from typing import Any
 from assistant.answering import Answer, Answerer, clean_question, privacy_contact
 from assistant.conversation import Conversation
 from assistant.corpus.diff import Change, diff_versions
-from assistant.corpus.documents import Corpus, PolicyVersion
+from assistant.corpus.documents import Corpus, PolicyVersion, organization_of
 from assistant.corpus.importing import add_version
 from assistant.corpus.lint import Finding, lint_version
 from assistant.exceptions import InvalidInputError
@@ -101,7 +101,10 @@ class Assistant:
         """Load the model, open the index and answer one question, so the first visitor is not slow."""
         self._ensure_indexed()
         for document in self.question_bank.examples:
-            self.question_bank.model(document)  # embeds the examples and fits the answerability model
+            # Embeds the examples as the retriever will ask them, and fits the answerability model.
+            in_corpus = document in self.corpus.documents
+            versions = self.corpus.versions(document) if in_corpus else []
+            self.question_bank.model(document, organization_of(versions[-1:]))
         self.ask("How long do you keep my data?")
 
     def _ensure_indexed(self) -> None:

@@ -15,7 +15,7 @@ from datetime import date
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Literal
 
-from assistant.answering import Answer, Citation
+from assistant.answering import Answer, Citation, privacy_contact
 from assistant.corpus.diff import Change, content_key, diff_versions
 from assistant.corpus.documents import PolicyVersion
 from assistant.corpus.units import PolicyUnit, parse_policy
@@ -71,7 +71,8 @@ _NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 _CHANGES = re.compile(
     r"\bwhat(?:'s|’s|\s+has|\s+have|\s+is|\s+was|\s+were)?\s+(?:exactly\s+|precisely\s+|actually\s+)?(?:been\s+)?"
     r"(?:chang|new\b|different|differ|updat|added|removed)"
-    r"|\bchang(?:e|es|ed)\s+(?:since|in|to|from|between|made)\b"
+    # "mails about changes to our terms" is a topic (a purpose of the table), not a question of what changed
+    r"|(?<!about\s)(?<!\bof\s)\bchang(?:e|es|ed)\s+(?:since|in|to|from|between|made)\b"
     r"|\bhow\s+(?:has|have|did)\s+(?:the\s+|your\s+)?(?:privacy\s+)?policy\s+chang"
     r"|\bhas\s+(?:the\s+|your\s+)?(?:privacy\s+)?policy\s+changed\b"
     r"|\bdifferen(?:t|ce|ces)\s+(?:between|since)\b"
@@ -325,10 +326,21 @@ class HistoryAnswerer:
         else:  # "in the last version", "since the previous version", or no time at all: the latest change
             old = versions[-2] if len(versions) > 1 else versions[-1]
         if old == new:
+            # With one version on record, what changed is not known here: an abstention, pointing to the
+            # privacy team, who keep the older versions.
+            only = len(versions) == 1
+            contact = privacy_contact(new) if only else None
             text = self.prompts.line(
-                "history_no_changes", version=new.version, only=len(versions) == 1, phrase=history.phrase
+                "history_no_changes",
+                version=new.version,
+                only=only,
+                phrase=history.phrase,
+                organization=new.organization or "the company",
+                contact=contact[0] if contact else None,
+                marker="[1]" if contact else "",
             )
-            return Answer(question=question, answerable=True, text=text, as_of=new.version)
+            citations = [self.assistant.answerer.cite(1, contact[1])] if contact else []
+            return Answer(question, answerable=not only, text=text, citations=citations, as_of=new.version)
         changes = diff_versions(old, new)
         topic_tokens = _topic_tokens(history.topic)
         relevant = [c for c in changes if _about(c, topic_tokens)] if topic_tokens else changes

@@ -12,6 +12,7 @@ from langchain_core.retrievers import BaseRetriever
 from assistant import Answer, Assistant, InvalidInputError, UnknownDocumentError
 from assistant.corpus.units import parse_policy
 from assistant.retrieval.scope import query_text
+from assistant.retrieval.vocabulary import in_our_voice
 from tests.conftest import CORPUS, SEED_DOCUMENT
 
 
@@ -115,7 +116,8 @@ def test_a_table_row_is_found_by_two_of_its_cells(assistant):
     question = "What legal basis do you rely on when I enter one of your prize draws?"
     row = next(u for u in retriever.units_of(versions[0]) if u.text.startswith("To enable you to partake"))
     assert row.views[0].startswith("To enable you to partake") and "Lawful basis" in row.views[-1]
-    vector = assistant.embeddings.encode_query(query_text(question)).vector  # as the retriever embeds it
+    # As the retriever embeds it.
+    vector = assistant.embeddings.encode_query(query_text(question, versions[0].organization)).vector
     by_views = retriever.view_similarities(vector, versions)[row.id]
     assert by_views > retriever.store.similarities(vector.tolist(), [row.id])[row.id] + 0.1
     found = retriever.search(question, versions)
@@ -187,3 +189,16 @@ def test_cli_ask_json_and_errors(data_dir):
     assert unknown.returncode == 2
     assert unknown.stderr.strip().startswith("error: no document 'nope'")
     assert "Traceback" not in unknown.stderr
+
+
+def test_the_organizations_name_is_read_as_the_policys_we(assistant):
+    assert in_our_voice("Does Numecent sell my data?", "Numecent") == "Does we sell my data?"
+    assert in_our_voice("numecent’s address, pls", "Numecent") == "our address, pls"
+    # A web or mail address names the website, not the company.
+    kept = "Does this cover numecent.com or mail to privacy@numecent.com?"
+    assert in_our_voice(kept, "Numecent") == kept
+    assert in_our_voice("Does Numecent sell my data?", None) == "Does Numecent sell my data?"
+
+    # Named, the company drew the policy's welcome ("Welcome to Numecent's privacy policy") to the top.
+    answer = assistant.ask("When did Numecent last update its privacy policy?")
+    assert answer.answerable and "last updated on" in answer.citations[0].quote

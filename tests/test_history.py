@@ -118,8 +118,12 @@ def test_nothing_changed_within_one_version(history):
 def test_with_one_version_on_record_it_does_not_claim_the_policy_never_changed(assistant):
     # The shipped corpus holds one version, whose own text says it replaced earlier ones.
     answer = assistant.ask("What changed in the privacy policy recently?")
-    assert answer.answerable and not answer.citations
+    assert not answer.answerable  # what changed is not known here: an abstention, with the contact
     assert "no earlier version to compare" in answer.text
+    assert [c.quote for c in answer.citations if "privacy@numecent.com" in c.quote] == [
+        answer.citations[0].quote
+    ]
+    assert "privacy@numecent.com [1]" in answer.text
     assert "nothing has changed" not in answer.text.lower()
 
 
@@ -187,6 +191,17 @@ def test_reading_history_questions(question, intent, start, end, relative):
 )
 def test_asking_for_a_copy_of_an_old_version_is_a_plain_question(question: str):
     # The policy answers it ("historic versions can be obtained by contacting us"); a diff would not.
+    assert read_history_question(question, TODAY) is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Why do you email me about changes to your terms or this policy?",
+        "Will I be told of changes to the privacy policy?",
+    ],
+)
+def test_mails_about_changes_are_a_topic_not_a_question_of_what_changed(question: str):
     assert read_history_question(question, TODAY) is None
 
 

@@ -77,17 +77,14 @@ def test_a_similar_question_votes_for_the_examples_passage(assistant: Assistant,
     retriever = assistant.retriever
     versions = retriever.versions_for(SEED_DOCUMENT)
     vector = assistant.embeddings.encode_query("how's the weather at your offices").vector
-    found = bank.precedents(vector, [(v.document, v.version, retriever.units_of(v)) for v in versions], 0.6)
+    found = bank.precedents(vector, [(v, retriever.units_of(v)) for v in versions], 0.6)
     assert found.answered > 0.6 > found.unanswered
     [(unit_id, similarity)] = found.votes.items()
     assert ADDRESS in retriever._units[unit_id].text and similarity == found.answered
 
     # An unrelated question is too far from the example to vote.
     far = assistant.embeddings.encode_query("Do you sell my personal information?").vector
-    assert (
-        bank.precedents(far, [(v.document, v.version, retriever.units_of(v)) for v in versions], 0.6).votes
-        == {}
-    )
+    assert bank.precedents(far, [(v, retriever.units_of(v)) for v in versions], 0.6).votes == {}
 
 
 def test_the_vote_lifts_the_passage_in_the_ranking(assistant: Assistant, tmp_path: Path):
@@ -115,7 +112,7 @@ def test_a_version_without_the_evidence_gets_no_vote(assistant: Assistant, tmp_p
     retriever = assistant.retriever
     version = retriever.versions_for(SEED_DOCUMENT)[0]
     vector = assistant.embeddings.encode_query("what's the weather like at your office?").vector
-    found = bank.precedents(vector, [(version.document, version.version, retriever.units_of(version))], 0.6)
+    found = bank.precedents(vector, [(version, retriever.units_of(version))], 0.6)
     assert found.answered > 0.9 and found.votes == {}
 
 
@@ -149,7 +146,7 @@ def test_a_bank_of_one_kind_has_no_answerability_model(assistant: Assistant, tmp
     retriever = assistant.retriever
     version = retriever.versions_for(SEED_DOCUMENT)[0]
     vector = assistant.embeddings.encode_query("what's the weather like at your office?").vector
-    found = bank.precedents(vector, [(version.document, version.version, retriever.units_of(version))], 0.6)
+    found = bank.precedents(vector, [(version, retriever.units_of(version))], 0.6)
     assert found.unanswerable == 0.0 and found.answered > 0.9
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -39,6 +40,12 @@ class PolicyVersion:
     def version(self) -> str:
         """The version's name: the ISO date it took effect."""
         return self.effective.isoformat()
+
+
+def organization_of(versions: Sequence[PolicyVersion]) -> str | None:
+    """The organization whose policy ``versions`` are, when they name one and only one."""
+    names = {v.organization for v in versions if v.organization}
+    return names.pop() if len(names) == 1 else None
 
 
 def read_version(path: Path) -> PolicyVersion:

@@ -1,4 +1,5 @@
-"""Questions that ask for one kind of fact: a phone number, a person's name, a number, a date, an event.
+"""Questions that ask for one kind of fact: a phone number, a person's name, a number, a span of time, a date,
+an event.
 
 "What's the name of your data privacy manager?" lands on the sentence that says to contact the data
 privacy manager: the same subject and the same words, but no name. When a question asks for a kind of
@@ -18,6 +19,10 @@ _NUMBER = (
     r"|hundred|a (?:day|week|month|year)"
 )
 _MONTH = r"January|February|March|April|May|June|July|August|September|October|November|December"
+_SPAN = (
+    rf"\b({_NUMBER}|an?|fourteen|eighteen|few|couple of)[\s-]*"
+    r"(hours?|hrs?|days?|weeks?|wks?|months?|mos?|years?|yrs?)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,14 @@ DETAILS = (
             r"|\bnumber of (days|weeks|months|years|hours)\b",
             re.IGNORECASE,
         ),
-        re.compile(rf"\b({_NUMBER})\b|%", re.IGNORECASE),
+        re.compile(rf"\b({_NUMBER})\b(?! of\b)|%", re.IGNORECASE),  # "one of our positions" is no number
+    ),
+    AskedDetail(
+        # "Is my CV deleted after 6 months?" asks the policy to confirm a span it may never state. An age
+        # ("my 15 year old") or a time in the story ("two years ago", "in the past 12 months") is no such span.
+        "span of time",
+        re.compile(rf"(?<!past )(?<!last ){_SPAN}(?![\s-]+(ago|back|old|later|earlier))", re.IGNORECASE),
+        re.compile(_SPAN, re.IGNORECASE),
     ),
     AskedDetail(
         "date",

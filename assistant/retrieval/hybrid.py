@@ -16,7 +16,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from assistant.corpus.documents import Corpus, PolicyVersion
+from assistant.corpus.documents import Corpus, PolicyVersion, organization_of
 from assistant.corpus.units import PolicyUnit, parse_policy
 from assistant.exceptions import UnknownDocumentError
 from assistant.retrieval.details import missing_detail
@@ -41,7 +41,7 @@ class Retrieval:
     support: float = 1.0  # how near the policy's words come to the question's least matched word
     unsupported: str = ""  # that word
     precedents: Precedents = field(default_factory=Precedents)  # what the question bank says
-    missing_detail: str = ""  # the kind of fact the question asks for that no unit found holds
+    missing_detail: str = ""  # the kind of fact the question asks for that the best units do not hold
     passage_support: float = 1.0  # how near the best units' words come to the question's two least matched
 
 
@@ -110,7 +110,7 @@ class PolicyRetriever(BaseRetriever):
         a rare policy word ("Privacy Shield") lifts a unit the embedding ranked low, and vice versa.
         """
         k = k or self.k
-        query = query_text(question)
+        query = query_text(question, organization_of(versions))
         keys = [version_key(v.document, v.version) for v in versions]
 
         encoded = self.embeddings.encode_query(query)
@@ -161,7 +161,7 @@ class PolicyRetriever(BaseRetriever):
             support.value,
             support.word,
             bank,
-            missing_detail(question, (s.unit.text for s in results)),
+            missing_detail(question, (s.unit.text for s in results[:QUOTED])),
             support.passages,
         )
 
@@ -185,9 +185,7 @@ class PolicyRetriever(BaseRetriever):
     def precedents(self, query_vector: np.ndarray, versions: list[PolicyVersion]) -> Precedents:
         if self.bank is None:
             return Precedents()
-        return self.bank.precedents(
-            query_vector, [(v.document, v.version, self.units_of(v)) for v in versions], self.bank_floor
-        )
+        return self.bank.precedents(query_vector, [(v, self.units_of(v)) for v in versions], self.bank_floor)
 
     @property
     def support(self) -> TermSupport:

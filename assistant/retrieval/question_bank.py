@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from assistant.corpus.documents import PolicyVersion
 from assistant.corpus.units import PolicyUnit
 from assistant.exceptions import QuestionBankError
 from assistant.jsonl import read_objects
@@ -69,10 +70,11 @@ class QuestionBank:
         self.examples = examples
         self.embeddings = embeddings
         self.cache_dir = cache_dir  # the examples' vectors, kept between runs (embedding them takes seconds)
-        self._vectors: dict[str, np.ndarray] = {}
+        # Keyed by (document, organization): examples are embedded in the policy's voice (``query_text``).
+        self._vectors: dict[tuple[str, str | None], np.ndarray] = {}
         # Which examples the policy does not answer, per document: fixed once the bank is read.
         self._unanswered = {d: np.array([not e.answerable for e in rows]) for d, rows in examples.items()}
-        self._models: dict[str, LogisticRegression | None] = {}
+        self._models: dict[tuple[str, str | None], LogisticRegression | None] = {}
         self._answers: dict[tuple[str, str], list[list[str]]] = {}  # (document, version) -> unit ids
         self._lock = threading.Lock()
 
@@ -85,37 +87,38 @@ class QuestionBank:
     def precedents(
         self,
         query_vector: np.ndarray,
-        versions: Sequence[tuple[str, str, Sequence[PolicyUnit]]],
+        versions: Sequence[tuple[PolicyVersion, Sequence[PolicyUnit]]],
         floor: float,
     ) -> Precedents:
         """Votes from the examples more similar than ``floor`` to the query, for the units of ``versions``
-        ((document, version, units)) holding their evidence; and how alike answered and unanswered
-        examples are."""
+        ((version, its units)) holding their evidence; and how alike answered and unanswered examples are."""
         votes: dict[str, float] = {}
         answered = unanswered = unanswerable = 0.0
-        for document, version, units in versions:
-            examples = self.examples.get(document)
-            if not examples:
+        for version, units in versions:
+            document, organization = version.document, version.organization
+            if not self.examples.get(document):
                 continue
-            similarity = best_matches(self.vectors(document), query_vector[None, :])
-            answers = self.answers(document, version, units)
-            for example, value, unit_ids in zip(examples, similarity.tolist(), answers, strict=True):
-                if example.answerable and value > floor:
-                    for unit_id in unit_ids:
-                        votes[unit_id] = max(votes.get(unit_id, 0.0), value)
+            similarity = best_matches(self.vectors(document, organization), query_vector[None, :])
+            answers = self.answers(document, version.version, units)
+            # Only the few examples near the question vote: numpy picks them, Python loops over those.
+            for index in np.flatnonzero((similarity > floor) & ~self._unanswered[document]).tolist():
+                value = float(similarity[index])
+                for unit_id in answers[index]:
+                    votes[unit_id] = max(votes.get(unit_id, 0.0), value)
             features = neighbourhood(similarity[None, :], self._unanswered[document])
             answered, unanswered = max(answered, features[0, 0]), max(unanswered, features[0, 1])
-            model = self.model(document)
+            model = self.model(document, organization)
             if model is not None:
                 # The logistic function by hand: predict_proba's input checks cost a millisecond a question.
                 logit = float(features[0] @ model.coef_[0] + model.intercept_[0])
                 unanswerable = max(unanswerable, 1.0 / (1.0 + math.exp(-logit)))
         return Precedents(votes, float(answered), float(unanswered), unanswerable)
 
-    def model(self, document: str) -> LogisticRegression | None:
+    def model(self, document: str, organization: str | None = None) -> LogisticRegression | None:
         """P(the policy does not answer) from a question's bank neighbourhood; None without both kinds."""
-        if document not in self._models:
-            vectors, unanswered = self.vectors(document), self._unanswered[document]
+        key = (document, organization)
+        if key not in self._models:
+            vectors, unanswered = self.vectors(document, organization), self._unanswered[document]
             model = None
             if unanswered.any() and not unanswered.all():
                 similarity = dot_products(vectors, vectors)
@@ -124,16 +127,18 @@ class QuestionBank:
                     neighbourhood(similarity, unanswered), unanswered
                 )
             with self._lock:
-                self._models[document] = model
-        return self._models[document]
+                self._models[key] = model
+        return self._models[key]
 
-    def vectors(self, document: str) -> np.ndarray:
+    def vectors(self, document: str, organization: str | None = None) -> np.ndarray:
+        """The examples' vectors, each embedded as a question to ``organization``'s policy is."""
+        key = (document, organization)
         with self._lock:
-            vectors = self._vectors.get(document)
+            vectors = self._vectors.get(key)
         if vectors is None:
-            vectors = self._embed([query_text(e.question) for e in self.examples[document]])
+            vectors = self._embed([query_text(e.question, organization) for e in self.examples[document]])
             with self._lock:
-                self._vectors[document] = vectors
+                self._vectors[key] = vectors
         return vectors
 
     def _embed(self, texts: list[str]) -> np.ndarray:

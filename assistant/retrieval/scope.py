@@ -15,13 +15,15 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from assistant.retrieval.embeddings import LocalEmbeddings
-from assistant.retrieval.vocabulary import expand
+from assistant.retrieval.vocabulary import expand, in_our_voice
 
 TRAINING = Path(__file__).with_name("scope_training.jsonl")
 
 
-def query_text(question: str) -> str:
-    """What the retriever embeds for a question: the question and the policy's words for it."""
+def query_text(question: str, organization: str | None = None) -> str:
+    """What the retriever embeds for a question: the question in the policy's voice (the organization
+    as "we") and the policy's words for it."""
+    question = in_our_voice(question, organization)
     return f"{question} {expand(question)}".strip()
 
 

@@ -144,3 +144,20 @@ def expand(question: str) -> str:
         if terms not in seen:
             seen.append(terms)
     return " ".join(seen)
+
+
+@lru_cache(maxsize=16)
+def _name_pattern(organization: str) -> re.Pattern[str]:
+    # Not inside a web or mail address: "numecent.com" names the website, not the company.
+    return re.compile(rf"(?<![\w.@]){re.escape(organization)}(['’]s)?\b(?!\.\w)", re.IGNORECASE)
+
+
+def in_our_voice(question: str, organization: str | None) -> str:
+    """``question`` with the organization's name as the policy says it: "we" and "our".
+
+    A policy names its company in a few sentences (the controller, the welcome) and says "we" in all
+    the others, so "Does Numecent sell my data?" met the welcome before "We do not sell ...".
+    """
+    if not organization:
+        return question
+    return _name_pattern(organization).sub(lambda m: "our" if m.group(1) else "we", question)
