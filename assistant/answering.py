@@ -227,9 +227,12 @@ class Answerer:
             for item in items[: self.max_citations - len(passages)]:
                 if item.id not in covered:
                     passages.append((item, item))
-        return [
-            self.cite(n, first, last, version_of(first)) for n, (first, last) in enumerate(passages, start=1)
-        ]
+        citations: list[Citation] = []
+        for first, last in passages:
+            citation = self.cite(len(citations) + 1, first, last, version_of(first))
+            if all(c.quote != citation.quote for c in citations):  # the same words in two sections: once
+                citations.append(citation)
+        return citations
 
 
 def privacy_contact(version: PolicyVersion) -> tuple[str, PolicyUnit] | None:

@@ -64,8 +64,10 @@ class Settings(BaseSettings):
     min_coverage: float = Field(
         0.34, ge=0, le=1, description="Least share of the question's words the policy uses, to answer."
     )
+    # 0.3 until 2026-11-28: on 1,400 dev and calibration questions, 0.2 answers 9 more the policy answers
+    # ("how do you decide which offers to push at me?") and 1 more it does not.
     min_privacy_probability: float = Field(
-        0.3, ge=0, le=1, description="Least probability that the question is about privacy, to answer."
+        0.2, ge=0, le=1, description="Least probability that the question is about privacy, to answer."
     )
     min_term_support: float = Field(
         0.3,

@@ -131,6 +131,9 @@ def test_a_table_row_is_found_by_two_of_its_cells(assistant):
         ("can you delete my data", "erasure"),
         ("do you let kids use the site", "18"),
         ("how do I unsubscribe", "opt"),
+        ("I entered your raffle. What's your justification for using my details?", "prize draw"),
+        ("do you know my birthday?", "date of birth"),
+        ("why do I get promos? I only bought a licence once", "purchased goods or services"),
     ],
 )
 def test_visitor_words_reach_the_policys_words(assistant, question, expected):
@@ -202,3 +205,14 @@ def test_the_organizations_name_is_read_as_the_policys_we(assistant):
     # Named, the company drew the policy's welcome ("Welcome to Numecent's privacy policy") to the top.
     answer = assistant.ask("When did Numecent last update its privacy policy?")
     assert answer.answerable and "last updated on" in answer.citations[0].quote
+
+
+def test_the_same_words_in_two_sections_are_quoted_once(assistant):
+    # "Request erasure of your personal information." is both a list item and a glossary entry.
+    answer = assistant.ask(
+        "What does 'legitimate interest' mean for you, and do you weigh it against my rights?"
+    )
+    quotes = [c.quote for c in answer.citations]
+    assert len(quotes) == len(set(quotes))
+    assert [c.n for c in answer.citations] == list(range(1, len(quotes) + 1))
+    assert all(f"[{c.n}]" in answer.text for c in answer.citations)

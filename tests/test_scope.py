@@ -20,3 +20,9 @@ def test_privacy_questions_score_above_company_questions(assistant):
 
     assert probability("Do you share my personal data with advertisers?") > 0.5
     assert probability("What is the price of your software?") < 0.3
+
+
+def test_a_privacy_question_in_plain_sales_words_is_answered_and_sales_questions_are_not(assistant):
+    # The scope classifier gives it 0.25: under the old least probability 0.3, it was refused.
+    assert assistant.ask("How do you figure out which offers to push at me?").answerable
+    assert not assistant.ask("Can I get a demo of your product?").answerable
