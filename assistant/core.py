@@ -102,9 +102,8 @@ class Assistant:
         self._ensure_indexed()
         for document in self.question_bank.examples:
             # Embeds the examples as the retriever will ask them, and fits the answerability model.
-            in_corpus = document in self.corpus.documents
-            versions = self.corpus.versions(document) if in_corpus else []
-            self.question_bank.model(document, organization_of(versions[-1:]))
+            latest = self.corpus.versions(document)[-1:] if document in self.corpus.documents else []
+            self.question_bank.model(document, organization_of(latest))
         self.ask("How long do you keep my data?")
 
     def _ensure_indexed(self) -> None:
