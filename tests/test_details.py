@@ -20,6 +20,7 @@ NO_FACTS = "Please contact our data privacy manager using the details set out be
         ("can I call someone about my account data", "phone number"),
         ("Tell me your privacy manager's full name", "person's name"),
         ("who exactly is your data protection officer?", "person's name"),
+        ("What's the name of the contact person for privacy?", "person's name"),
         ("how many days until you reply to a request", "number"),
         ("whats the support line number for privacy questions", "phone number"),
         ("How much is the fee for a repeated request? Give me a number.", "number"),
@@ -47,6 +48,7 @@ def test_a_question_asking_for_a_fact_misses_it_in_passages_without_one(question
         "can my 15 year old use your site",  # an age, not a span
         "I bought a licence two years ago and still get your emails. Why?",  # a time in the story
         "Which categories did you disclose in the past 12 months?",
+        "what's the legal basis for using my name and contact info?",  # a name used, not asked for
     ],
 )
 def test_a_question_not_asking_for_a_kind_of_fact_misses_nothing(question: str):

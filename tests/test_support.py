@@ -86,6 +86,14 @@ def test_the_piece_cache_keeps_a_bounded_number_of_versions(assistant: Assistant
     assert list(support._pieces) == [f"version-{n}" for n in range(2, CACHED_VERSIONS + 2)]
 
 
+def test_a_visitor_word_the_vocabulary_translates_is_not_judged(assistant: Assistant):
+    # The policy never says "portability"; it says "request transfer", which the vocabulary maps it to.
+    question = "Data portability: what format would I get my data exported in?"
+    found = retrieve(assistant, question)
+    assert found.unsupported != "portability"
+    assert assistant.ask(question).answerable
+
+
 def test_the_story_before_the_question_is_not_judged(assistant: Assistant):
     # "choirmaster" is nowhere in the policy; it is who asks, not what is asked.
     found = retrieve(assistant, "I'm a choirmaster. Can I ask you to delete my personal information?")

@@ -54,7 +54,8 @@ DETAILS = (
     AskedDetail(
         "person's name",
         re.compile(
-            r"\bnamed?\b[^.?!]{0,40}\b(manager|officer|dpo|ceo|cto|director|head|lead|person|contact)\b"
+            # "the name of your contact", not "my name and contact info"
+            r"\b(named|name of)\b[^.?!]{0,40}\b(manager|officer|dpo|ceo|cto|director|head|lead|person|contact)\b"
             r"|\b(manager|officer|dpo|ceo|cto|director|head|lead|person)('s|s)? (full )?name\b"
             r"|\bwho (exactly )?(is|are) (your|the) ([\w-]+ ){0,3}(manager|officer|dpo|ceo|cto|director|head)\b",
             re.IGNORECASE,

@@ -23,6 +23,7 @@ import numpy as np
 from assistant.corpus.units import PolicyUnit
 from assistant.retrieval.embeddings import Encoded, LocalEmbeddings, best_matches
 from assistant.retrieval.lexical import preamble, tokenize
+from assistant.retrieval.vocabulary import VISITOR_WORDS
 
 CACHED_VERSIONS = 4  # Numecent's policy is about 6,000 word pieces: 9 MB of float32 each
 
@@ -82,7 +83,7 @@ class TermSupport:
             # A word the model's vocabulary holds whole is everyday English ("push", "sister", "header"):
             # the policy says the same in other words. Terms it must spell in pieces ("hip ##aa",
             # "ku ##ber ##net ##es") are the names and jargon whose absence means the policy is silent.
-            if word not in typos and len(tokenizer.tokenize(word)) > 1:
+            if word not in typos and word not in VISITOR_WORDS and len(tokenizer.tokenize(word)) > 1:
                 return Support(word, value, in_passages)
         return Support(passages=in_passages)
 

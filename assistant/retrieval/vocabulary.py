@@ -142,6 +142,11 @@ VISITOR_TERMS: dict[str, str] = {
 }
 
 
+# Single visitor words the vocabulary translates ("portability", "dsar"): the policy says them in its own
+# words, so their absence from it is no sign that it is silent.
+VISITOR_WORDS = frozenset(key for key in VISITOR_TERMS if " " not in key)
+
+
 @lru_cache(maxsize=1)
 def _pattern() -> re.Pattern[str]:
     keys = sorted(VISITOR_TERMS, key=len, reverse=True)
