@@ -204,10 +204,17 @@ class Answerer:
         # Runner-ups relevant enough to answer on their own are quoted after the best, up to
         # max_citations: the passage that answers is often the second (hit@3 on dev 0.90 -> 0.94).
         seeds = [best.unit] + [r.unit for r in results[1:] if r.score >= self.threshold]
-        passages: list[tuple[PolicyUnit, PolicyUnit]] = []
+        citations: list[Citation] = []
         covered: set[str] = set()
+
+        def quote(first: PolicyUnit, last: PolicyUnit) -> None:
+            citation = self.cite(len(citations) + 1, first, last, version_of(first))
+            # The same words in two sections are quoted once, and leave the slot to another passage.
+            if all(c.quote != citation.quote for c in citations):
+                citations.append(citation)
+
         for seed in seeds:
-            if seed.id in covered or len(passages) >= self.max_citations:
+            if seed.id in covered or len(citations) >= self.max_citations:
                 continue
             block_units = [u for u in parse_policy(version_of(seed)).units if u.block == seed.block]
             if (
@@ -220,18 +227,15 @@ class Answerer:
             first = min(members, key=lambda u: u.n)
             last = max(members, key=lambda u: u.n)
             covered.update(u.id for u in block_units if first.n <= u.n <= last.n)
-            passages.append((first, last))
-        if best.unit.text.rstrip().endswith(":") and len(passages) < self.max_citations:
+            quote(first, last)
+        if best.unit.text.rstrip().endswith(":") and len(citations) < self.max_citations:
             units = parse_policy(version_of(best.unit)).units
             items = [u for u in units if u.section == best.unit.section and u.block > best.unit.block]
-            for item in items[: self.max_citations - len(passages)]:
+            for item in items:
+                if len(citations) >= self.max_citations:
+                    break
                 if item.id not in covered:
-                    passages.append((item, item))
-        citations: list[Citation] = []
-        for first, last in passages:
-            citation = self.cite(len(citations) + 1, first, last, version_of(first))
-            if all(c.quote != citation.quote for c in citations):  # the same words in two sections: once
-                citations.append(citation)
+                    quote(item, item)
         return citations
 
 

@@ -216,3 +216,22 @@ def test_the_same_words_in_two_sections_are_quoted_once(assistant):
     assert len(quotes) == len(set(quotes))
     assert [c.n for c in answer.citations] == list(range(1, len(quotes) + 1))
     assert all(f"[{c.n}]" in answer.text for c in answer.citations)
+
+
+def test_a_repeated_quote_leaves_its_slot_to_the_next_passage(assistant):
+    # "Request erasure of your personal information." is a list item and a glossary entry; ranked
+    # second and third, the repeat is quoted once and the fourth passage takes the third slot.
+    from assistant.retrieval.hybrid import ScoredUnit
+
+    retriever = assistant.retriever
+    versions = retriever.versions_for(None)
+    units = retriever.units_of(versions[0])
+    twins = [u for u in units if u.text == "Request erasure of your personal information."]
+    others = [u for u in units if "one month" in u.text or "Postal address" in u.text][:2]
+    assert len(twins) == 2 and len(others) == 2 and twins[0].block != twins[1].block
+    ranked = [others[0], *twins, others[1]]
+    results = [ScoredUnit(u, 2.0 - i / 10, 0.9, 0.0) for i, u in enumerate(ranked)]
+    citations = assistant.answerer._select(results, versions)
+    assert [c.quote for c in citations][1] == twins[0].text
+    assert len(citations) == assistant.settings.max_citations == 3
+    assert others[1].text in citations[2].quote
