@@ -256,3 +256,22 @@ def test_a_future_scheduled_version_is_not_quoted_today(history, tmp_path):
     assert {c.version for c in a.ask("How quickly do you respond to requests?", as_of=future).citations} == {
         future.isoformat()
     }
+
+
+def test_the_banks_examples_vote_for_the_earlier_wording_of_their_evidence(history: Assistant):
+    # The bank quotes today's "within one month"; in 2023 the same sentence said "within 30 days".
+    retriever = history.retriever
+    [old] = retriever.versions_for(SEED_DOCUMENT, date(2023, 9, 1))
+    units = retriever.units_of(old)
+    thirty_days = next(u for u in units if "requests within 30 days" in u.text)
+    assert "within one month" in retriever.reworded(old)[thirty_days.id]
+    assert retriever.reworded(retriever.versions_for(SEED_DOCUMENT)[0]) == {}  # the latest: its own words
+    vector = history.embeddings.encode_query("How long do you take to respond to a request?").vector
+    found = history.question_bank.precedents(
+        vector, [(old, units)], retriever.bank_floor, {(old.document, old.version): retriever.reworded(old)}
+    )
+    assert thirty_days.id in found.votes
+    assert (
+        thirty_days.id
+        not in history.question_bank.precedents(vector, [(old, units)], retriever.bank_floor).votes
+    )

@@ -16,6 +16,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
+from assistant.corpus.diff import diff_versions
 from assistant.corpus.documents import Corpus, PolicyVersion, organization_of
 from assistant.corpus.units import PolicyUnit, parse_policy
 from assistant.exceptions import UnknownDocumentError
@@ -76,6 +77,7 @@ class PolicyRetriever(BaseRetriever):
     _support: TermSupport | None = PrivateAttr(default=None)
     _policy_words: dict[tuple[str, ...], PolicyWords] = PrivateAttr(default_factory=dict)
     _views: dict[str, tuple[list[str], np.ndarray]] = PrivateAttr(default_factory=dict)
+    _reworded: dict[tuple[str, str], dict[str, str]] = PrivateAttr(default_factory=dict)
 
     # -- which versions a question is asked of --------------------------------------------------
     def versions_for(self, document: str | None = None, as_of: date | None = None) -> list[PolicyVersion]:
@@ -185,7 +187,31 @@ class PolicyRetriever(BaseRetriever):
     def precedents(self, query_vector: np.ndarray, versions: list[PolicyVersion]) -> Precedents:
         if self.bank is None:
             return Precedents()
-        return self.bank.precedents(query_vector, [(v, self.units_of(v)) for v in versions], self.bank_floor)
+        return self.bank.precedents(
+            query_vector,
+            [(v, self.units_of(v)) for v in versions],
+            self.bank_floor,
+            {(v.document, v.version): self.reworded(v) for v in versions},
+        )
+
+    def reworded(self, version: PolicyVersion) -> dict[str, str]:
+        """The units of ``version`` that the document's latest version rewords: unit id -> the new words.
+
+        The bank's examples quote the latest text; in an earlier version, the sentence it reworded answers
+        them. Read from the diff of the two versions, once per pair."""
+        latest = self.corpus.versions(version.document)[-1]
+        key = (version_key(version.document, version.version), latest.version)
+        found = self._reworded.get(key)
+        if found is None:
+            found = {}
+            if latest.version != version.version:
+                by_anchor = {u.anchor: u.id for u in self.units_of(version)}
+                for change in diff_versions(version, latest):
+                    unit_id = by_anchor.get(change.old_anchor or "")
+                    if change.kind in ("modified", "moved") and change.scope == "sentence" and unit_id:
+                        found[unit_id] = change.new_text or ""
+            self._reworded[key] = found
+        return found
 
     @property
     def support(self) -> TermSupport:

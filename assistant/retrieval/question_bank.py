@@ -24,7 +24,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,7 +75,8 @@ class QuestionBank:
         # Which examples the policy does not answer, per document: fixed once the bank is read.
         self._unanswered = {d: np.array([not e.answerable for e in rows]) for d, rows in examples.items()}
         self._models: dict[tuple[str, str | None], LogisticRegression | None] = {}
-        self._answers: dict[tuple[str, str], list[list[str]]] = {}  # (document, version) -> unit ids
+        # (document, version, its later wordings) -> per example, the unit ids holding its evidence
+        self._answers: dict[tuple[str, str, frozenset[tuple[str, str]]], list[list[str]]] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -89,9 +90,14 @@ class QuestionBank:
         query_vector: np.ndarray,
         versions: Sequence[tuple[PolicyVersion, Sequence[PolicyUnit]]],
         floor: float,
+        reworded: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
     ) -> Precedents:
         """Votes from the examples more similar than ``floor`` to the query, for the units of ``versions``
-        ((version, its units)) holding their evidence; and how alike answered and unanswered examples are."""
+        ((version, its units)) holding their evidence; and how alike answered and unanswered examples are.
+
+        ``reworded`` gives, per (document, version), the later wording of units a later version reworded
+        (unit id -> text): the examples were written against the latest text, and in an earlier version
+        the sentence it rewords answers them ("within 30 days" where they quote "within one month")."""
         votes: dict[str, float] = {}
         answered = unanswered = unanswerable = 0.0
         for version, units in versions:
@@ -99,7 +105,9 @@ class QuestionBank:
             if not self.examples.get(document):
                 continue
             similarity = best_matches(self.vectors(document, organization), query_vector[None, :])
-            answers = self.answers(document, version.version, units)
+            answers = self.answers(
+                document, version.version, units, (reworded or {}).get((document, version.version), {})
+            )
             # Only the few examples near the question vote: numpy picks them, Python loops over those.
             for index in np.flatnonzero((similarity > floor) & ~self._unanswered[document]).tolist():
                 value = float(similarity[index])
@@ -165,16 +173,25 @@ class QuestionBank:
         _EMBEDDED[digest] = vectors
         return vectors
 
-    def answers(self, document: str, version: str, units: Sequence[PolicyUnit]) -> list[list[str]]:
-        """For each example of ``document``, the ids of the units of ``version`` holding its evidence."""
-        key = (document, version)
+    def answers(
+        self,
+        document: str,
+        version: str,
+        units: Sequence[PolicyUnit],
+        reworded: Mapping[str, str] | None = None,
+    ) -> list[list[str]]:
+        """For each example of ``document``, the ids of the units of ``version`` holding its evidence, in
+        their own words or (``reworded``: unit id -> text) in a later version's."""
+        reworded = reworded or {}
+        key = (document, version, frozenset(reworded.items()))
         with self._lock:
             cached = self._answers.get(key)
         if cached is not None:
             return cached
         texts = [(u.id, _fold(u.text)) for u in units]
+        texts += [(unit_id, _fold(text)) for unit_id, text in reworded.items()]
         found = [
-            [uid for uid, text in texts if any(e in text for e in evidence)]
+            list(dict.fromkeys(uid for uid, text in texts if any(e in text for e in evidence)))
             for evidence in ([_fold(e) for e in example.evidence] for example in self.examples[document])
         ]
         with self._lock:
