@@ -37,7 +37,7 @@ class Assistant:
         self.prompts = load_prompts(settings.prompts_dir)
         self.embeddings = LocalEmbeddings(settings.embedding_device)
         self.question_bank = QuestionBank.load(
-            settings.question_bank_dir, self.embeddings, settings.data_dir / "question_bank"
+            settings.question_bank_dir, self.embeddings, settings.cache_dir / "question_bank"
         )
         self.answerer = Answerer(
             self.prompts,

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
         description="Example visitor questions per document (<document-id>.jsonl) and what answers them.",
     )
     data_dir: Path = Field(PROJECT_ROOT / ".data", description="Chroma, SQLite, outbox, keys.")
+    cache_dir: Path = Field(
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "privacy-assistant",
+        description="Derived vectors keyed by content digest, shared by every data folder on the machine.",
+    )
 
     # Past one machine.
     chroma_url: str | None = Field(None, description="Chroma server, e.g. http://chroma:8000; else on disk.")
