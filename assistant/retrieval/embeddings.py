@@ -15,6 +15,10 @@ import assistant.settings  # noqa: F401  (sets HF_HUB_OFFLINE before transformer
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 _lock = threading.Lock()
+# One forward pass at a time: the model's tokenizer keeps its padding and truncation as mutable state
+# that each call sets, so two calls in flight can leave a batch unpadded ("expected sequence of length
+# 15 at dim 1 (got 8)" under load), and the passes share the same two cores anyway.
+_forward = threading.Lock()
 T = TypeVar("T")
 
 
@@ -40,6 +44,23 @@ def load_model(device: str = "cpu"):  # -> SentenceTransformer; imported lazily,
     )
 
 
+def _loaded(device: str):
+    with _lock:  # two threads must not both load the model
+        return load_model(device)
+
+
+@lru_cache(maxsize=2)
+def _piece_tokenizer(device: str = "cpu"):  # -> tokenizers.Tokenizer
+    """A private copy of the model's tokenizer with no padding or truncation, only ever read: splitting
+    words with the model's own tokenizer would reset the padding a batch in flight relies on."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_str(_loaded(device).tokenizer.backend_tokenizer.to_str())
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    return tokenizer
+
+
 class LocalEmbeddings(Embeddings):
     """Unit-length MiniLM vectors, so a dot product is the cosine similarity."""
 
@@ -50,22 +71,30 @@ class LocalEmbeddings(Embeddings):
 
     @property
     def model(self):
-        with _lock:  # two threads must not both load the model
-            return load_model(self.device)
+        return _loaded(self.device)
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        return self.model.encode(
-            texts,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        model = self.model
+        with _forward:
+            return model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+
+    def word_pieces(self, text: str) -> list[str]:
+        """The model's word pieces of ``text`` ("hip", "##aa"), without [CLS] and [SEP]; safe from any thread."""
+        return _piece_tokenizer(self.device).encode(text, add_special_tokens=False).tokens
 
     def encode_pieces(self, texts: list[str]) -> list[Encoded]:
         """Vectors and word-piece vectors from one forward pass (the same vectors ``encode`` gives)."""
         model = self.model
-        outputs = model.encode(texts, batch_size=self.batch_size, output_value=None, show_progress_bar=False)
+        with _forward:
+            outputs = model.encode(
+                texts, batch_size=self.batch_size, output_value=None, show_progress_bar=False
+            )
         encoded = []
         for output in outputs:
             ids = output["input_ids"]

@@ -59,12 +59,12 @@ class TermSupport:
         ``query`` is the encoded query text, which starts with the question (the visitor vocabulary's
         words follow it and are not judged: they are the policy's own).
         """
-        tokenizer = self.embeddings.model.tokenizer
-        count = len(tokenizer.tokenize(question))
+        pieces_of_text = self.embeddings.word_pieces
+        count = len(pieces_of_text(question))
         pieces = query.pieces[:count]
         # Words of the story before the question ("I'm a teacher and ...") are not what it asks about.
         context = preamble(question)
-        first = len(tokenizer.tokenize(context)) if context else 0
+        first = len(pieces_of_text(context)) if context else 0
         judged = [i for i in range(first, len(pieces)) if _is_content(_word_at(pieces, i))]
         if not judged:
             return Support()
@@ -83,7 +83,7 @@ class TermSupport:
             # A word the model's vocabulary holds whole is everyday English ("push", "sister", "header"):
             # the policy says the same in other words. Terms it must spell in pieces ("hip ##aa",
             # "ku ##ber ##net ##es") are the names and jargon whose absence means the policy is silent.
-            if word not in typos and word not in VISITOR_WORDS and len(tokenizer.tokenize(word)) > 1:
+            if word not in typos and word not in VISITOR_WORDS and len(pieces_of_text(word)) > 1:
                 return Support(word, value, in_passages)
         return Support(passages=in_passages)
 

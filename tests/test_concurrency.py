@@ -1,0 +1,165 @@
+"""Correctness under concurrency (issue 20): many visitors at once get answers, never a 500.
+
+Timing is the benchmarks' business (bench/load_ask.py); these tests only count failures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from collections import Counter
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from assistant import Assistant
+from assistant.retrieval.support import TermSupport
+from tests.conftest import free_port, serving
+
+QUESTIONS = [
+    "How long do you keep my data?",
+    "Do you sell my personal information?",
+    "Is my data HIPAA-compliant on Kubernetes?",
+    "I'm a teacher: can I get a copy of what you hold on my pupils?",
+    "Do you use cookies for advertising?",
+    "Who is the data controller?",
+    "What is the capital of France?",
+    "Do you collect information from children under 13?",
+]
+CHAT_MESSAGES = [
+    "How long do you keep my CV?",
+    "Do you share my data with recruiters?",
+    "Please delete my data",
+    "hello",
+    "Can I object to direct marketing?",
+]
+
+
+@pytest.fixture
+def busy_switching() -> Iterator[None]:
+    """Threads switch every microsecond, so a race that load would hit once in minutes shows in seconds."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(before)
+
+
+def test_term_support_leaves_the_models_tokenizer_as_a_batch_in_flight_set_it(assistant: Assistant):
+    """The model's tokenizer keeps padding as state that each call sets: splitting a question into word
+    pieces with it, from a request thread, unpadded the batch another thread was encoding (issue 20's
+    "expected sequence of length 15 at dim 1 (got 8)")."""
+    retriever = assistant.retriever
+    version = retriever.versions_for(None)[0]
+    units = retriever.units_of(version)
+    question = "Is my data HIPAA-compliant on Kubernetes?"
+    encoded = assistant.embeddings.encode_pieces([question, "a longer question than the first one"])[0]
+    tokenizer = assistant.embeddings.model.tokenizer.backend_tokenizer
+    padding = tokenizer.padding
+    assert padding is not None  # as a batch set it, mid-flight
+
+    support = TermSupport(assistant.embeddings)
+    support.weakest(question, encoded, [("v", units)], retriever.policy_words([version]), [units[0].id])
+    assert tokenizer.padding == padding
+
+
+def test_term_support_judged_while_batches_are_in_the_model_breaks_neither(
+    assistant: Assistant, busy_switching
+):
+    """Both at once, as on a web server at load: every batch is encoded and every judgement made."""
+    retriever = assistant.retriever
+    version = retriever.versions_for(None)[0]
+    units = retriever.units_of(version)
+    words = retriever.policy_words([version])
+    support = TermSupport(assistant.embeddings)
+    judged = [(q, assistant.embeddings.encode_pieces([q])[0]) for q in QUESTIONS]
+    failures: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def run(work) -> None:
+        start.wait()
+        try:
+            work()
+        except BaseException as exc:  # every failure counts, whatever its kind
+            failures.append(exc)
+
+    def judge(offset: int) -> None:
+        for i in range(40):
+            question, encoded = judged[(offset + i) % len(judged)]
+            support.weakest(question, encoded, [("v", units)], words, [units[i % len(units)].id])
+
+    def search(offset: int) -> None:
+        for i in range(40):
+            assistant.embeddings.encode_query(QUESTIONS[(offset + i) % len(QUESTIONS)] * (1 + i % 3))
+
+    threads = [threading.Thread(target=run, args=(lambda n=n: judge(n),)) for n in range(2)]
+    threads += [threading.Thread(target=run, args=(lambda n=n: search(n),)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    assert not failures, f"{len(failures)} threads failed, first: {failures[0]!r}"
+
+
+@pytest.fixture(scope="module")
+def unlimited_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``privacy-assistant serve`` on a data folder of its own, with no per-client rate limit."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    data_dir = tmp_path_factory.mktemp("busy-data")
+    log = tmp_path_factory.mktemp("busy-server") / "server.log"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HF_HUB_OFFLINE": "1",
+        "PRIVACY_ASSISTANT_DATA_DIR": str(data_dir),
+        "PRIVACY_ASSISTANT_PORT": str(port),
+        "PRIVACY_ASSISTANT_RATE_LIMIT": "0",
+    }
+    with serving(env, log, url, ready_seconds=300):
+        yield url
+    errors = [line for line in log.read_text().splitlines() if "Traceback" in line or " 500 " in line]
+    assert not errors, "the server logged errors:\n" + "\n".join(errors[:20])
+
+
+async def _storm(url: str, path: str, bodies: list[dict], concurrency: int) -> Counter:
+    """Sends every body with ``concurrency`` in flight; counts the responses' status codes."""
+    statuses: Counter = Counter()
+    gate = asyncio.Semaphore(concurrency)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=300) as client:
+
+        async def send(body: dict) -> None:
+            async with gate:
+                try:
+                    response = await client.post(path, json=body)
+                    statuses[response.status_code] += 1
+                except httpx.HTTPError as exc:
+                    statuses[type(exc).__name__] += 1
+
+        await asyncio.gather(*(send(body) for body in bodies))
+    return statuses
+
+
+def test_ask_at_concurrency_64_answers_every_request(unlimited_server: str):
+    bodies = [{"question": QUESTIONS[i % len(QUESTIONS)] + " " * (i % 3)} for i in range(256)]
+    statuses = asyncio.run(_storm(unlimited_server, "/api/ask", bodies, concurrency=64))
+    assert statuses == Counter({200: 256}), statuses
+
+
+def test_chat_at_concurrency_64_answers_every_turn(unlimited_server: str):
+    bodies = [{"message": CHAT_MESSAGES[i % len(CHAT_MESSAGES)]} for i in range(256)]
+    statuses = asyncio.run(_storm(unlimited_server, "/api/chat", bodies, concurrency=64))
+    assert statuses == Counter({200: 256}), statuses
+
+
+def test_one_conversation_hit_by_many_turns_at_once_keeps_answering(unlimited_server: str):
+    """Turns of one conversation racing each other: each is answered, none is a 500."""
+    first = httpx.post(f"{unlimited_server}/api/chat", json={"message": "hello"}, timeout=60).json()
+    conversation_id = first["conversation_id"]
+    bodies = [
+        {"conversation_id": conversation_id, "message": CHAT_MESSAGES[i % len(CHAT_MESSAGES)]}
+        for i in range(64)
+    ]
+    statuses = asyncio.run(_storm(unlimited_server, "/api/chat", bodies, concurrency=64))
+    assert statuses == Counter({200: 64}), statuses
