@@ -36,7 +36,8 @@ from assistant.requests.models import AuditRecord, ReferenceCounter, RequestReco
 
 log = logging.getLogger(__name__)
 
-# Bump when the canonical encoding changes; events keep the version they were sealed with.
+# In every seal. Changing the encoding or what ``state`` covers makes every existing seal fail: it takes
+# a new version and a migration that re-seals the trail, as 0002 sealed the trail before the chain.
 CHAIN_VERSION = 1
 _DOMAIN = f"privacy-assistant/audit-chain/v{CHAIN_VERSION}\n"  # never the text of a code or token
 _REFERENCE = re.compile(r"DSAR-(\d{4})-(\d{6})")
@@ -205,7 +206,7 @@ class AuditReport:
 
 
 def verify_audit(engine: Engine, vault: Vault) -> AuditReport:
-    """Check every request's trail, its row and the reference numbers, in one pass over two queries.
+    """Check every request's trail, its row and the reference numbers, in one pass over three queries.
 
     One transaction, so the rows and events it reads are one snapshot even while the queue works
     (REPEATABLE READ on PostgreSQL; on SQLite the transaction holds the write lock while it reads).
