@@ -385,6 +385,25 @@ def requests_deliver() -> None:
     click.echo(f"delivered {sent}; {queue.pending_outbox()} waiting")
 
 
+@requests_group.command("verify-audit")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def requests_verify_audit(as_json: bool) -> None:
+    """Check every request's hash-chained audit trail; exit status 1 when anything was edited, deleted
+    or changed without an audit event."""
+    from assistant.requests.audit import verify_audit
+
+    queue = open_assistant().requests
+    report = verify_audit(queue.engine, queue.vault)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for problem in report.problems:
+            click.echo(str(problem))
+        click.echo(report.summary())
+    if not report.ok:
+        sys.exit(1)
+
+
 @requests_group.command("purge-transcripts")
 def requests_purge_transcripts() -> None:
     """Delete conversation transcripts older than PRIVACY_ASSISTANT_TRANSCRIPT_RETENTION_DAYS."""

@@ -148,3 +148,26 @@ def test_the_installed_command_reports_errors_as_one_line(seeded):
         "error: a request that is pending_verification cannot become in_progress; "
         "allowed next: rejected, verified, withdrawn\n"
     )
+
+
+def test_verify_audit_exits_0_when_intact_and_1_naming_each_problem(seeded, run):
+    data_dir, _, fresh = seeded
+    intact = run(data_dir, "requests", "verify-audit")
+    assert intact.returncode == 0, intact.stderr
+    assert intact.stdout.strip() == "audit trail intact: 2 request(s), 2 event(s), every chain verified"
+    import sqlite3
+
+    with sqlite3.connect(data_dir / "requests.db") as connection:  # the finding, as it was done
+        connection.execute("UPDATE rights_requests SET status = 'completed' WHERE reference = ?", (fresh,))
+    damaged = run(data_dir, "requests", "verify-audit")
+    assert damaged.returncode == 1
+    assert damaged.stdout.splitlines() == [
+        f"{fresh}  unaudited_change  changed without an audit event after #1: "
+        'status "pending_verification" -> "completed"',
+        "audit trail NOT intact: 1 problem(s) in 2 request(s), 2 event(s)",
+    ]
+    report = json.loads(run(data_dir, "requests", "verify-audit", "--json").stdout)
+    assert report["ok"] is False and report["requests"] == 2
+    [problem] = report["problems"]
+    assert (problem["reference"], problem["kind"]) == (fresh, "unaudited_change")
+    assert problem["message"] in damaged.stdout

@@ -503,7 +503,7 @@ def test_migrations_run_once_and_reopen_cleanly(queue):
     again = RequestQueue(queue.settings, queue.prompts)
     assert again.count() == 1
     with again.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
     again.close()
 
 

@@ -231,6 +231,7 @@ def test_health_and_readiness(client):
     assert ready.status_code == 200 and ready.json() == {
         "status": "ready",
         "checks": {"index": "ok", "requests": "ok"},
+        "audit": "ok",
     }
 
 

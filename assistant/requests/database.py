@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
@@ -11,6 +12,9 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from assistant.requests.crypto import Vault
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -55,10 +59,14 @@ def _sqlite_write_transactions(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision; a no-op when it is there already."""
+def migrate(engine: Engine, vault: Vault | None = None) -> None:
+    """Bring the schema to the newest revision; a no-op when it is there already.
+
+    ``vault`` seals an audit trail written before the chain existed (revision 0002).
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["vault"] = vault
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection

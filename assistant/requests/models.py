@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -74,6 +75,9 @@ class RequestRecord(Base):
     data_concerned_enc: Mapped[str | None] = mapped_column(Text)
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The head of the request's audit chain (assistant/requests/audit.py): its newest event.
+    audit_seq: Mapped[int | None] = mapped_column(Integer)
+    audit_head: Mapped[str | None] = mapped_column(String(64))
 
     events: Mapped[list[AuditRecord]] = relationship(back_populates="request", order_by="AuditRecord.id")
 
@@ -82,6 +86,7 @@ class AuditRecord(Base):
     """One thing that happened to a request. Rows are only ever inserted (triggers refuse the rest)."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_chain", "request_id", "seq", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("rights_requests.id"), index=True)
@@ -89,6 +94,12 @@ class AuditRecord(Base):
     kind: Mapped[str] = mapped_column(String(40))  # submitted, verified, assigned, transitioned, ...
     actor: Mapped[str] = mapped_column(String(200))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The chain (assistant/requests/audit.py): place in the request's trail, the seal before this one,
+    # the request's audited columns after the change, and this event's seal.
+    seq: Mapped[int | None] = mapped_column(Integer)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    hash: Mapped[str | None] = mapped_column(String(64))
 
     request: Mapped[RequestRecord] = relationship(back_populates="events")
 

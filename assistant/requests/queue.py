@@ -29,7 +29,7 @@ from assistant.exceptions import RequestError, UnknownRequestError, Verification
 from assistant.intake.draft import ON_BEHALF_OF, RIGHT_LABELS, RIGHTS, RequestDraft
 from assistant.intake.fields import valid_email
 from assistant.prompts import Prompts
-from assistant.requests import states
+from assistant.requests import audit, states
 from assistant.requests.crypto import Vault
 from assistant.requests.database import database_url, migrate, open_engine, session_factory
 from assistant.requests.dates import due_date
@@ -116,9 +116,9 @@ class RequestQueue:
         self.settings = settings
         self.prompts = prompts
         self.engine = open_engine(database_url(settings.database_url, settings.data_dir))
-        migrate(self.engine)
-        self._sessions = session_factory(self.engine)
         self.vault = Vault.open(settings.encryption_key, settings.data_dir)
+        migrate(self.engine, self.vault)
+        self._sessions = session_factory(self.engine)
         self.mailer = Mailer(settings.smtp_url, settings.data_dir / "outbox", settings.mail_from)
         self._listeners: list[Listener] = []
         self._listeners_lock = threading.Lock()
@@ -620,8 +620,10 @@ class RequestQueue:
         now: datetime,
         **detail: Any,
     ) -> None:
-        session.add(AuditRecord(request_id=record.id, at=now, kind=kind, actor=actor, detail=detail))
-        event = AuditEvent(record.reference, kind, actor, now, detail)
+        # Sealed into the request's hash chain (audit.py), after the change it records.
+        sealed = audit.append(self.vault, record, now, kind, actor, detail)
+        session.add(sealed)
+        event = AuditEvent(record.reference, kind, actor, now, sealed.detail)
         events.append(event)
         if self.settings.webhook_url:
             self._enqueue(

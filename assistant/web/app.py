@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 
 from assistant.core import Assistant
+from assistant.requests.audit import check_at_startup
 from assistant.settings import Settings, get_settings
 from assistant.web.edge import BodyLimit, RateLimiter, SecurityHeaders
 from assistant.web.errors import install_error_handlers
@@ -41,6 +42,8 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
         # The intake model trains at first use (seconds): at start-up, not in the first visitor's turn.
         await run_in_threadpool(assistant.intake, "Please delete my data")
         queue = await run_in_threadpool(lambda: assistant.requests)  # opened and migrated now
+        # A damaged audit trail is logged (and shown on /readyz), not a reason to refuse service.
+        app.state.audit_report = await run_in_threadpool(check_at_startup, queue.engine, queue.vault)
         unsubscribe = queue.subscribe(app.state.metrics.record_request_event)
         purging = None
         if settings.transcript_purge_interval_seconds > 0:
@@ -69,6 +72,7 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
     app.state.settings = settings
     app.state.metrics = WebMetrics()
     app.state.limiter = RateLimiter(settings.rate_limit)
+    app.state.audit_report = None  # set at start-up
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
 
     for module in (chat, ask, verify, policy, health, pages):

@@ -1,13 +1,15 @@
-"""``/healthz`` (the process answers), ``/readyz`` (what it needs is reachable) and ``/metrics``."""
+"""``/healthz`` (the process answers), ``/readyz`` (what it needs is reachable, and what the start-up
+check of the audit trail found) and ``/metrics``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from assistant.core import Assistant
+from assistant.requests.audit import AuditReport
 from assistant.web.deps import AssistantDep, MetricsDep
 from assistant.web.metrics import CONTENT_TYPE
 
@@ -36,8 +38,17 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def audit_status(report: AuditReport | None) -> str:
+    """What the start-up check of the audit trail found (it does not decide readiness)."""
+    if report is None:
+        return "not checked"
+    if report.ok:
+        return "ok"
+    return f"{len(report.problems)} problem(s) at start-up; run `privacy-assistant requests verify-audit`"
+
+
 @router.get("/readyz")
-def readyz(assistant: AssistantDep) -> JSONResponse:
+def readyz(assistant: AssistantDep, request: Request) -> JSONResponse:
     """503 with the reasons while the index or the request database is not reachable."""
     checks: dict[str, str] = {}
     for name, check in READINESS_CHECKS.items():
@@ -48,7 +59,12 @@ def readyz(assistant: AssistantDep) -> JSONResponse:
             checks[name] = f"failed: {exc}"
     ready = all(result == "ok" for result in checks.values())
     return JSONResponse(
-        {"status": "ready" if ready else "unavailable", "checks": checks}, 200 if ready else 503
+        {
+            "status": "ready" if ready else "unavailable",
+            "checks": checks,
+            "audit": audit_status(request.app.state.audit_report),
+        },
+        200 if ready else 503,
     )
 
 
