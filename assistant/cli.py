@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from assistant.answering import Answer
 from assistant.core import Assistant
 from assistant.exceptions import InvalidInputError, PrivacyAssistantError
+from assistant.requests.outbox import OutboxWorker
 from assistant.settings import get_settings
 
 
@@ -26,6 +27,26 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
 
 def open_assistant() -> Assistant:
     return Assistant.open()
+
+
+# How long a command that changed a request may spend sending what it queued, before it exits.
+CLI_DELIVERY_SECONDS = 30
+
+
+def deliver_queued(assistant: Assistant) -> None:
+    """With no separate worker (OUTBOX_WORKER=inprocess), send the mail and events this command queued
+    before exiting; what cannot go yet stays in the outbox for the next sender."""
+    if assistant.settings.outbox_worker != "inprocess":
+        return
+    outbox = assistant.outbox
+    outbox.drain(CLI_DELIVERY_SECONDS)
+    waiting = outbox.pending()
+    if waiting:
+        click.echo(
+            f"{waiting} message(s) wait in the outbox; `privacy-assistant requests deliver` or "
+            "`privacy-assistant worker` sends them",
+            err=True,
+        )
 
 
 def index_with_progress(assistant: Assistant, quiet: bool = False) -> None:
@@ -93,6 +114,16 @@ def chat() -> None:
     click.echo(
         "Ask about the privacy policy, or tell me what you want done with your data. An empty line ends the chat."
     )
+    if assistant.settings.outbox_worker == "inprocess":
+        assistant.outbox.start()  # the verification mail goes while the chat goes on
+    try:
+        _chat_loop(conversation)
+    finally:
+        assistant.outbox.stop()
+        deliver_queued(assistant)
+
+
+def _chat_loop(conversation) -> None:
     while True:
         try:
             line = input("you> ").strip()
@@ -318,8 +349,10 @@ def requests_show(reference: str, as_json: bool) -> None:
 @click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who makes the change.")
 def requests_assign(reference: str, assignee: str, actor: str) -> None:
     """Give REFERENCE to ASSIGNEE."""
-    request = open_assistant().requests.assign(reference, assignee, actor=actor)
+    assistant = open_assistant()
+    request = assistant.requests.assign(reference, assignee, actor=actor)
     click.echo(f"{request.reference} assigned to {request.assignee}")
+    deliver_queued(assistant)
 
 
 @requests_group.command("transition")
@@ -329,8 +362,10 @@ def requests_assign(reference: str, assignee: str, actor: str) -> None:
 @click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who makes the change.")
 def requests_transition(reference: str, status: str, note: str | None, actor: str) -> None:
     """Move REFERENCE to STATUS (the life cycle decides which moves are allowed)."""
-    request = open_assistant().requests.transition(reference, status, actor=actor, note=note)
+    assistant = open_assistant()
+    request = assistant.requests.transition(reference, status, actor=actor, note=note)
     click.echo(f"{request.reference} is now {request.status}")
+    deliver_queued(assistant)
 
 
 @requests_group.command("extend")
@@ -340,8 +375,10 @@ def requests_transition(reference: str, status: str, note: str | None, actor: st
 @click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who makes the change.")
 def requests_extend(reference: str, reason: str, months: int, actor: str) -> None:
     """Extend the due date of REFERENCE, recording the reason."""
-    request = open_assistant().requests.extend(reference, reason, actor=actor, months=months)
+    assistant = open_assistant()
+    request = assistant.requests.extend(reference, reason, actor=actor, months=months)
     click.echo(f"{request.reference} is now due {request.due_at.isoformat()}")
+    deliver_queued(assistant)
 
 
 @requests_group.command("export")
@@ -373,16 +410,102 @@ def requests_export(
 @click.argument("code")
 def requests_verify(reference: str, code: str) -> None:
     """Enter the requester's verification CODE for REFERENCE."""
-    request = open_assistant().requests.verify(reference, code)
+    assistant = open_assistant()
+    request = assistant.requests.verify(reference, code)
     click.echo(f"{request.reference} is now {request.status}")
+    deliver_queued(assistant)
 
 
 @requests_group.command("deliver")
 def requests_deliver() -> None:
-    """Send what waits in the outbox (verification mail, webhook events); run it from cron."""
-    queue = open_assistant().requests
-    sent = queue.deliver_outbox()
-    click.echo(f"delivered {sent}; {queue.pending_outbox()} waiting")
+    """Send what is due in the outbox once (verification mail, webhook events); e.g. from cron."""
+    outbox = OutboxWorker(_open_queue())
+    sent = outbox.deliver_due()
+    counts = outbox.counts()
+    click.echo(f"delivered {sent}; {counts.waiting} waiting, {counts.dead} dead")
+
+
+def _open_queue():
+    """The request queue alone: delivering mail needs no model or index."""
+    from assistant.prompts import load_prompts
+    from assistant.requests import RequestQueue
+
+    settings = get_settings()
+    return RequestQueue(settings, load_prompts(settings.prompts_dir))
+
+
+@cli.command()
+def worker() -> None:
+    """Deliver the outbox (mail, webhook events) until stopped: for deployments past one machine, with
+    PRIVACY_ASSISTANT_OUTBOX_WORKER=off on the web services. Several may run; each message goes once."""
+    import logging
+    import signal
+
+    from assistant.redaction import install_redaction
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_redaction()
+    outbox = OutboxWorker(_open_queue())
+    signal.signal(signal.SIGTERM, lambda *_: outbox.stop(timeout=0))
+    click.echo(
+        f"outbox worker: delivering (polling every {outbox.settings.outbox_poll_seconds:g} s); "
+        "Ctrl-C or SIGTERM stops it",
+        err=True,
+    )
+    outbox.run()
+    click.echo("outbox worker: stopped", err=True)
+
+
+@cli.group("outbox")
+def outbox_group() -> None:
+    """Read the mail the embedded default writes (encrypted) into DATA_DIR/outbox instead of sending it."""
+
+
+def _mail_folder():
+    from datetime import timedelta
+
+    from assistant.requests.crypto import Vault
+    from assistant.requests.sinks import MailFolder
+
+    settings = get_settings()
+    if settings.smtp_url:
+        click.echo("note: PRIVACY_ASSISTANT_SMTP_URL is set, so new mail goes there, not to files", err=True)
+    vault = Vault.open(settings.encryption_key, settings.data_dir)
+    return MailFolder(
+        settings.data_dir / "outbox", vault, timedelta(hours=settings.outbox_file_retention_hours)
+    )
+
+
+@outbox_group.command("list")
+def outbox_list() -> None:
+    """The mail files, oldest first: name, recipient, subject."""
+    folder = _mail_folder()
+    folder.purge()
+    paths = folder.paths()
+    for path in paths:
+        message = folder.read(path)
+        click.echo(f"{path.name}  {message['To']}  {message['Subject']}")
+    click.echo(f"{len(paths)} mail(s) in {folder.path}", err=True)
+
+
+@outbox_group.command("show")
+@click.argument("name", required=False)
+def outbox_show(name: str | None) -> None:
+    """Print one mail, decrypted: NAME from `outbox list` (default: the newest)."""
+    folder = _mail_folder()
+    paths = folder.paths()
+    if name:
+        chosen = [p for p in paths if p.name == name]
+        if not chosen:
+            raise InvalidInputError(
+                f"no mail {name!r} in {folder.path}; `privacy-assistant outbox list` names them"
+            )
+        path = chosen[0]
+    elif paths:
+        path = paths[-1]
+    else:
+        raise InvalidInputError(f"no mail in {folder.path}")
+    click.echo(folder.read(path).as_string())
 
 
 @requests_group.command("purge-transcripts")
