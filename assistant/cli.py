@@ -10,6 +10,8 @@ import click
 from pydantic import ValidationError
 
 from assistant.answering import Answer
+from assistant.cli_outbox import deliver_once, deliver_queued, outbox_group, worker
+from assistant.conversation import Conversation
 from assistant.core import Assistant
 from assistant.exceptions import InvalidInputError, PrivacyAssistantError
 from assistant.settings import get_settings
@@ -93,6 +95,16 @@ def chat() -> None:
     click.echo(
         "Ask about the privacy policy, or tell me what you want done with your data. An empty line ends the chat."
     )
+    if assistant.settings.outbox_worker == "inprocess":
+        assistant.outbox.start()  # the verification mail goes while the chat goes on
+    try:
+        _chat_loop(conversation)
+    finally:
+        assistant.outbox.stop()
+        deliver_queued(assistant)
+
+
+def _chat_loop(conversation: Conversation) -> None:
     while True:
         try:
             line = input("you> ").strip()
@@ -318,8 +330,10 @@ def requests_show(reference: str, as_json: bool) -> None:
 @click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who makes the change.")
 def requests_assign(reference: str, assignee: str, actor: str) -> None:
     """Give REFERENCE to ASSIGNEE."""
-    request = open_assistant().requests.assign(reference, assignee, actor=actor)
+    assistant = open_assistant()
+    request = assistant.requests.assign(reference, assignee, actor=actor)
     click.echo(f"{request.reference} assigned to {request.assignee}")
+    deliver_queued(assistant)
 
 
 @requests_group.command("transition")
@@ -329,8 +343,10 @@ def requests_assign(reference: str, assignee: str, actor: str) -> None:
 @click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who makes the change.")
 def requests_transition(reference: str, status: str, note: str | None, actor: str) -> None:
     """Move REFERENCE to STATUS (the life cycle decides which moves are allowed)."""
-    request = open_assistant().requests.transition(reference, status, actor=actor, note=note)
+    assistant = open_assistant()
+    request = assistant.requests.transition(reference, status, actor=actor, note=note)
     click.echo(f"{request.reference} is now {request.status}")
+    deliver_queued(assistant)
 
 
 @requests_group.command("extend")
@@ -340,8 +356,10 @@ def requests_transition(reference: str, status: str, note: str | None, actor: st
 @click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who makes the change.")
 def requests_extend(reference: str, reason: str, months: int, actor: str) -> None:
     """Extend the due date of REFERENCE, recording the reason."""
-    request = open_assistant().requests.extend(reference, reason, actor=actor, months=months)
+    assistant = open_assistant()
+    request = assistant.requests.extend(reference, reason, actor=actor, months=months)
     click.echo(f"{request.reference} is now due {request.due_at.isoformat()}")
+    deliver_queued(assistant)
 
 
 @requests_group.command("export")
@@ -373,16 +391,16 @@ def requests_export(
 @click.argument("code")
 def requests_verify(reference: str, code: str) -> None:
     """Enter the requester's verification CODE for REFERENCE."""
-    request = open_assistant().requests.verify(reference, code)
+    assistant = open_assistant()
+    request = assistant.requests.verify(reference, code)
     click.echo(f"{request.reference} is now {request.status}")
+    deliver_queued(assistant)
 
 
 @requests_group.command("deliver")
 def requests_deliver() -> None:
-    """Send what waits in the outbox (verification mail, webhook events); run it from cron."""
-    queue = open_assistant().requests
-    sent = queue.deliver_outbox()
-    click.echo(f"delivered {sent}; {queue.pending_outbox()} waiting")
+    """Send what is due in the outbox once (verification mail, webhook events); e.g. from cron."""
+    deliver_once()
 
 
 @requests_group.command("verify-audit")
@@ -596,6 +614,10 @@ def slack_digest() -> None:
 
     late, soon = run_digest(open_assistant())
     click.echo(f"posted the digest: {late} overdue, {soon} due soon")
+
+
+cli.add_command(worker)
+cli.add_command(outbox_group)
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from assistant.intake import Intake, RequestDraft
 from assistant.prompts import load_prompts
 from assistant.requests import RequestQueue
 from assistant.requests.conversations import ConversationStore
+from assistant.requests.outbox import OutboxWorker
 from assistant.retrieval.embeddings import LocalEmbeddings
 from assistant.retrieval.hybrid import PolicyRetriever
 from assistant.retrieval.question_bank import QuestionBank
@@ -56,6 +57,7 @@ class Assistant:
         self._indexed = False
         self._requests: RequestQueue | None = None
         self._conversations: ConversationStore | None = None
+        self._outbox: OutboxWorker | None = None
         self.intake_engine = Intake(self.embeddings, self.own_addresses)
 
     @classmethod
@@ -156,6 +158,14 @@ class Assistant:
             if self._requests is None:
                 self._requests = RequestQueue(self.settings, self.prompts)
             return self._requests
+
+    @property
+    def outbox(self) -> OutboxWorker:
+        """The worker that delivers the queue's mail and webhook events after commit (not started)."""
+        with self._lock:
+            if self._outbox is None:
+                self._outbox = OutboxWorker(self.requests)
+            return self._outbox
 
     @property
     def conversations(self) -> ConversationStore:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -110,6 +110,25 @@ class Settings(BaseSettings):
     mail_from: str = Field("privacy-assistant@localhost", description="Sender of verification mail.")
     webhook_url: str | None = Field(None, description="POST every request event here, HMAC-signed.")
     webhook_secret: str | None = Field(None, description="HMAC-SHA256 key signing webhook bodies.")
+
+    # The outbox worker (assistant/requests/outbox.py): mail and webhook events leave after commit.
+    outbox_worker: Literal["inprocess", "off"] = Field(
+        "inprocess",
+        description="inprocess: the web service (and each CLI command, before it exits) delivers the "
+        "outbox itself; off: only `privacy-assistant worker` (or `requests deliver` from cron) does.",
+    )
+    outbox_poll_seconds: float = Field(
+        5, gt=0, le=3600, description="How often the worker looks for due messages it was not woken for."
+    )
+    outbox_max_attempts: int = Field(
+        12, ge=1, le=100, description="Failed deliveries before a message is given up (marked dead)."
+    )
+    smtp_timeout_seconds: float = Field(
+        15, gt=0, le=600, description="Longest wait for the SMTP server at each step of sending one mail."
+    )
+    outbox_file_retention_hours: float = Field(
+        24, gt=0, description="Encrypted mail files in data_dir/outbox (no SMTP_URL) are deleted after this."
+    )
 
     # The web service's edge (assistant/web).
     cors_origins: Annotated[list[str], NoDecode] = Field(

@@ -24,9 +24,12 @@ def run_socket_mode(assistant: Assistant) -> None:
     app = create_slack_app(assistant, settings)
     assistant.warm()  # the first question is not kept waiting for the model
     announcer = start_announcer(assistant, settings)
+    if settings.outbox_worker == "inprocess":
+        assistant.outbox.start()  # mail and events leave after commit, as in the web service
     try:
         SocketModeHandler(app, settings.slack_app_token).start()
     finally:
+        assistant.outbox.stop()
         if announcer:
             announcer.stop()
 

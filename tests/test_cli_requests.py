@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import stat
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -171,3 +174,66 @@ def test_verify_audit_exits_0_when_intact_and_1_naming_each_problem(seeded, run)
     [problem] = report["problems"]
     assert (problem["reference"], problem["kind"]) == (fresh, "unaudited_change")
     assert problem["message"] in damaged.stdout
+
+
+# -- the outbox: delivered before a command exits, read back decrypted, or by `worker` ----------------
+def test_a_command_that_changes_a_request_sends_what_waits_unless_a_worker_is_configured(
+    seeded, run, monkeypatch
+):
+    data_dir, late, fresh = seeded  # two verification mails queued, none sent yet
+    outbox = data_dir / "outbox"
+    monkeypatch.setenv("PRIVACY_ASSISTANT_OUTBOX_WORKER", "off")
+    assert run(data_dir, "requests", "assign", late, "bo").returncode == 0
+    assert not outbox.exists()  # a separate worker's job
+    monkeypatch.setenv("PRIVACY_ASSISTANT_OUTBOX_WORKER", "inprocess")
+    out = run(data_dir, "requests", "assign", fresh, "bo")
+    assert out.returncode == 0 and out.stderr == ""
+    files = sorted(outbox.iterdir())
+    assert len(files) == 2 and all(f.name.endswith(".eml.enc") for f in files)
+    assert not any(b"@example.com" in f.read_bytes() for f in files)
+
+    listed = run(data_dir, "outbox", "list")
+    lines = listed.stdout.splitlines()
+    assert [line.split("  ")[1] for line in lines] == ["old@example.com", "new@example.com"]
+    assert late in lines[0] and fresh in lines[1] and "2 mail(s)" in listed.stderr
+    shown = run(data_dir, "outbox", "show").stdout  # the newest
+    assert "To: new@example.com" in shown and fresh in shown
+    assert re.search(r"^\s+\d{6}\s*$", shown, re.MULTILINE)  # the code, readable to the developer
+    named = run(data_dir, "outbox", "show", files[0].name).stdout
+    assert "To: old@example.com" in named
+    missing = run(data_dir, "outbox", "show", "nope.eml.enc")
+    assert missing.returncode == 2 and "outbox list" in missing.stderr
+
+
+def test_the_worker_command_delivers_until_sigterm(seeded):
+    data_dir, _, _ = seeded
+    env = {
+        **os.environ,
+        "PRIVACY_ASSISTANT_DATA_DIR": str(data_dir),
+        "PRIVACY_ASSISTANT_OUTBOX_POLL_SECONDS": "0.2",
+    }
+    env.pop("PRIVACY_ASSISTANT_DATABASE_URL", None)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "worker"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        outbox = data_dir / "outbox"
+        deadline = time.monotonic() + 120
+        while len(list(outbox.glob("*.eml.enc"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(list(outbox.glob("*.eml.enc"))) == 2
+        # A request made by another process afterwards is found by the worker's polling.
+        settings = get_settings().model_copy(update={"data_dir": data_dir, "database_url": None})
+        queue = RequestQueue(settings, load_prompts(settings.prompts_dir))
+        queue.submit(RequestDraft(rights=["access"], name="Third", email="third@example.com"), "third")
+        queue.close()
+        while len(list(outbox.glob("*.eml.enc"))) < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(list(outbox.glob("*.eml.enc"))) == 3
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, stderr = worker.communicate(timeout=30)
+    assert worker.returncode == 0, stderr
+    assert "outbox worker: stopped" in stderr
+    assert "example.com" not in stderr

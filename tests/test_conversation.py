@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import email
 import re
 from datetime import UTC, datetime, timedelta
-from email import policy
 
 import pytest
 
@@ -14,12 +12,10 @@ from tests.conftest import CORPUS
 
 
 def outbox_code(a: Assistant, to: str) -> str:
-    """The code in the latest verification mail to ``to`` (the outbox folder is shared by the session)."""
-    messages = [
-        email.message_from_bytes(p.read_bytes(), policy=policy.default)
-        for p in sorted((a.settings.data_dir / "outbox").glob("*.eml"))
-    ]
-    body = [m for m in messages if m["To"] == to][-1].get_content()
+    """The code in the latest verification mail to ``to`` (the outbox folder is shared by the session),
+    once the outbox worker has delivered what is due."""
+    a.outbox.deliver_due()
+    body = [m for m in a.outbox.folder.messages() if m["To"] == to][-1].get_content()
     return re.search(r"^\s+(\d{6})\s*$", body, re.MULTILINE).group(1)
 
 

@@ -29,6 +29,7 @@ from assistant import (
     VerificationError,
 )
 from assistant.requests import STATUSES, TRANSITIONS, RequestQueue, add_months, due_date
+from assistant.requests.outbox import OutboxWorker
 from assistant.requests.sinks import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
@@ -41,9 +42,10 @@ def draft(**changes) -> RequestDraft:
 
 
 def mails(queue: RequestQueue) -> list[email.message.EmailMessage]:
-    outbox = queue.settings.data_dir / "outbox"
-    files = sorted(outbox.glob("*.eml")) if outbox.exists() else []
-    return [email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
+    """Every mail the queue sent: the outbox worker delivers what is due, then its folder is read."""
+    worker = OutboxWorker(queue)
+    worker.deliver_due()
+    return worker.folder.messages()
 
 
 def code_and_token(message) -> tuple[str, str]:
@@ -302,8 +304,9 @@ def test_verification_mail_goes_to_the_outbox_with_code_and_link(queue):
     assert reference in message["Subject"]
     code, token = code_and_token(message)
     assert f"http://127.0.0.1:8000/verify?ref={reference}&code={token}" in message.get_content()
-    outbox = queue.settings.data_dir / "outbox"
-    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in outbox.glob("*.eml"))
+    [path] = OutboxWorker(queue).folder.paths()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.name.endswith(".eml.enc") and b"jo@example.com" not in path.read_bytes()
     assert queue.verify(reference, code, now=NOW + timedelta(minutes=5)).status == "verified"
     assert [e.kind for e in queue.events(reference)] == ["submitted", "status_changed"]
 
@@ -417,12 +420,14 @@ def test_webhook_events_are_signed_and_survive_a_down_endpoint(queue_settings, t
     try:
         reference = queue.submit(draft(), "k", now=NOW).request.reference
         queue.transition(reference, "verified", actor="team", now=NOW)
-        assert queue.pending_outbox() == 2  # both events wait; the verification mail went out
-        assert queue.deliver_outbox(NOW + timedelta(seconds=5)) == 0  # not due yet: back-off
+        worker = OutboxWorker(queue)
+        assert worker.deliver_due(NOW) == 1  # the verification mail went out
+        assert worker.pending() == 2  # both events wait
+        assert worker.deliver_due(NOW + timedelta(seconds=5)) == 0  # not due yet: back-off
         _Endpoint.up = True
-        assert queue.deliver_outbox(NOW + timedelta(hours=2)) == 2
-        assert queue.pending_outbox() == 0
-        assert queue.deliver_outbox(NOW + timedelta(hours=3)) == 0  # nothing is sent twice
+        assert worker.deliver_due(NOW + timedelta(hours=2)) == 2
+        assert worker.pending() == 0
+        assert worker.deliver_due(NOW + timedelta(hours=3)) == 0  # nothing is sent twice
         events = [json.loads(body) for _, body in _Endpoint.received]
         assert [(e["event"], e["reference"]) for e in events] == [
             ("submitted", reference),
@@ -465,6 +470,7 @@ def test_verification_mail_through_a_real_smtp_server(queue_settings):
     queue = RequestQueue(settings, load_prompts(settings.prompts_dir))
     try:
         reference = queue.submit(draft(email="Mixed.Case@Example.com"), "k").request.reference
+        assert OutboxWorker(queue).deliver_due() == 1
         [(_sender, recipients, content)] = inbox.messages
         assert recipients == ["mixed.case@example.com"]
         message = email.message_from_bytes(content, policy=policy.default)
@@ -484,7 +490,9 @@ def test_mail_to_a_down_smtp_server_waits_in_the_outbox(queue_settings):
     try:
         submission = queue.submit(draft(), "k")
         assert submission.created  # the request is safe even though the mail could not go yet
-        assert queue.pending_outbox() == 1
+        worker = OutboxWorker(queue)
+        assert worker.deliver_due() == 0
+        assert worker.pending() == 1
     finally:
         queue.close()
 
@@ -502,8 +510,13 @@ def test_migrations_run_once_and_reopen_cleanly(queue):
     queue.submit(draft(), "k", now=NOW)
     again = RequestQueue(queue.settings, queue.prompts)
     assert again.count() == 1
+    from alembic.script import ScriptDirectory
+
+    from assistant.requests.database import MIGRATIONS
+
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
     with again.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == head
     again.close()
 
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from assistant import RequestDraft
+from assistant.requests.outbox import OutboxWorker
 from tests.conftest import fresh_postgres
 
 pytestmark = pytest.mark.postgres
@@ -58,7 +59,8 @@ def test_200_concurrent_submissions_each_made_twice_give_exactly_200_requests(pg
         assert connection.execute(text("SELECT count(*) FROM audit_events")).scalar_one() == 200
         mails = connection.execute(text("SELECT count(*) FROM outbox WHERE kind = 'email'")).scalar_one()
         assert mails == 200
-    assert pg_queue.pending_outbox() == 0
+    assert OutboxWorker(pg_queue).drain(120) == 200
+    assert OutboxWorker(pg_queue).pending() == 0
     # Each request's e-mail is its own: nothing crossed between concurrent transactions.
     for request in pg_queue.list():
         key = next(k for k, refs in by_key.items() if request.reference in refs)

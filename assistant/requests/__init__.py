@@ -1,6 +1,8 @@
-"""The DSAR queue: requests, their life cycle, verification of the requester, audit trail and sinks."""
+"""The DSAR queue: requests, their life cycle, verification of the requester, audit trail, and the
+outbox worker that delivers their mail and webhook events."""
 
 from assistant.requests.dates import add_months, due_date
+from assistant.requests.outbox import OutboxCounts, OutboxWorker
 from assistant.requests.queue import AuditEvent, RequestQueue, RightsRequest, Submission
 from assistant.requests.states import STATUSES, TRANSITIONS
 
@@ -8,6 +10,8 @@ __all__ = [
     "STATUSES",
     "TRANSITIONS",
     "AuditEvent",
+    "OutboxCounts",
+    "OutboxWorker",
     "RequestQueue",
     "RightsRequest",
     "Submission",

@@ -130,7 +130,8 @@ class VerificationCode(Base):
 
 
 class OutboxMessage(Base):
-    """A message to deliver after commit (verification mail, webhook event), retried until it goes."""
+    """A message to deliver after commit (verification mail, webhook event), retried with back-off until
+    it goes or its attempts run out."""
 
     __tablename__ = "outbox"
 
@@ -141,7 +142,8 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # given up after the last attempt
+    last_error: Mapped[str | None] = mapped_column(Text)  # redacted: no address or code
 
 
 class ConversationRecord(Base):

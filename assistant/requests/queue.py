@@ -1,7 +1,8 @@
 """``RequestQueue``: the DSAR queue the privacy team works, over SQLite or PostgreSQL.
 
 Every change is one transaction that also appends its audit event and, when a webhook is configured,
-its outbox row; listeners and deliveries run only after that transaction commits.
+its outbox row; listeners run only after that transaction commits, and the outbox worker
+(``outbox.py``), woken then, delivers mail and events outside any request.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ from assistant.requests.models import (
     RequestRecord,
     VerificationCode,
 )
-from assistant.requests.sinks import Mailer, post_webhook
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ REFERENCE = re.compile(r"DSAR-\d{4}-\d{6}")
 MAX_EXTENSION_MONTHS = 2  # GDPR Art. 12(3): "by two further months where necessary"
 _CODE = re.compile(r"\d{6}")
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+_OUTBOX_QUEUED = "outbox_queued"  # a Session.info flag: this transaction queued outbox messages
 
 
 def utcnow() -> datetime:
@@ -119,7 +120,8 @@ class RequestQueue:
         self.vault = Vault.open(settings.encryption_key, settings.data_dir)
         migrate(self.engine, self.vault)
         self._sessions = session_factory(self.engine)
-        self.mailer = Mailer(settings.smtp_url, settings.data_dir / "outbox", settings.mail_from)
+        # Set after every commit that queued outbox messages: the outbox worker (outbox.py) waits on it.
+        self.outbox_queued = threading.Event()
         self._listeners: list[Listener] = []
         self._listeners_lock = threading.Lock()
 
@@ -136,7 +138,10 @@ class RequestQueue:
         events: list[AuditEvent] = []
         with self._sessions() as session, session.begin():
             yield session, events
+            queued = session.info.pop(_OUTBOX_QUEUED, False)
         self._notify(events)
+        if queued:
+            self.outbox_queued.set()
 
     # -- listeners ------------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -210,7 +215,6 @@ class RequestQueue:
             if existing is None:
                 raise
             return Submission(existing, created=False)
-        self.deliver_outbox(now)
         return Submission(view, created=True)
 
     def _check_draft(self, draft: RequestDraft, idempotency_key: str, channel: str) -> None:
@@ -324,7 +328,6 @@ class RequestQueue:
             record = self._record(session, reference, lock=True)
             self._set_status(session, events, record, status, actor, now, note=note)
             view = self._view(record)
-        self.deliver_outbox(now)
         return view
 
     def assign(self, reference: str, assignee: str, actor: str, now: datetime | None = None) -> RightsRequest:
@@ -339,7 +342,6 @@ class RequestQueue:
             record.updated_at = now
             self._audit(session, events, record, "assigned", actor, now, assignee=assignee, previous=previous)
             view = self._view(record)
-        self.deliver_outbox(now)
         return view
 
     def extend(
@@ -374,7 +376,6 @@ class RequestQueue:
                 months=months, reason=reason, due_at=record.due_at.isoformat(),
             )  # fmt: skip
             view = self._view(record)
-        self.deliver_outbox(now)
         return view
 
     def claim_next(self, worker: str, now: datetime | None = None) -> RightsRequest | None:
@@ -400,7 +401,6 @@ class RequestQueue:
             record.claimed_by = worker
             self._set_status(session, events, record, states.IN_PROGRESS, worker, now, claimed=True)
             view = self._view(record)
-        self.deliver_outbox(now)
         return view
 
     # -- verification ---------------------------------------------------------------------------
@@ -441,7 +441,6 @@ class RequestQueue:
                 )
         if failure:
             raise VerificationError(failure)
-        self.deliver_outbox(now)
         return view
 
     def resend_verification(self, reference: str, now: datetime | None = None) -> None:
@@ -462,7 +461,6 @@ class RequestQueue:
             if (sent or 0) >= self.settings.verification_max_sends:
                 raise VerificationError("too many codes sent in the last hour; try again later")
             self._challenge(session, record, now)
-        self.deliver_outbox(now)
 
     def _active_challenge(
         self, session: Session, record: RequestRecord, lock: bool = False
@@ -520,6 +518,8 @@ class RequestQueue:
 
     # -- the outbox -----------------------------------------------------------------------------
     def _enqueue(self, session: Session, kind: str, payload: dict[str, Any], now: datetime) -> None:
+        """Queue a message in the caller's transaction; the outbox worker delivers it after commit."""
+        session.info[_OUTBOX_QUEUED] = True
         session.add(
             OutboxMessage(
                 kind=kind,
@@ -529,66 +529,6 @@ class RequestQueue:
                 attempts=0,
             )
         )
-
-    def deliver_outbox(self, now: datetime | None = None, limit: int = 50) -> int:
-        """Send what is due in the outbox; a failure is retried later with back-off. Returns sent count."""
-        now = now or utcnow()
-        delivered = 0
-        for _ in range(limit):
-            with self._sessions() as session, session.begin():
-                query = (
-                    select(OutboxMessage)
-                    .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.next_attempt_at <= now)
-                    .order_by(OutboxMessage.id)
-                    .limit(1)
-                )
-                if self.dialect == "postgresql":
-                    query = query.with_for_update(skip_locked=True)
-                message = session.scalar(query)
-                if message is None:
-                    break
-                payload = json.loads(self.vault.decrypt(message.payload_enc) or "{}")
-                try:
-                    self._send(message.kind, payload)
-                except Exception as exc:  # any failure of the far end: keep the message, try again later
-                    message.attempts += 1
-                    message.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                    message.next_attempt_at = now + timedelta(
-                        seconds=min(3600, 30 * 2 ** (message.attempts - 1))
-                    )
-                    log.warning(
-                        "outbox %s #%s failed (attempt %s): %s",
-                        message.kind,
-                        message.id,
-                        message.attempts,
-                        type(exc).__name__,
-                    )
-                    continue
-                message.delivered_at = now
-                message.attempts += 1
-                delivered += 1
-        return delivered
-
-    def pending_outbox(self) -> int:
-        with self._sessions() as session:
-            return (
-                session.scalar(
-                    select(func.count())
-                    .select_from(OutboxMessage)
-                    .where(OutboxMessage.delivered_at.is_(None))
-                )
-                or 0
-            )
-
-    def _send(self, kind: str, payload: dict[str, Any]) -> None:
-        if kind == "email":
-            self.mailer.send(payload["to"], payload["subject"], payload["body"])
-        elif kind == "webhook":
-            if not self.settings.webhook_url:
-                return  # the webhook was switched off after the event was queued
-            post_webhook(self.settings.webhook_url, self.settings.webhook_secret, payload)
-        else:
-            raise RequestError(f"unknown outbox message kind {kind!r}")
 
     # -- the one place status changes, and the audit trail --------------------------------------
     def _set_status(

@@ -1,7 +1,8 @@
-"""Where messages go after a commit: e-mail (SMTP or an outbox folder) and the signed webhook.
+"""Where messages go after a commit: e-mail (SMTP or an encrypted mail folder) and the signed webhook.
 
-Both are fed from the ``outbox`` table, written in the same transaction as the change they report,
-so a crash or a down endpoint delays a message but never loses it.
+Both are fed from the ``outbox`` table by the outbox worker (``outbox.py``): rows are written in the
+same transaction as the change they report, so a crash or a down endpoint delays a message but never
+loses it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import smtplib
 import ssl
 import time
 import uuid
+from datetime import timedelta
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -21,18 +24,77 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from assistant.exceptions import ConfigurationError
+from assistant.requests.crypto import Vault
 
 SIGNATURE_HEADER = "X-Privacy-Assistant-Signature"
 TIMESTAMP_HEADER = "X-Privacy-Assistant-Timestamp"
 
 
-class Mailer:
-    """Sends through SMTP when ``smtp_url`` is set; otherwise writes .eml files into ``outbox_dir``."""
+class MailFolder:
+    """The embedded default's mailbox (no SMTP server): each mail a file a developer reads with
+    `privacy-assistant outbox show`, encrypted with the queue's key because it holds an address and a
+    live code, and deleted ``retention`` after it was written."""
 
-    def __init__(self, smtp_url: str | None, outbox_dir: Path, sender: str) -> None:
+    SUFFIX = ".eml.enc"
+
+    def __init__(self, path: Path, vault: Vault, retention: timedelta) -> None:
+        self.path = path
+        self.vault = vault
+        self.retention = retention
+
+    def write(self, message: EmailMessage) -> Path:
+        self.path.mkdir(parents=True, exist_ok=True)
+        now = time.time_ns()  # names sort in sending order
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 10**9))
+        name = f"{stamp}.{now % 10**9:09d}-{uuid.uuid4().hex[:8]}{self.SUFFIX}"
+        sealed = self.vault.encrypt(bytes(message).decode("utf-8")) or ""
+        temporary = self.path / f".{name}.tmp"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(sealed)
+        target = self.path / name
+        temporary.rename(target)  # readers never see half a mail
+        return target
+
+    def paths(self) -> list[Path]:
+        """The mail files, oldest first."""
+        return sorted(self.path.glob(f"*{self.SUFFIX}")) if self.path.is_dir() else []
+
+    def read(self, path: Path) -> EmailMessage:
+        text = self.vault.decrypt(path.read_text(encoding="ascii").strip()) or ""
+        return message_from_bytes(text.encode("utf-8"), _class=EmailMessage, policy=policy.default)
+
+    def messages(self) -> list[EmailMessage]:
+        return [self.read(path) for path in self.paths()]
+
+    def purge(self, now: float | None = None) -> int:
+        """Delete mail files older than the retention (and plaintext ``*.eml`` left by older versions)."""
+        if not self.path.is_dir():
+            return 0
+        cutoff = (time.time() if now is None else now) - self.retention.total_seconds()
+        deleted = 0
+        for path in [*self.path.glob(f"*{self.SUFFIX}"), *self.path.glob("*.eml")]:
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    deleted += 1
+            except FileNotFoundError:  # another worker purged it first
+                pass
+        return deleted
+
+
+class Mailer:
+    """Sends through SMTP when ``smtp_url`` is set; otherwise writes the mail into ``folder``.
+
+    ``timeout`` bounds every step with the SMTP server, so a stalled server fails the attempt (and the
+    outbox retries it later) instead of holding the worker.
+    """
+
+    def __init__(self, smtp_url: str | None, folder: MailFolder, sender: str, timeout: float = 15) -> None:
         self.smtp_url = smtp_url
-        self.outbox_dir = outbox_dir
+        self.folder = folder
         self.sender = sender
+        self.timeout = timeout
         if smtp_url:
             parts = urlsplit(smtp_url)
             if parts.scheme not in ("smtp", "smtps", "smtp+starttls") or not parts.hostname:
@@ -47,11 +109,11 @@ class Mailer:
         message["To"] = to
         message["Subject"] = subject
         message["Message-ID"] = f"<{uuid.uuid4()}@privacy-assistant>"
-        message.set_content(body, cte="8bit")  # readable in the outbox folder; SMTP takes 8bit
+        message.set_content(body, cte="8bit")  # readable once decrypted; SMTP takes 8bit
         if self.smtp_url:
             self._smtp(message)
         else:
-            self._file(message)
+            self.folder.write(message)
 
     def _smtp(self, message: EmailMessage) -> None:
         parts = urlsplit(self.smtp_url or "")
@@ -59,25 +121,17 @@ class Mailer:
         port = parts.port or (465 if secure else 25)
         client: smtplib.SMTP
         if secure:
-            client = smtplib.SMTP_SSL(parts.hostname, port, timeout=15, context=ssl.create_default_context())
+            client = smtplib.SMTP_SSL(
+                parts.hostname, port, timeout=self.timeout, context=ssl.create_default_context()
+            )
         else:
-            client = smtplib.SMTP(parts.hostname, port, timeout=15)
+            client = smtplib.SMTP(parts.hostname, port, timeout=self.timeout)
         with client:
             if parts.scheme == "smtp+starttls":
                 client.starttls(context=ssl.create_default_context())
             if parts.username:
                 client.login(unquote(parts.username), unquote(parts.password or ""))
             client.send_message(message)
-
-    def _file(self, message: EmailMessage) -> None:
-        self.outbox_dir.mkdir(parents=True, exist_ok=True)
-        now = time.time_ns()  # names sort in sending order
-        name = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime(now // 10**9))}.{now % 10**9:09d}-{uuid.uuid4().hex[:8]}.eml"
-        temporary = self.outbox_dir / f".{name}.tmp"
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # it holds a code
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(bytes(message))
-        temporary.rename(self.outbox_dir / name)  # readers never see half a mail
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:

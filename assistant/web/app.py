@@ -17,6 +17,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from assistant.core import Assistant
 from assistant.requests.audit import check_at_startup
+from assistant.requests.outbox import OutboxWorker
 from assistant.settings import Settings, get_settings
 from assistant.web.edge import BodyLimit, RateLimiter, SecurityHeaders
 from assistant.web.errors import install_error_handlers
@@ -45,6 +46,10 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
         # A damaged audit trail is logged (and shown on /readyz), not a reason to refuse service.
         app.state.audit_report = await run_in_threadpool(check_at_startup, queue.engine, queue.vault)
         unsubscribe = queue.subscribe(app.state.metrics.record_request_event)
+        # This app's own worker: several apps over one assistant (tests) each start and stop theirs.
+        outbox = OutboxWorker(queue)
+        if settings.outbox_worker == "inprocess":
+            outbox.start()  # mail leaves after commit, on its own thread, never inside a request
         purging = None
         if settings.transcript_purge_interval_seconds > 0:
             purging = asyncio.create_task(
@@ -55,6 +60,8 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
             yield
         finally:
             unsubscribe()
+            if settings.outbox_worker == "inprocess":
+                await run_in_threadpool(outbox.stop)
             if purging is not None:
                 purging.cancel()
                 with suppress(asyncio.CancelledError):
@@ -71,6 +78,7 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
     app.state.assistant = assistant
     app.state.settings = settings
     app.state.metrics = WebMetrics()
+    app.state.metrics.watch_outbox(lambda: assistant.outbox.counts())
     app.state.limiter = RateLimiter(settings.rate_limit)
     app.state.audit_report = None  # set at start-up
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))

@@ -1,4 +1,5 @@
-"""Prometheus metrics of one app: requests and latency by route, answers vs abstentions, requests filed.
+"""Prometheus metrics of one app: requests and latency by route, answers vs abstentions, requests filed,
+the outbox's waiting and dead messages.
 
 Each app has its own registry, so several apps in one process (tests) never share counts.
 """
@@ -6,13 +7,22 @@ Each app has its own registry, so several apps in one process (tests) never shar
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.answering import Answer
 from assistant.conversation import Turn
 from assistant.requests import AuditEvent
+from assistant.requests.outbox import OutboxCounts
 from assistant.requests.queue import CHANNELS
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -50,6 +60,18 @@ class WebMetrics:
         for channel in CHANNELS:
             self.requests_submitted.labels(channel)  # every series exists from the start, at 0
 
+    def watch_outbox(self, counts: Callable[[], OutboxCounts]) -> None:
+        """Expose the outbox's waiting and dead messages, read from the database at each scrape (so a
+        separate `privacy-assistant worker` is seen too)."""
+        gauge = Gauge(
+            "privacy_assistant_outbox_messages",
+            "Outbox messages (mail, webhook events) not delivered: waiting, or dead after their last attempt.",
+            ["state"],
+            registry=self.registry,
+        )
+        for state in ("waiting", "dead"):
+            gauge.labels(state).set_function(lambda state=state: _outbox_count(counts, state))
+
     def record_answer(self, answer: Answer, channel: str) -> None:
         self.answers.labels(channel, "answered" if answer.answerable else "abstained").inc()
 
@@ -64,6 +86,13 @@ class WebMetrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def _outbox_count(counts: Callable[[], OutboxCounts], state: str) -> float:
+    try:
+        return float(getattr(counts(), state))
+    except Exception:  # the database is away: no number rather than a failed scrape
+        return float("nan")
 
 
 class MetricsMiddleware:
