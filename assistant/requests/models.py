@@ -74,6 +74,8 @@ class RequestRecord(Base):
     data_concerned_enc: Mapped[str | None] = mapped_column(Text)
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set when the retention period after closing erased the identity (email_enc then holds "").
+    identity_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     events: Mapped[list[AuditRecord]] = relationship(back_populates="request", order_by="AuditRecord.id")
 

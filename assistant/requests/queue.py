@@ -118,7 +118,7 @@ class RequestQueue:
         self.engine = open_engine(database_url(settings.database_url, settings.data_dir))
         migrate(self.engine)
         self._sessions = session_factory(self.engine)
-        self.vault = Vault.open(settings.encryption_key, settings.data_dir)
+        self.vault = Vault.open(settings.encryption_key, settings.encryption_key_path)
         self.mailer = Mailer(settings.smtp_url, settings.data_dir / "outbox", settings.mail_from)
         self._listeners: list[Listener] = []
         self._listeners_lock = threading.Lock()

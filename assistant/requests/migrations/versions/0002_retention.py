@@ -1,0 +1,26 @@
+"""Retention: when a closed request's identity was erased.
+
+Revision ID: 0002
+Revises: 0001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from assistant.requests.models import UTCDateTime
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # A plain ADD COLUMN: SQLite would otherwise rebuild rights_requests, which the audit trail's
+    # foreign keys forbid inside the migration's transaction. email_enc stays NOT NULL: an erased
+    # identity keeps the ciphertext of "" there.
+    op.add_column("rights_requests", sa.Column("identity_purged_at", UTCDateTime()))
+
+
+def downgrade() -> None:
+    op.drop_column("rights_requests", "identity_purged_at")
