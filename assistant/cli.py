@@ -395,7 +395,7 @@ def requests_purge(dry_run: bool, as_json: bool) -> None:
         click.echo(json.dumps(report.to_dict(), indent=2))
         return
     days = report.periods_days
-    deleted, anonymised = ("would delete", "would anonymise") if dry_run else ("deleted", "anonymised")
+    deleted, anonymised = ("to delete", "to anonymise") if dry_run else ("deleted", "anonymised")
     click.echo(
         f"transcript messages {deleted}: {report.transcript_messages} (older than {days['transcripts']} days)"
     )

@@ -1,5 +1,5 @@
 """The web service's rights-request side, through httpx against the real app: the team API, the
-verification route and page, conversation ids, readiness of the request database, the transcript purge
+verification route and page, conversation ids, readiness of the request database, the retention purge
 job, the diff pages and the submitted-requests metric. Real model, Chroma, SQLite and outbox."""
 
 from __future__ import annotations
@@ -483,16 +483,27 @@ def test_readiness_checks_the_request_database(client, tmp_path, data_dir):
     assert body["checks"]["index"] == "ok" and body["checks"]["requests"].startswith("failed:")
 
 
-def test_the_service_purges_old_transcripts_periodically(team_assistant):
-    settings = team_assistant.settings.model_copy(update={"transcript_purge_interval_seconds": 0.2})
+def test_the_service_applies_the_retention_periods_periodically(team_assistant):
+    settings = team_assistant.settings.model_copy(update={"purge_interval_seconds": 0.2})
     store = team_assistant.conversations
+    queue = team_assistant.requests
     old = datetime.now(UTC) - timedelta(days=31)
     store.append("purge-at-start-0001", "visitor", "before start-up", now=old)
+    store.save("purge-at-start-0001", "web", {"draft": {"name": "Jo Bloggs"}}, now=old)
+    long_ago = datetime.now(UTC) - timedelta(days=4 * 365)
+    draft = RequestDraft(rights=["erasure"], name="Jo Bloggs", email="closed@example.com").refresh_missing()
+    closed = queue.submit(draft, f"test:{time.time_ns()}", channel="api", now=long_ago).request.reference
+    queue.deliver_outbox(long_ago)
+    queue.transition(closed, "rejected", actor="team", now=long_ago)
     with TestClient(create_app(team_assistant, settings)):
         deadline = time.monotonic() + 20
-        while store.transcript("purge-at-start-0001") and time.monotonic() < deadline:
+        while queue.get(closed).email and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert store.transcript("purge-at-start-0001") == []  # the run at start-up
+        # The run at start-up: the old transcript, the conversation's state, the closed request's identity.
+        assert store.transcript("purge-at-start-0001") == []
+        assert store.load("purge-at-start-0001") is None
+        assert queue.get(closed).email == ""
+        assert trail(team_assistant, closed)[-1][:2] == ("identity_purged", "retention")
         # Written while the service runs: gone at a later run; a recent message stays.
         store.append("purge-while-up-0001", "visitor", "old news", now=old)
         store.append("purge-while-up-0001", "visitor", "fresh")
