@@ -20,6 +20,7 @@ from assistant.intake import Intake, RequestDraft
 from assistant.prompts import load_prompts
 from assistant.requests import RequestQueue
 from assistant.requests.conversations import ConversationStore
+from assistant.requests.files import private_dir
 from assistant.requests.retention import PurgeReport, purge
 from assistant.retrieval.embeddings import LocalEmbeddings
 from assistant.retrieval.hybrid import PolicyRetriever
@@ -34,6 +35,7 @@ class Assistant:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        private_dir(settings.data_dir)  # before Chroma, the database or the outbox make it world-readable
         self.corpus = Corpus.load(settings.corpus_dir)
         self.prompts = load_prompts(settings.prompts_dir)
         self.embeddings = LocalEmbeddings(settings.embedding_device)

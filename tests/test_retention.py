@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from assistant.prompts import load_prompts
 from assistant.requests import RequestQueue
 from assistant.requests.conversations import ConversationStore
 from assistant.requests.models import Base
-from assistant.requests.retention import purge
+from assistant.requests.retention import anonymise_closed_requests, purge
 from assistant.settings import Settings, get_settings
 from tests.conftest import CORPUS
 
@@ -116,6 +117,17 @@ def test_files_left_open_to_others_are_tightened_once(default_settings, usual_um
     warned = [r.getMessage() for r in caplog.records]
     assert len(warned) == 2 and all("now 600" in message for message in warned)
     assert {Path(message.split(" was ")[0]).name for message in warned} == {"requests.db", "encryption.key"}
+
+
+def test_the_assistant_makes_its_data_folder_private_before_anything_goes_in(tmp_path, usual_umask):
+    from assistant import Assistant
+
+    data = tmp_path / "new" / "data"
+    Assistant.open(corpus_dir=CORPUS, data_dir=data)
+    assert mode(data) == 0o700
+    os.chmod(data, 0o750)  # an existing folder is the operator's: left as it is
+    Assistant.open(corpus_dir=CORPUS, data_dir=data)
+    assert mode(data) == 0o750
 
 
 # -- the key's location -----------------------------------------------------------------------------
@@ -252,6 +264,20 @@ def test_closed_requests_lose_their_identity_and_keep_their_record(queue):
     # Once is enough: a second run, or a second worker, erases and audits nothing again.
     assert purge(queue, ConversationStore(queue), now=NOW + timedelta(days=1)).requests_anonymised == ()
     assert [e.kind for e in queue.events(completed)].count("identity_purged") == 1
+
+
+def test_concurrent_purges_anonymise_and_audit_each_request_once(queue):
+    closed = []
+    for n in range(12):
+        reference = queue.submit(draft(), f"k{n}", now=LONG_AGO).request.reference
+        close(queue, reference, "rejected", LONG_AGO)
+        closed.append(reference)
+    with ThreadPoolExecutor(4) as pool:
+        runs = list(pool.map(lambda _: anonymise_closed_requests(queue, 1095, NOW), range(4)))
+    erased = [reference for run in runs for reference in run]
+    assert sorted(erased) == closed  # every one, by exactly one of the runs
+    for reference in closed:
+        assert [e.kind for e in queue.events(reference)].count("identity_purged") == 1
 
 
 def test_delivered_outbox_messages_go_after_their_period_and_undelivered_ones_stay(queue, free_port):

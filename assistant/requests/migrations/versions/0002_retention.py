@@ -16,9 +16,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # A plain ADD COLUMN: SQLite would otherwise rebuild rights_requests, which the audit trail's
-    # foreign keys forbid inside the migration's transaction. email_enc stays NOT NULL: an erased
-    # identity keeps the ciphertext of "" there.
+    # A plain ADD COLUMN, done in place on SQLite too. email_enc stays NOT NULL (an erased identity
+    # keeps the ciphertext of "" there): loosening it would make SQLite rebuild the table the audit
+    # trail points at.
     op.add_column("rights_requests", sa.Column("identity_purged_at", UTCDateTime()))
 
 
