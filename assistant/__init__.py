@@ -27,7 +27,7 @@ from assistant.exceptions import (
     VerificationError,
 )
 from assistant.intake import RequestDraft
-from assistant.requests import AuditEvent, RequestQueue, RightsRequest
+from assistant.requests import AuditEvent, PurgeReport, RequestQueue, RightsRequest
 from assistant.retrieval.store import IndexReport
 from assistant.settings import Settings
 
@@ -49,6 +49,7 @@ __all__ = [
     "InvalidTransitionError",
     "PolicyVersion",
     "PrivacyAssistantError",
+    "PurgeReport",
     "RequestDraft",
     "RequestError",
     "RequestQueue",

@@ -422,10 +422,36 @@ def requests_verify_audit(as_json: bool) -> None:
         sys.exit(1)
 
 
-@requests_group.command("purge-transcripts")
-def requests_purge_transcripts() -> None:
-    """Delete conversation transcripts older than PRIVACY_ASSISTANT_TRANSCRIPT_RETENTION_DAYS."""
-    click.echo(f"deleted {open_assistant().purge_transcripts()} transcript message(s)")
+@requests_group.command("purge")
+@click.option("--dry-run", is_flag=True, help="Count what would go; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def requests_purge(dry_run: bool, as_json: bool) -> None:
+    """Apply the retention periods now and report what went (the web service runs this periodically)."""
+    report = open_assistant().purge(dry_run=dry_run)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    days = report.periods_days
+    deleted, anonymised = ("to delete", "to anonymise") if dry_run else ("deleted", "anonymised")
+    click.echo(
+        f"transcript messages {deleted}: {report.transcript_messages} (older than {days['transcripts']} days)"
+    )
+    click.echo(f"conversation states {deleted}: {report.conversations} (idle for {days['transcripts']} days)")
+    references = f": {', '.join(report.requests_anonymised)}" if report.requests_anonymised else ""
+    click.echo(
+        f"closed requests {anonymised}: {len(report.requests_anonymised)} "
+        f"(closed over {days['closed_requests']} days ago){references}"
+    )
+    click.echo(
+        f"delivered outbox messages {deleted}: {report.outbox_messages} (older than {days['outbox']} days)"
+    )
+
+
+@requests_group.command("purge-transcripts", hidden=True)
+@click.pass_context
+def requests_purge_transcripts(ctx: click.Context) -> None:
+    """The former name of `requests purge`, kept for existing cron lines."""
+    ctx.invoke(requests_purge)
 
 
 # -- the eval harness (issue 7) ---------------------------------------------------------------------

@@ -78,7 +78,7 @@ def _mail_folder() -> MailFolder:
     settings = get_settings()
     if settings.smtp_url:
         click.echo("note: PRIVACY_ASSISTANT_SMTP_URL is set, so new mail goes there, not to files", err=True)
-    vault = Vault.open(settings.encryption_key, settings.data_dir)
+    vault = Vault.open(settings.encryption_key, settings.encryption_key_path)
     return MailFolder(
         settings.data_dir / "outbox", vault, timedelta(hours=settings.outbox_file_retention_hours)
     )

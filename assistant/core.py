@@ -20,7 +20,9 @@ from assistant.intake import Intake, RequestDraft
 from assistant.prompts import load_prompts
 from assistant.requests import RequestQueue
 from assistant.requests.conversations import ConversationStore
+from assistant.requests.files import private_dir
 from assistant.requests.outbox import OutboxWorker
+from assistant.requests.retention import PurgeReport, purge
 from assistant.retrieval.embeddings import LocalEmbeddings
 from assistant.retrieval.hybrid import PolicyRetriever
 from assistant.retrieval.question_bank import QuestionBank
@@ -34,6 +36,7 @@ class Assistant:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        private_dir(settings.data_dir)  # before Chroma, the database or the outbox make it world-readable
         self.corpus = Corpus.load(settings.corpus_dir)
         self.prompts = load_prompts(settings.prompts_dir)
         self.embeddings = LocalEmbeddings(settings.embedding_device)
@@ -174,9 +177,10 @@ class Assistant:
                 self._conversations = ConversationStore(self.requests)
             return self._conversations
 
-    def purge_transcripts(self, now: datetime | None = None) -> int:
-        """Delete conversation transcripts older than the retention period; returns messages deleted."""
-        return self.conversations.purge(self.settings.transcript_retention_days, now)
+    def purge(self, now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
+        """Apply the retention periods (transcripts and conversation state, closed requests' identity,
+        delivered outbox messages); the report says what went, or with ``dry_run`` what would."""
+        return purge(self.requests, self.conversations, now, dry_run)
 
     # -- the corpus -----------------------------------------------------------------------------
     def versions(self, document: str) -> list[PolicyVersion]:

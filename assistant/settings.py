@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -101,9 +101,26 @@ class Settings(BaseSettings):
     # Rights requests: intake, the queue, verification, transcripts, the webhook sink.
     max_message_chars: int = Field(10_000, ge=100, description="Longer chat messages are refused.")
     encryption_key: str | None = Field(
-        None, description="Fernet key for requester identity at rest; else generated into data_dir."
+        None, description="Fernet key for requester identity at rest; else read from encryption_key_file."
     )
-    transcript_retention_days: int = Field(30, ge=0, description="Conversation transcripts older are purged.")
+    encryption_key_file: Path | None = Field(
+        None,
+        description="Where the key is kept (generated, mode 0600, if missing); default data_dir/encryption.key. "
+        "Keep it out of the database's backups.",
+    )
+    # Retention (README "Retention"): assistant/requests/retention.py applies these periods.
+    transcript_retention_days: int = Field(
+        30, ge=0, description="Transcripts older, and conversations idle as long, are purged."
+    )
+    closed_request_retention_days: int = Field(
+        1095,
+        ge=0,
+        description="A request closed (completed, rejected, withdrawn) this long loses its requester's "
+        "identity; its reference, dates, status and audit trail stay.",
+    )
+    outbox_retention_days: int = Field(
+        7, ge=0, description="Delivered outbox messages older are deleted; undelivered ones are kept."
+    )
     verification_ttl_minutes: int = Field(60, ge=1, description="A verification code expires after this.")
     verification_max_attempts: int = Field(5, ge=1, description="Wrong codes before a code is locked.")
     verification_max_sends: int = Field(3, ge=1, description="Verification mails per request per hour.")
@@ -190,8 +207,13 @@ class Settings(BaseSettings):
     team_token: str | None = Field(
         None, min_length=24, description="Bearer token of the team API; unset: the team routes are off."
     )
-    transcript_purge_interval_seconds: float = Field(
-        3600, ge=0, description="How often the service purges old transcripts; 0: never (use the CLI)."
+    purge_interval_seconds: float = Field(
+        3600,
+        ge=0,
+        validation_alias=AliasChoices(
+            "PRIVACY_ASSISTANT_PURGE_INTERVAL_SECONDS", "PRIVACY_ASSISTANT_TRANSCRIPT_PURGE_INTERVAL_SECONDS"
+        ),
+        description="How often the service applies the retention periods; 0: never (use the CLI).",
     )
 
     @field_validator("cors_origins", mode="before")
@@ -206,6 +228,7 @@ class Settings(BaseSettings):
         "database_url",
         "smtp_url",
         "encryption_key",
+        "encryption_key_file",
         "webhook_url",
         "webhook_secret",
         "slack_bot_token",
@@ -220,9 +243,21 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @model_validator(mode="after")
+    def _one_key_source(self) -> Settings:
+        if self.encryption_key and self.encryption_key_file:
+            raise ValueError(
+                "set PRIVACY_ASSISTANT_ENCRYPTION_KEY or PRIVACY_ASSISTANT_ENCRYPTION_KEY_FILE, not both"
+            )
+        return self
+
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def encryption_key_path(self) -> Path:
+        return self.encryption_key_file or self.data_dir / "encryption.key"
 
 
 @lru_cache(maxsize=1)

@@ -242,7 +242,7 @@ def legacy_database(queue_settings):
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0001")
-        vault = Vault.open(queue_settings.encryption_key, queue_settings.data_dir)
+        vault = Vault.open(queue_settings.encryption_key, queue_settings.encryption_key_path)
         moments = [bindparam(name, type_=UTCDateTime()) for name in ("at", "later")]
         connection.execute(
             text(

@@ -18,7 +18,7 @@ import pytest
 from assistant import RequestDraft
 from assistant.cli import main
 from assistant.prompts import load_prompts
-from assistant.requests import RequestQueue
+from assistant.requests import OutboxWorker, RequestQueue
 from assistant.settings import get_settings
 
 
@@ -237,3 +237,41 @@ def test_the_worker_command_delivers_until_sigterm(seeded):
     assert worker.returncode == 0, stderr
     assert "outbox worker: stopped" in stderr
     assert "example.com" not in stderr
+
+
+def test_purge_reports_what_went_and_a_dry_run_changes_nothing(seeded, run):
+    data_dir, late, fresh = seeded
+    settings = get_settings().model_copy(update={"data_dir": data_dir, "database_url": None})
+    queue = RequestQueue(settings, load_prompts(settings.prompts_dir))
+    long_ago = datetime.now(UTC) - timedelta(days=4 * 365)
+    closed = queue.submit(
+        RequestDraft(rights=["access"], name="Long Gone", email="gone@example.com"), "gone", now=long_ago
+    ).request.reference
+    OutboxWorker(queue).deliver_due(long_ago)
+    OutboxWorker(queue).deliver_due(datetime.now(UTC) - timedelta(days=45))  # the late request's mail
+    queue.transition(closed, "withdrawn", actor="ana", now=long_ago)
+    queue.close()
+    before = run(data_dir, "requests", "export", "--format", "json").stdout
+
+    dry = run(data_dir, "requests", "purge", "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    report = json.loads(dry.stdout)
+    assert report["dry_run"] is True
+    assert (report["requests_anonymised"], report["references"]) == (1, [closed])
+    # The mails of the request closed long ago and of the one submitted 45 days ago were delivered then.
+    assert report["outbox_messages"] == 2
+    assert report["periods_days"] == {"transcripts": 30, "closed_requests": 1095, "outbox": 7}
+    assert run(data_dir, "requests", "export", "--format", "json").stdout == before
+
+    out = run(data_dir, "requests", "purge")
+    assert out.returncode == 0, out.stderr
+    assert f"closed requests anonymised: 1 (closed over 1095 days ago): {closed}" in out.stdout
+    assert "delivered outbox messages deleted: 2 (older than 7 days)" in out.stdout
+    shown = json.loads(run(data_dir, "requests", "show", closed, "--json").stdout)
+    assert (shown["name"], shown["email"], shown["status"]) == (None, "", "withdrawn")
+    assert [(e["kind"], e["actor"]) for e in shown["events"]][-1] == ("identity_purged", "retention")
+    for reference, address in ((late, "old@example.com"), (fresh, "new@example.com")):
+        assert json.loads(run(data_dir, "requests", "show", reference, "--json").stdout)["email"] == address
+    again = run(data_dir, "requests", "purge", "--json")
+    assert json.loads(again.stdout)["requests_anonymised"] == 0
+    assert json.loads(again.stdout)["outbox_messages"] == 0

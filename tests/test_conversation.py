@@ -199,10 +199,12 @@ def test_transcripts_are_kept_with_timestamps_and_purged_after_retention(indexed
     assert transcript[0][2] == "Hi"
     assert all(isinstance(at, datetime) and at.tzinfo for at, _, _ in transcript)
     assert indexed.settings.transcript_retention_days == 30
-    assert indexed.purge_transcripts(now=datetime.now(UTC) + timedelta(days=29)) == 0
+    assert indexed.purge(now=datetime.now(UTC) + timedelta(days=29)).transcript_messages == 0
     assert len(conversation.transcript()) == 2
-    assert indexed.purge_transcripts(now=datetime.now(UTC) + timedelta(days=31)) == 2
+    report = indexed.purge(now=datetime.now(UTC) + timedelta(days=31))
+    assert (report.transcript_messages, report.conversations) == (2, 1)
     assert conversation.transcript() == []
+    assert indexed.conversations.load(conversation.id) is None  # its state went with it
 
 
 def test_transcripts_are_encrypted_at_rest(indexed):

@@ -507,6 +507,14 @@ def test_a_bad_encryption_key_is_a_clear_configuration_error(queue_settings):
 
 
 def test_migrations_run_once_and_reopen_cleanly(queue):
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from assistant.requests.database import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
     queue.submit(draft(), "k", now=NOW)
     again = RequestQueue(queue.settings, queue.prompts)
     assert again.count() == 1

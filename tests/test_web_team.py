@@ -1,5 +1,5 @@
 """The web service's rights-request side, through httpx against the real app: the team API, the
-verification route and page, conversation ids, readiness of the request database, the transcript purge
+verification route and page, conversation ids, readiness of the request database, the retention purge
 job, the diff pages and the submitted-requests metric. Real model, Chroma, SQLite and outbox."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from assistant import Assistant
 from assistant.intake.draft import RequestDraft
+from assistant.requests import OutboxWorker
 from assistant.web import create_app
 from tests.conftest import CORPUS, SEED_DOCUMENT, prometheus_sample
 from tests.fixtures import HISTORY
@@ -477,7 +478,7 @@ def test_submitted_requests_are_counted_once_each(team_assistant):
 # -- operations ------------------------------------------------------------------------------------
 def test_readiness_checks_the_request_database(client, tmp_path, data_dir):
     ready = client.get("/readyz").json()
-    assert ready == {"status": "ready", "checks": {"index": "ok", "requests": "ok"}}
+    assert ready == {"status": "ready", "checks": {"index": "ok", "requests": "ok"}, "audit": "ok"}
     unreachable = Assistant.open(
         corpus_dir=CORPUS, data_dir=data_dir, database_url="postgresql://nobody@127.0.0.1:9/none"
     )
@@ -487,16 +488,27 @@ def test_readiness_checks_the_request_database(client, tmp_path, data_dir):
     assert body["checks"]["index"] == "ok" and body["checks"]["requests"].startswith("failed:")
 
 
-def test_the_service_purges_old_transcripts_periodically(team_assistant):
-    settings = team_assistant.settings.model_copy(update={"transcript_purge_interval_seconds": 0.2})
+def test_the_service_applies_the_retention_periods_periodically(team_assistant):
+    settings = team_assistant.settings.model_copy(update={"purge_interval_seconds": 0.2})
     store = team_assistant.conversations
+    queue = team_assistant.requests
     old = datetime.now(UTC) - timedelta(days=31)
     store.append("purge-at-start-0001", "visitor", "before start-up", now=old)
+    store.save("purge-at-start-0001", "web", {"draft": {"name": "Jo Bloggs"}}, now=old)
+    long_ago = datetime.now(UTC) - timedelta(days=4 * 365)
+    draft = RequestDraft(rights=["erasure"], name="Jo Bloggs", email="closed@example.com").refresh_missing()
+    closed = queue.submit(draft, f"test:{time.time_ns()}", channel="api", now=long_ago).request.reference
+    OutboxWorker(queue).deliver_due(long_ago)
+    queue.transition(closed, "rejected", actor="team", now=long_ago)
     with TestClient(create_app(team_assistant, settings)):
         deadline = time.monotonic() + 20
-        while store.transcript("purge-at-start-0001") and time.monotonic() < deadline:
+        while queue.get(closed).email and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert store.transcript("purge-at-start-0001") == []  # the run at start-up
+        # The run at start-up: the old transcript, the conversation's state, the closed request's identity.
+        assert store.transcript("purge-at-start-0001") == []
+        assert store.load("purge-at-start-0001") is None
+        assert queue.get(closed).email == ""
+        assert trail(team_assistant, closed)[-1][:2] == ("identity_purged", "retention")
         # Written while the service runs: gone at a later run; a recent message stays.
         store.append("purge-while-up-0001", "visitor", "old news", now=old)
         store.append("purge-while-up-0001", "visitor", "fresh")

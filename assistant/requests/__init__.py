@@ -1,9 +1,10 @@
-"""The DSAR queue: requests, their life cycle, verification of the requester, audit trail, and the
-outbox worker that delivers their mail and webhook events."""
+"""The DSAR queue: requests, their life cycle, verification of the requester, audit trail, the
+outbox worker that delivers their mail and webhook events, and retention."""
 
 from assistant.requests.dates import add_months, due_date
 from assistant.requests.outbox import OutboxCounts, OutboxWorker
 from assistant.requests.queue import AuditEvent, RequestQueue, RightsRequest, Submission
+from assistant.requests.retention import PurgeReport
 from assistant.requests.states import STATUSES, TRANSITIONS
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "AuditEvent",
     "OutboxCounts",
     "OutboxWorker",
+    "PurgeReport",
     "RequestQueue",
     "RightsRequest",
     "Submission",

@@ -54,6 +54,7 @@ STATE_COLUMNS = (
     "extension_months",
     "extension_reason",
     "updated_at",
+    "identity_purged_at",
 )
 # Sealed as one digest: ciphertext says nothing to a reader, and a digest keeps each event small.
 IDENTITY_COLUMNS = (
@@ -87,7 +88,7 @@ def request_state(row: Any) -> dict[str, Any]:
     Every column but the chain's own (and the key); ``STATE_COLUMNS`` and ``IDENTITY_COLUMNS`` name them.
     """
     identity = [getattr(row, column) for column in IDENTITY_COLUMNS]
-    return {
+    state = {
         "status": row.status,
         "rights": list(row.rights or []),
         "categories": list(row.categories or []),
@@ -102,6 +103,12 @@ def request_state(row: Any) -> dict[str, Any]:
         "updated_at": _instant(row.updated_at),
         "identity": hashlib.sha256(_canonical(identity).encode()).hexdigest(),
     }
+    # Added by migration 0004 (absent from the rows migration 0002 seals): sealed only once set, so the
+    # states sealed before it still verify.
+    purged_at = getattr(row, "identity_purged_at", None)
+    if purged_at is not None:
+        state["identity_purged_at"] = _instant(purged_at)
+    return state
 
 
 def event_hash(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy.orm import Session
 
-from assistant.requests.models import ConversationRecord, TranscriptMessage
+from assistant.requests.models import Base, ConversationRecord, TranscriptMessage
 from assistant.requests.queue import RequestQueue, utcnow
 
 
@@ -75,9 +76,35 @@ class ConversationStore:
             )
             return [(r.at, r.role, self.vault.decrypt(r.text_enc) or "") for r in rows]
 
-    def purge(self, retention_days: int, now: datetime | None = None) -> int:
-        """Delete transcript messages older than ``retention_days``; returns how many went."""
+    def purge(
+        self, retention_days: int, now: datetime | None = None, dry_run: bool = False
+    ) -> ConversationPurge:
+        """Delete transcript messages older than ``retention_days``, and the state (name, e-mail, the
+        draft) of every conversation idle as long with no message left; with ``dry_run`` only count."""
         cutoff = (now or utcnow()) - timedelta(days=retention_days)
+        old_messages = TranscriptMessage.at < cutoff
+        recent_message = (
+            select(TranscriptMessage.id)
+            .where(TranscriptMessage.conversation_id == ConversationRecord.id, TranscriptMessage.at >= cutoff)
+            .exists()
+        )
+        idle = (ConversationRecord.updated_at < cutoff) & ~recent_message
         with self._sessions() as session, session.begin():
-            result = session.execute(delete(TranscriptMessage).where(TranscriptMessage.at < cutoff))
-            return result.rowcount or 0
+            if dry_run:
+                return ConversationPurge(
+                    count_rows(session, TranscriptMessage, old_messages),
+                    count_rows(session, ConversationRecord, idle),
+                )
+            messages = session.execute(delete(TranscriptMessage).where(old_messages)).rowcount or 0
+            states = session.execute(delete(ConversationRecord).where(idle)).rowcount or 0
+            return ConversationPurge(messages, states)
+
+
+class ConversationPurge(NamedTuple):
+    messages: int
+    conversations: int
+
+
+def count_rows(session: Session, table: type[Base], condition: ColumnElement[bool]) -> int:
+    """How many rows of ``table`` meet ``condition``: what a purge's dry run reports."""
+    return session.scalar(select(func.count()).select_from(table).where(condition)) or 0

@@ -1,8 +1,9 @@
 """Encryption at rest for requester identity: Fernet (AES-128-CBC + HMAC-SHA256).
 
-The key comes from ``PRIVACY_ASSISTANT_ENCRYPTION_KEY`` or, on first use, is generated into
-``<data_dir>/encryption.key`` with mode 0600. Losing that file makes stored identities unreadable, so
-it belongs in the same backup as the database.
+The key comes from ``PRIVACY_ASSISTANT_ENCRYPTION_KEY`` or from a key file
+(``PRIVACY_ASSISTANT_ENCRYPTION_KEY_FILE``, default ``<data_dir>/encryption.key``), generated with mode
+0600 on first use. Losing the key makes stored identities unreadable, so it is backed up; but never in
+the same backup as the database, or whoever has that backup can read every identity in it.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 
 from assistant.exceptions import ConfigurationError
-
-KEY_FILE = "encryption.key"
+from assistant.requests.files import PRIVATE_FILE, keep_private, private_dir
 
 
 class Vault:
@@ -32,10 +32,10 @@ class Vault:
         self._mac_key = hashlib.sha256(b"privacy-assistant/mac/" + key).digest()
 
     @classmethod
-    def open(cls, configured_key: str | None, data_dir: Path) -> Vault:
+    def open(cls, configured_key: str | None, key_file: Path) -> Vault:
         if configured_key:
             return cls(configured_key.encode())
-        return cls(_key_file(data_dir))
+        return cls(_key_file(key_file))
 
     def encrypt(self, text: str | None) -> str | None:
         return None if text is None else self._fernet.encrypt(text.encode()).decode()
@@ -56,12 +56,11 @@ class Vault:
         return hmac.new(self._mac_key, text.encode(), hashlib.sha256).hexdigest()
 
 
-def _key_file(data_dir: Path) -> bytes:
-    path = data_dir / KEY_FILE
+def _key_file(path: Path) -> bytes:
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        temporary = data_dir / f".{KEY_FILE}.{os.getpid()}"
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        private_dir(path.parent)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
         with os.fdopen(fd, "wb") as handle:
             handle.write(Fernet.generate_key())
         try:
@@ -70,7 +69,14 @@ def _key_file(data_dir: Path) -> bytes:
             pass
         finally:
             temporary.unlink()
-    key = path.read_bytes().strip()
+    keep_private(path)
+    try:
+        key = path.read_bytes().strip()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot read the encryption key file {path} ({exc.strerror}); "
+            "check PRIVACY_ASSISTANT_ENCRYPTION_KEY_FILE"
+        ) from None
     if not key:
         raise ConfigurationError(f"{path} is empty; restore the encryption key from backup")
     return key

@@ -12,6 +12,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.exceptions import ConfigurationError
+from assistant.requests.files import create_private, keep_private, private_dir
 
 if TYPE_CHECKING:
     from assistant.requests.crypto import Vault
@@ -25,7 +26,7 @@ def database_url(configured: str | None, data_dir: Path) -> str:
         if configured.startswith("postgresql://") or configured.startswith("postgres://"):
             return "postgresql+psycopg://" + configured.split("://", 1)[1]
         return configured
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     return f"sqlite:///{data_dir / 'requests.db'}"
 
 
@@ -33,12 +34,25 @@ def open_engine(url: str) -> Engine:
     try:
         if url.startswith("sqlite"):
             engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            _sqlite_private_files(engine.url.database)
             _sqlite_write_transactions(engine)
         else:
             engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
     except (ArgumentError, ImportError) as exc:
         raise ConfigurationError(f"PRIVACY_ASSISTANT_DATABASE_URL is not usable: {exc}") from None
     return engine
+
+
+def _sqlite_private_files(database: str | None) -> None:
+    """The database file is made 0600 before SQLite opens it: SQLite gives its -wal and -shm journals
+    the database file's mode, so they are private too. Files from before this are tightened."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.parent.is_dir():  # else SQLite's own error, at migrate, says what is wrong
+        create_private(path)
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        keep_private(file)
 
 
 def _sqlite_write_transactions(engine: Engine) -> None:

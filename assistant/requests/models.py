@@ -78,6 +78,8 @@ class RequestRecord(Base):
     # The head of the request's audit chain (assistant/requests/audit.py): its newest event.
     audit_seq: Mapped[int | None] = mapped_column(Integer)
     audit_head: Mapped[str | None] = mapped_column(String(64))
+    # Set when the retention period after closing erased the identity (email_enc then holds "").
+    identity_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     events: Mapped[list[AuditRecord]] = relationship(back_populates="request", order_by="AuditRecord.id")
 

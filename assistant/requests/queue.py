@@ -117,7 +117,7 @@ class RequestQueue:
         self.settings = settings
         self.prompts = prompts
         self.engine = open_engine(database_url(settings.database_url, settings.data_dir))
-        self.vault = Vault.open(settings.encryption_key, settings.data_dir)
+        self.vault = Vault.open(settings.encryption_key, settings.encryption_key_path)
         migrate(self.engine, self.vault)
         self._sessions = session_factory(self.engine)
         # Set after every commit that queued outbox messages: the outbox worker (outbox.py) waits on it.

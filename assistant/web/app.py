@@ -51,10 +51,8 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
         if settings.outbox_worker == "inprocess":
             outbox.start()  # mail leaves after commit, on its own thread, never inside a request
         purging = None
-        if settings.transcript_purge_interval_seconds > 0:
-            purging = asyncio.create_task(
-                purge_transcripts_periodically(assistant, settings.transcript_purge_interval_seconds)
-            )
+        if settings.purge_interval_seconds > 0:
+            purging = asyncio.create_task(purge_periodically(assistant, settings.purge_interval_seconds))
         log.info("ready: model loaded, index open, request database open")
         try:
             yield
@@ -106,21 +104,24 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
     return app
 
 
-async def purge_transcripts_periodically(assistant: Assistant, interval_seconds: float) -> None:
-    """Deletes transcripts past their retention at start-up and then every ``interval_seconds``.
+async def purge_periodically(assistant: Assistant, interval_seconds: float) -> None:
+    """Applies the retention periods (README "Retention") at start-up and then every ``interval_seconds``.
 
     A failed run (database briefly away) is logged and tried again at the next interval. With several
-    workers each runs it; the delete is idempotent.
+    workers each runs it; every step is idempotent.
     """
     while True:
         try:
-            deleted = await run_in_threadpool(assistant.purge_transcripts)
-            if deleted:
+            report = await run_in_threadpool(assistant.purge)
+            if not report.nothing:
                 log.info(
-                    "purged %d transcript message(s) older than %d days",
-                    deleted,
-                    assistant.settings.transcript_retention_days,
+                    "retention purge: %d transcript message(s), %d conversation state(s), "
+                    "%d closed request(s) anonymised, %d delivered outbox message(s)",
+                    report.transcript_messages,
+                    report.conversations,
+                    len(report.requests_anonymised),
+                    report.outbox_messages,
                 )
         except Exception:  # the job must outlive one bad run
-            log.exception("transcript purge failed; retrying in %s s", interval_seconds)
+            log.exception("retention purge failed; retrying in %s s", interval_seconds)
         await asyncio.sleep(interval_seconds)

@@ -14,6 +14,9 @@ from assistant.exceptions import ConfigurationError
 from assistant.requests.audit import IDENTITY_COLUMNS, STATE_COLUMNS, seal_trail
 from assistant.requests.models import UTCDateTime
 
+# The request's columns at this revision: later revisions add columns this one must not read.
+_COLUMNS_HERE = tuple(c for c in STATE_COLUMNS if c != "identity_purged_at")
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -51,7 +54,7 @@ def _seal_existing_trails() -> None:
         "rights_requests",
         *(
             sa.column(name, _TYPES.get(name, sa.String()))
-            for name in ("id", "reference", *STATE_COLUMNS, *IDENTITY_COLUMNS, "audit_seq", "audit_head")
+            for name in ("id", "reference", *_COLUMNS_HERE, *IDENTITY_COLUMNS, "audit_seq", "audit_head")
         ),
     )
     events = sa.table(
