@@ -10,8 +10,10 @@ import click
 from pydantic import ValidationError
 
 from assistant.answering import Answer
+from assistant.conversation import ACTIONS
 from assistant.core import Assistant
 from assistant.exceptions import InvalidInputError, PrivacyAssistantError
+from assistant.requests.resend import resend_code
 from assistant.settings import get_settings
 
 
@@ -101,7 +103,7 @@ def chat() -> None:
         if not line:
             break
         try:
-            action = line.lower() if line.lower() in ("confirm", "cancel") else None
+            action = line.lower() if line.lower() in ACTIONS else None
             turn = conversation.act(action) if action else conversation.reply(line)
             click.echo(
                 render_answer(turn.answer) if turn.answer and turn.reply == turn.answer.text else turn.reply
@@ -375,6 +377,17 @@ def requests_verify(reference: str, code: str) -> None:
     """Enter the requester's verification CODE for REFERENCE."""
     request = open_assistant().requests.verify(reference, code)
     click.echo(f"{request.reference} is now {request.status}")
+
+
+@requests_group.command("resend")
+@click.argument("reference")
+@click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who asks for it.")
+def requests_resend(reference: str, actor: str) -> None:
+    """E-mail the requester of REFERENCE a new verification code (the old one stops working).
+
+    For the team, e.g. after a requester phoned: the address is shown masked, as the chat shows it.
+    """
+    click.echo(resend_code(open_assistant().requests, reference, actor=actor, show_address=True))
 
 
 @requests_group.command("deliver")
