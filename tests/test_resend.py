@@ -165,6 +165,8 @@ def test_asks_for_a_new_code_in_every_supported_language(message):
         "How do I delete my data?",
         "Do you share my email with new partners?",
         "My new email is jo.bloggs@example.org",
+        "Please delete all my data, my email is chat.resend@example.com",
+        "see https://example.com/resend-new-code",
         "After you delete me, can I sign up again with the same email?",
         "I need to reset my password but the reset link has expired.",
         "Wie lange speichern Sie meine Daten?",

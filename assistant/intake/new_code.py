@@ -23,6 +23,8 @@ from functools import lru_cache
 
 # Longer messages are about something else that happens to mention a code.
 MAX_WORDS = 30
+# Addresses and links are names, not words: "resend.me@example.com" asks for nothing.
+_ADDRESS = re.compile(r"\S+@\S+|\b(?:https?://|www\.)\S+", re.IGNORECASE)
 
 # fmt: off
 NEW_CODE_PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
@@ -152,7 +154,7 @@ NEW_CODE_PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
 
 def asks_for_new_code(message: str) -> bool:
     """True when ``message`` asks for a new verification code (see the module's table)."""
-    words = normalise(message)
+    words = normalise(_ADDRESS.sub(" ", message))
     if not words or words.count(" ") >= MAX_WORDS:
         return False
     for groups in _patterns():
