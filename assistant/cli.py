@@ -14,6 +14,7 @@ from assistant.conversation import ACTIONS
 from assistant.core import Assistant
 from assistant.exceptions import InvalidInputError, PrivacyAssistantError
 from assistant.requests.resend import resend_code
+from assistant.requests.unverified import close_unverified
 from assistant.settings import get_settings
 
 
@@ -388,6 +389,22 @@ def requests_resend(reference: str, actor: str) -> None:
     For the team, e.g. after a requester phoned: the address is shown masked, as the chat shows it.
     """
     click.echo(resend_code(open_assistant().requests, reference, actor=actor, show_address=True))
+
+
+@requests_group.command("close-unverified")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    help="Days after the last code; default PRIVACY_ASSISTANT_UNVERIFIED_CLOSE_DAYS (0: close nothing).",
+)
+def requests_close_unverified(days: int | None) -> None:
+    """Reject requests never verified within DAYS of their last code (audited); run it daily from cron."""
+    assistant = open_assistant()
+    days = assistant.settings.unverified_close_days if days is None else days
+    closed = close_unverified(assistant.requests, days)
+    for reference in closed:
+        click.echo(f"{reference} closed: not verified within {days} days")
+    click.echo(f"closed {len(closed)} unverified request(s)", err=True)
 
 
 @requests_group.command("deliver")

@@ -154,6 +154,19 @@ def test_resend_after_a_lock_and_after_expiry_the_new_code_verifies(seeded, run)
         queue.close()
 
 
+def test_close_unverified_rejects_only_the_stale_request(seeded, run):
+    data_dir, late, fresh = seeded  # late was received 45 days ago, fresh today
+    out = run(data_dir, "requests", "close-unverified", "--days", "30")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"{late} closed: not verified within 30 days"
+    statuses = {
+        r["reference"]: r["status"] for r in json.loads(run(data_dir, "requests", "list", "--json").stdout)
+    }
+    assert statuses == {late: "rejected", fresh: "pending_verification"}
+    assert run(data_dir, "requests", "close-unverified").stdout == ""  # the setting's 30 days: nothing left
+    assert run(data_dir, "requests", "close-unverified", "--days", "-1").returncode == 2
+
+
 def test_export_csv_to_a_private_file(seeded, run, tmp_path):
     data_dir, late, fresh = seeded
     target = tmp_path / "queue.csv"

@@ -279,3 +279,30 @@ def test_without_a_request_waiting_the_ask_is_answered_not_abstained(chat):
     chat.requests.transition(reference, "withdrawn", actor="ana")
     turn = conversation.act("resend")
     assert f"{reference} is closed (withdrawn)" in turn.reply and turn.actions == []
+
+
+# -- requests nobody verifies ---------------------------------------------------------------------
+def test_a_request_never_verified_is_closed_after_the_configured_days(queue):
+    from assistant.requests.unverified import SWEEPER, close_unverified
+
+    stale = queue.submit(draft("stale@example.com"), "a", now=NOW - timedelta(days=31)).request.reference
+    resent = queue.submit(draft("resent@example.com"), "b", now=NOW - timedelta(days=40)).request.reference
+    queue.resend_verification(resent, now=NOW - timedelta(days=10))  # a new code starts the wait again
+    verified = queue.submit(draft("done@example.com"), "c", now=NOW - timedelta(days=40)).request.reference
+    queue.verify(verified, codes_sent(queue, "done@example.com")[0], now=NOW - timedelta(days=40))
+    recent = queue.submit(draft("recent@example.com"), "d", now=NOW - timedelta(days=29)).request.reference
+
+    assert close_unverified(queue, 0, now=NOW) == []  # 0: never
+    assert close_unverified(queue, 30, now=NOW) == [stale]
+    assert queue.get(stale).status == "rejected"
+    last = queue.events(stale)[-1]
+    assert (last.kind, last.actor, last.at) == ("status_changed", SWEEPER, NOW)
+    assert last.detail["from"] == "pending_verification" and "not verified" in last.detail["note"]
+    assert [queue.get(r).status for r in (resent, verified, recent)] == [
+        "pending_verification",
+        "verified",
+        "pending_verification",
+    ]
+    assert close_unverified(queue, 30, now=NOW) == []  # once only
+    with pytest.raises(VerificationError, match="is rejected; there is nothing to verify"):
+        queue.resend_verification(stale)

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from assistant.exceptions import (
+    InvalidTransitionError,
     RequestError,
     ResendLimitError,
     UnknownRequestError,
@@ -321,13 +322,25 @@ class RequestQueue:
 
     # -- the team's work ------------------------------------------------------------------------
     def transition(
-        self, reference: str, status: str, actor: str, note: str | None = None, now: datetime | None = None
+        self,
+        reference: str,
+        status: str,
+        actor: str,
+        note: str | None = None,
+        now: datetime | None = None,
+        only_from: str | None = None,
     ) -> RightsRequest:
-        """Move a request along its life cycle; forbidden moves raise and change nothing."""
+        """Move a request along its life cycle; forbidden moves raise and change nothing.
+
+        ``only_from``: move only a request still in that status (checked under the row's lock), so a
+        sweep never overtakes a change made since it looked.
+        """
         actor = _actor(actor)
         now = now or utcnow()
         with self._transaction() as (session, events):
             record = self._record(session, reference, lock=True)
+            if only_from is not None and record.status != only_from:
+                raise InvalidTransitionError(f"{record.reference} is {record.status}, no longer {only_from}")
             self._set_status(session, events, record, status, actor, now, note=note)
             view = self._view(record)
         self.deliver_outbox(now)
