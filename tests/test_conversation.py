@@ -98,6 +98,7 @@ def test_a_new_code_asked_for_in_german_is_sent_and_verifies(indexed):
     turn = conversation.reply("yes")
     reference = turn.intake["reference"]
     assert turn.actions == ["resend"]
+    indexed.requests.deliver_outbox()
     old = outbox_code(indexed, "uta.neumann@example.de")
     turn = conversation.reply("Ich habe die E-Mail nicht bekommen, bitte einen neuen Code")
     assert turn.answer is None and "u•••@example.de" in turn.reply

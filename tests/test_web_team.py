@@ -23,6 +23,8 @@ from tests.conftest import CORPUS, SEED_DOCUMENT, prometheus_sample
 from tests.fixtures import HISTORY
 from tests.test_resend import expire_codes, other_than
 
+FORM = "application/x-www-form-urlencoded"
+
 TOKEN = "team-token-for-tests-0123456789abcdef"
 TEAM = {"Authorization": f"Bearer {TOKEN}", "X-Team-Member": "ana@numecent.com"}
 
@@ -397,9 +399,15 @@ def test_verification_is_rate_limited(team_assistant):
 
 
 # -- a new code: POST /api/requests/resend, the /verify page's button, the chat's action --------------
+def latest_mail(assistant: Assistant, reference: str) -> tuple[str, str]:
+    """The newest verification mail's code and link, once whatever waits in the outbox has gone."""
+    assistant.requests.deliver_outbox()
+    return verification_mail(assistant, reference)
+
+
 def test_resend_after_a_lock_voids_the_old_code_and_the_new_one_verifies(client, team_assistant):
     reference = submit(team_assistant, "locked.out@example.com")
-    old, _ = verification_mail(team_assistant, reference)
+    old, _ = latest_mail(team_assistant, reference)
     for _ in range(5):
         refused = client.post("/api/requests/verify", json={"reference": reference, "code": other_than(old)})
     assert refused.status_code == 400 and "too many wrong codes; ask for a new one" in refused.json()["error"]
@@ -413,8 +421,7 @@ def test_resend_after_a_lock_voids_the_old_code_and_the_new_one_verifies(client,
         ),
     }
     assert "@" not in sent.text and "locked" not in sent.text  # the address stays out, even masked
-    team_assistant.requests.deliver_outbox()
-    code, _ = verification_mail(team_assistant, reference)
+    code, _ = latest_mail(team_assistant, reference)
     if code != old:
         stale = client.post("/api/requests/verify", json={"reference": reference, "code": old})
         assert stale.status_code == 400 and "not right" in stale.json()["error"]
@@ -430,13 +437,12 @@ def test_resend_after_a_lock_voids_the_old_code_and_the_new_one_verifies(client,
 
 def test_resend_after_expiry_and_the_hourly_limit_with_retry_after(client, team_assistant):
     reference = submit(team_assistant, "expired.code@example.com")
-    old, _ = verification_mail(team_assistant, reference)
+    old, _ = latest_mail(team_assistant, reference)
     expire_codes(team_assistant.requests, reference)
     expired = client.post("/api/requests/verify", json={"reference": reference, "code": old})
     assert expired.status_code == 400 and "expired; ask for a new one" in expired.json()["error"]
     assert client.post("/api/requests/resend", json={"reference": reference}).status_code == 202
-    team_assistant.requests.deliver_outbox()
-    code, _ = verification_mail(team_assistant, reference)
+    code, _ = latest_mail(team_assistant, reference)
     assert client.post("/api/requests/verify", json={"reference": reference, "code": code}).status_code == 200
 
     reference = submit(team_assistant, "eager@example.com")  # its first mail counts
@@ -457,6 +463,7 @@ def test_resend_after_expiry_and_the_hourly_limit_with_retry_after(client, team_
         ({"json": {"reference": "DSAR-2020-999999", "email": "x@example.com"}}, 422, "email: Extra inputs"),
         ({"content": b"{nope", "headers": {"Content-Type": "application/json"}}, 422, "not valid JSON"),
         ({"content": b"ref=1", "headers": {"Content-Type": "text/plain"}}, 415, "reference as JSON or"),
+        ({"content": b"&".join([b"a=1"] * 20), "headers": {"Content-Type": FORM}}, 422, "too many fields"),
     ],
 )
 def test_resend_refuses_unusable_input(client, kwargs, status, message):
@@ -479,7 +486,7 @@ def test_resend_is_rate_limited_and_described_in_the_openapi(team_assistant):
 
 def test_the_verify_page_sends_a_new_code_when_the_old_one_expired(client, team_assistant):
     reference = submit(team_assistant, "page.visitor@example.com")
-    _, link = verification_mail(team_assistant, reference)
+    _, link = latest_mail(team_assistant, reference)
     expire_codes(team_assistant.requests, reference)
     parts = urlsplit(link)
     html = BeautifulSoup(client.get(f"{parts.path}?{parts.query}").text, "html.parser")
@@ -499,8 +506,7 @@ def test_the_verify_page_sends_a_new_code_when_the_old_one_expired(client, team_
     page = BeautifulSoup(pressed.text, "html.parser")
     assert "We have sent a new code" in page.find(role="status").get_text()
     assert "page.visitor" not in pressed.text
-    team_assistant.requests.deliver_outbox()
-    code, _ = verification_mail(team_assistant, reference)
+    code, _ = latest_mail(team_assistant, reference)
     form = page.find("form")  # the page is ready for the new code
     done = client.post(
         form["action"], data={"reference": reference, "code": code}, headers={"Accept": "text/html"}
@@ -516,12 +522,11 @@ def test_the_chat_offers_and_sends_a_new_code(client, team_assistant):
     turn = client.post("/api/chat", json={"conversation_id": cid, "action": "confirm"}).json()
     reference = turn["intake"]["reference"]
     assert turn["actions"] == ["resend"]
-    old, _ = verification_mail(team_assistant, reference)
+    old, _ = latest_mail(team_assistant, reference)
     turn = client.post("/api/chat", json={"conversation_id": cid, "action": "resend"}).json()
     assert "c•••@example.com" in turn["reply"] and "chat.resend@" not in turn["reply"]
     assert turn["answerable"] is None and turn["actions"] == ["resend"]
-    team_assistant.requests.deliver_outbox()
-    code, _ = verification_mail(team_assistant, reference)
+    code, _ = latest_mail(team_assistant, reference)
     if code != old:
         stale = client.post("/api/chat", json={"conversation_id": cid, "message": old}).json()
         assert "not accepted" in stale["reply"] and 'reply "new code"' in stale["reply"]

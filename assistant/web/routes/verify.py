@@ -109,15 +109,18 @@ async def _fields(request: Request, model: type[BaseModel], example: str) -> Any
     """The posted fields, from JSON or a form; a 415 response for any other content type."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     raw = await request.body()
+    names = " and ".join(model.model_fields)
     if content_type == FORM:
-        fields = parse_qs(raw.decode("utf-8", "replace"), max_num_fields=10)
+        try:
+            fields = parse_qs(raw.decode("utf-8", "replace"), max_num_fields=10)
+        except ValueError:  # more fields than any of these forms has
+            raise InvalidInputError(f"the form has too many fields; send only {names}") from None
         return {key: values[-1] for key, values in fields.items() if key in model.model_fields}
     if content_type == "application/json":
         try:
             return json.loads(raw)
         except ValueError:
             raise InvalidInputError(f"the body is not valid JSON; send {example}") from None
-    names = " and ".join(model.model_fields)
     return JSONResponse({"error": f"send the {names} as JSON or as a form ({FORM})"}, status_code=415)
 
 
