@@ -11,9 +11,11 @@ from pydantic import ValidationError
 
 from assistant.answering import Answer
 from assistant.cli_outbox import deliver_once, deliver_queued, outbox_group, worker
-from assistant.conversation import Conversation
+from assistant.conversation import ACTIONS, Conversation
 from assistant.core import Assistant
 from assistant.exceptions import InvalidInputError, PrivacyAssistantError
+from assistant.requests.resend import resend_code
+from assistant.requests.unverified import close_unverified
 from assistant.settings import get_settings
 
 
@@ -113,7 +115,7 @@ def _chat_loop(conversation: Conversation) -> None:
         if not line:
             break
         try:
-            action = line.lower() if line.lower() in ("confirm", "cancel") else None
+            action = line.lower() if line.lower() in ACTIONS else None
             turn = conversation.act(action) if action else conversation.reply(line)
             click.echo(
                 render_answer(turn.answer) if turn.answer and turn.reply == turn.answer.text else turn.reply
@@ -395,6 +397,33 @@ def requests_verify(reference: str, code: str) -> None:
     request = assistant.requests.verify(reference, code)
     click.echo(f"{request.reference} is now {request.status}")
     deliver_queued(assistant)
+
+
+@requests_group.command("resend")
+@click.argument("reference")
+@click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who asks for it.")
+def requests_resend(reference: str, actor: str) -> None:
+    """E-mail the requester of REFERENCE a new verification code (the old one stops working).
+
+    For the team, e.g. after a requester phoned: the address is shown masked, as the chat shows it.
+    """
+    click.echo(resend_code(open_assistant().requests, reference, actor=actor, show_address=True))
+
+
+@requests_group.command("close-unverified")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    help="Days after the last code; default PRIVACY_ASSISTANT_UNVERIFIED_CLOSE_DAYS (0: close nothing).",
+)
+def requests_close_unverified(days: int | None) -> None:
+    """Reject requests never verified within DAYS of their last code (audited); run it daily from cron."""
+    assistant = open_assistant()
+    days = assistant.settings.unverified_close_days if days is None else days
+    closed = close_unverified(assistant.requests, days)
+    for reference in closed:
+        click.echo(f"{reference} closed: not verified within {days} days")
+    click.echo(f"closed {len(closed)} unverified request(s)", err=True)
 
 
 @requests_group.command("deliver")

@@ -3,8 +3,9 @@
 A turn is either a question about the policy (answered from the policy, with an offer to start a
 request when it is about a right) or part of taking a rights request: ask for what is missing one
 thing at a time, show a summary, submit only after an explicit confirmation. "cancel" works at every
-step. The state lives in the request database, so a conversation continues on any worker and after a
-restart.
+step. Once submitted, a code typed in the chat verifies the request, and asking for a new code (in
+any language the intake reads, or with the "resend" button) sends one. The state lives in the request
+database, so a conversation continues on any worker and after a restart.
 """
 
 from __future__ import annotations
@@ -20,13 +21,16 @@ from assistant.exceptions import InvalidInputError, VerificationError
 from assistant.intake.classifier import right_cues
 from assistant.intake.draft import ON_BEHALF_OF, RIGHT_LABELS, RequestDraft
 from assistant.intake.fields import find_email, find_name, valid_email
+from assistant.intake.new_code import asks_for_new_code
 from assistant.requests.dates import due_date
+from assistant.requests.resend import resend_code, why_not_resent
+from assistant.requests.states import PENDING_VERIFICATION
 
 if TYPE_CHECKING:
     from assistant.core import Assistant
 
 CHANNELS = ("web", "slack", "cli", "api")
-ACTIONS = ("confirm", "cancel")
+ACTIONS = ("confirm", "cancel", "resend")
 # Who is asking, when the channel knows better than the message: Slack users are employees forwarding.
 CHANNEL_REQUESTER = {"slack": "employee_forwarding"}
 
@@ -54,7 +58,8 @@ class Turn:
     answer: Answer | None = None
     # The request being taken: stage, rights, missing, summary, reference, due_at; None for plain Q&A.
     intake: dict[str, Any] | None = None
-    actions: list[str] = field(default_factory=list)  # what the channel should offer: "confirm", "cancel"
+    # What the channel should offer: "confirm", "cancel"; "resend" while the request waits for its code.
+    actions: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,13 +114,16 @@ class Conversation:
         return self._finish(turn, notice)
 
     def act(self, action: str) -> Turn:
-        """A button pressed in the channel: ``confirm`` or ``cancel`` the request being taken."""
+        """A button pressed in the channel: ``confirm`` or ``cancel`` the request being taken, or
+        ``resend`` its verification code."""
         if action not in ACTIONS:
             raise InvalidInputError(f"unknown action {action!r}; use one of: {', '.join(ACTIONS)}")
         self.store.append(self.id, "visitor", f"[{action}]")
         notice = None if action == "confirm" and self.stage == "submitting" else self._recover()
         if action == "cancel":
             turn = self._cancel() if self.stage in ("collecting", "confirming") else self._nothing_waiting()
+        elif action == "resend":
+            turn = self._resend()
         elif self.stage in ("confirming", "submitting"):
             turn = self._submit()
         elif self.stage == "collecting":
@@ -137,6 +145,10 @@ class Conversation:
         stage = self.stage
         if stage in ("collecting", "confirming") and _CANCEL.match(text):
             return self._cancel()
+        # Never answered as a policy question. While a request is being taken, an address in the
+        # message is an answer to the question asked, whatever else it says.
+        if asks_for_new_code(text) and not (stage in ("collecting", "confirming") and find_email(text)):
+            return self._resend()
         if stage == "collecting":
             return self._collect(text)
         if stage == "confirming":
@@ -288,8 +300,32 @@ class Conversation:
         try:
             self.assistant.requests.verify(reference, code)
         except VerificationError as exc:
-            return self._turn(self.prompts.line("verification_failed", problem=str(exc)))
+            return self._turn(
+                self.prompts.line("verification_failed", problem=str(exc), offer_resend=self._awaiting_code())
+            )
         return self._turn(self.prompts.line("verification_ok", reference=reference))
+
+    def _resend(self) -> Turn:
+        """A new verification code for this conversation's request; the old one stops working."""
+        if self.stage in ("collecting", "confirming"):
+            return self._ask_next(lead=self.prompts.line("verification_not_sent_yet"))
+        reference = self.state.get("reference") if self.stage == "submitted" else None
+        if reference is None:
+            return Turn(
+                self.id, self.prompts.line("verification_nothing_to_resend", reference=None, status=None)
+            )
+        try:
+            reply = resend_code(self.assistant.requests, reference, actor="requester", show_address=True)
+        except VerificationError as exc:  # the hour's limit, or no longer waiting for a code
+            reply = why_not_resent(self.assistant.requests, reference, exc)
+        return self._turn(reply)
+
+    def _awaiting_code(self) -> bool:
+        """Whether this conversation's submitted request still waits for its verification code."""
+        reference = self.state.get("reference")
+        if self.stage != "submitted" or not reference:
+            return False
+        return self.assistant.requests.get(reference).status == PENDING_VERIFICATION
 
     def _recover(self) -> str | None:
         """After a crash between confirmation and reply: find out whether the request was saved, and say."""
@@ -314,6 +350,8 @@ class Conversation:
         draft = self._draft() if self.state.get("draft") else None
         stage = self.stage
         actions = {"collecting": ["cancel"], "confirming": ["confirm", "cancel"]}.get(stage, [])
+        if self._awaiting_code():
+            actions = ["resend"]
         intake = {
             "stage": stage,
             "rights": draft.rights if draft else [],

@@ -5,6 +5,7 @@ Each message says what was wrong and what to do; entry points (CLI, HTTP, Slack)
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 
@@ -61,6 +62,15 @@ class InvalidTransitionError(RequestError):
 
 class VerificationError(RequestError):
     """A verification code that is wrong, expired, already used, or tried too often."""
+
+
+class ResendLimitError(VerificationError):
+    """Verification mail was sent for this request as often as an hour allows; ``retry_at`` says when."""
+
+    def __init__(self, message: str, retry_at: datetime, retry_after: int) -> None:
+        self.retry_at = retry_at
+        self.retry_after = retry_after
+        super().__init__(message)
 
 
 class NotAuthorisedError(PrivacyAssistantError):

@@ -41,6 +41,13 @@ def redact(text: str) -> str:
     return _DIGIT_CODE.sub(CODE, text)
 
 
+def mask_email(address: str) -> str:
+    """``jo.bloggs@example.com`` as ``j•••@example.com``: enough for its owner to recognise it (and spot
+    a typo in the domain), too little for anyone else to read it out."""
+    local, at, domain = (address or "").strip().partition("@")
+    return f"{local[:1]}•••@{domain}" if at and local and domain else "•••"
+
+
 def _is_phone(candidate: str) -> bool:
     digits = sum(ch.isdigit() for ch in _URL_ESCAPE.sub("", candidate))
     # ISO dates and times have the shape but not the digits of a phone number.

@@ -124,6 +124,12 @@ class Settings(BaseSettings):
     verification_ttl_minutes: int = Field(60, ge=1, description="A verification code expires after this.")
     verification_max_attempts: int = Field(5, ge=1, description="Wrong codes before a code is locked.")
     verification_max_sends: int = Field(3, ge=1, description="Verification mails per request per hour.")
+    unverified_close_days: int = Field(
+        30,
+        ge=0,
+        description="A request still unverified this many days after its last code is closed as rejected "
+        "by `requests close-unverified`; 0: never.",
+    )
     mail_from: str = Field("privacy-assistant@localhost", description="Sender of verification mail.")
     webhook_url: str | None = Field(None, description="POST every request event here, HMAC-signed.")
     webhook_secret: str | None = Field(None, description="HMAC-SHA256 key signing webhook bodies.")

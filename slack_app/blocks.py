@@ -22,6 +22,7 @@ MAX_TEXT = 3000
 # action_ids: the handlers in slack_app/handlers.py answer these.
 CONFIRM_REQUEST = "intake_confirm"
 CANCEL_REQUEST = "intake_cancel"
+RESEND_CODE = "intake_resend"
 ASSIGN_TO_ME = "request_assign_me"
 START_REQUEST = "request_start"
 COMPLETE_REQUEST = "request_complete"
@@ -103,7 +104,13 @@ def turn_blocks(turn: Turn, prompts: Prompts, privacy_channel: str | None) -> li
             elements.append(button("Confirm", CONFIRM_REQUEST, turn.conversation_id, "primary"))
         if "cancel" in turn.actions:
             elements.append(button("Cancel", CANCEL_REQUEST, turn.conversation_id, "danger"))
-        blocks = [*blocks[: MAX_BLOCKS - 1], {"type": "actions", "block_id": "intake", "elements": elements}]
+        if "resend" in turn.actions:
+            elements.append(button("Send a new code", RESEND_CODE, turn.conversation_id))
+        if elements:
+            blocks = [
+                *blocks[: MAX_BLOCKS - 1],
+                {"type": "actions", "block_id": "intake", "elements": elements},
+            ]
     return _capped(blocks)
 
 

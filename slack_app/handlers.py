@@ -74,6 +74,7 @@ class PrivacyBot:
         app.command("/dsar")(ack=acknowledge, lazy=[self.run_dsar_command])
         app.action(blocks.CONFIRM_REQUEST)(ack=acknowledge, lazy=[self.confirm_request])
         app.action(blocks.CANCEL_REQUEST)(ack=acknowledge, lazy=[self.cancel_request])
+        app.action(blocks.RESEND_CODE)(ack=acknowledge, lazy=[self.resend_code])
         app.action(blocks.ASSIGN_TO_ME)(ack=acknowledge, lazy=[self.assign_to_presser])
         app.action(blocks.START_REQUEST)(ack=acknowledge, lazy=[self.move_request])
         app.action(blocks.COMPLETE_REQUEST)(ack=acknowledge, lazy=[self.move_request])
@@ -128,6 +129,9 @@ class PrivacyBot:
 
     def cancel_request(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         self._act(body, action, client, "cancel")
+
+    def resend_code(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        self._act(body, action, client, "resend")
 
     def _act(self, body: dict[str, Any], action: dict[str, Any], client: WebClient, what: str) -> None:
         channel, message = body["channel"]["id"], body["message"]

@@ -20,6 +20,7 @@ from assistant.cli import main
 from assistant.prompts import load_prompts
 from assistant.requests import OutboxWorker, RequestQueue
 from assistant.settings import get_settings
+from tests.test_resend import codes_sent, expire_codes, other_than
 
 
 @pytest.fixture
@@ -105,6 +106,8 @@ def test_show_assign_transition_extend_and_the_trail(seeded, run):
         (["requests", "show", "DSAR-2026-999999"], "no request has the reference DSAR-2026-999999"),
         (["requests", "extend", "{fresh}", "--reason", " "], "needs a reason"),
         (["requests", "verify", "{fresh}", "12"], "6 digits"),
+        (["requests", "resend", "DSAR-2026-999999"], "no request has the reference DSAR-2026-999999"),
+        (["requests", "resend", "{fresh}x"], "is not a reference like DSAR-2026-000123"),
     ],
 )
 def test_errors_are_one_line_with_status_2_and_change_nothing(seeded, run, args, message):
@@ -115,6 +118,56 @@ def test_errors_are_one_line_with_status_2_and_change_nothing(seeded, run, args,
     assert message in out.stderr
     assert out.stderr.startswith("error: ") and out.stderr.count("\n") == 1
     assert run(data_dir, "requests", "export", "--format", "json").stdout == before
+
+
+def test_resend_after_a_lock_and_after_expiry_the_new_code_verifies(seeded, run):
+    """For the team, e.g. after a requester phoned: five wrong codes lock, a resend unlocks, the old code
+    is refused and the new one verifies; an expired code likewise. Codes are read from the outbox."""
+    data_dir, late, fresh = seeded
+    settings = get_settings().model_copy(update={"data_dir": data_dir, "database_url": None})
+    queue = RequestQueue(settings, load_prompts(settings.prompts_dir))
+    try:
+        [old] = codes_sent(queue, "new@example.com")
+        for _ in range(5):
+            assert run(data_dir, "requests", "verify", fresh, other_than(old)).returncode == 2
+        locked = run(data_dir, "requests", "verify", fresh, old)
+        assert "too many wrong codes; ask for a new one" in locked.stderr
+        out = run(data_dir, "requests", "resend", fresh)
+        assert out.returncode == 0, out.stderr
+        assert "We have sent a new code to n•••@example.com" in out.stdout
+        assert "new@example.com" not in out.stdout and "no longer works" in out.stdout
+        [_, code] = codes_sent(queue, "new@example.com")
+        if code != old:
+            assert "not right" in run(data_dir, "requests", "verify", fresh, old).stderr
+        assert run(data_dir, "requests", "verify", fresh, code).stdout.strip() == f"{fresh} is now verified"
+        assert [(e.kind, e.actor) for e in queue.events(fresh)][:2] == [
+            ("submitted", "requester"),
+            ("code_resent", "ana"),
+        ]
+
+        [old] = codes_sent(queue, "old@example.com")
+        expire_codes(queue, late)
+        assert "expired; ask for a new one" in run(data_dir, "requests", "verify", late, old).stderr
+        assert run(data_dir, "requests", "resend", late).returncode == 0
+        [_, code] = codes_sent(queue, "old@example.com")
+        assert run(data_dir, "requests", "verify", late, code).returncode == 0
+        refused = run(data_dir, "requests", "resend", late)
+        assert refused.returncode == 2 and "is verified; there is nothing to verify" in refused.stderr
+    finally:
+        queue.close()
+
+
+def test_close_unverified_rejects_only_the_stale_request(seeded, run):
+    data_dir, late, fresh = seeded  # late was received 45 days ago, fresh today
+    out = run(data_dir, "requests", "close-unverified", "--days", "30")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"{late} closed: not verified within 30 days"
+    statuses = {
+        r["reference"]: r["status"] for r in json.loads(run(data_dir, "requests", "list", "--json").stdout)
+    }
+    assert statuses == {late: "rejected", fresh: "pending_verification"}
+    assert run(data_dir, "requests", "close-unverified").stdout == ""  # the setting's 30 days: nothing left
+    assert run(data_dir, "requests", "close-unverified", "--days", "-1").returncode == 2
 
 
 def test_export_csv_to_a_private_file(seeded, run, tmp_path):

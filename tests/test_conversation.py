@@ -63,7 +63,7 @@ def test_missing_details_are_asked_one_at_a_time_then_summary_then_confirm(index
     )
     assert turn.intake["due_at"] == request.due_at.isoformat()
     assert request.channel == "web"
-    assert turn.actions == []
+    assert turn.actions == ["resend"]  # until the e-mailed code is typed
     # A double click: the same request, not a second one.
     assert "already submitted" in conversation.act("confirm").reply
     assert indexed.requests.count() == 1
@@ -81,6 +81,28 @@ def test_a_typed_yes_confirms_and_the_code_typed_in_chat_verifies(indexed):
     assert "not accepted" in wrong.reply
     turn = conversation.reply(code)
     assert "confirmed" in turn.reply
+    assert indexed.requests.get(reference).status == "verified"
+
+
+def test_a_new_code_asked_for_in_german_is_sent_and_verifies(indexed):
+    conversation = indexed.conversation()
+    turn = conversation.reply("Please delete my data, I'm Uta Neumann")
+    assert turn.intake["stage"] == "collecting"
+    turn = conversation.reply("resend the code")  # nothing sent yet: say so, ask again
+    assert turn.reply.startswith("No code has been sent yet") and turn.intake["missing"] == ["email"]
+    turn = conversation.reply("uta.neumann@example.de")
+    turn = conversation.reply("yes")
+    reference = turn.intake["reference"]
+    assert turn.actions == ["resend"]
+    indexed.outbox.deliver_due()
+    old = outbox_code(indexed, "uta.neumann@example.de")
+    turn = conversation.reply("Ich habe die E-Mail nicht bekommen, bitte einen neuen Code")
+    assert turn.answer is None and "u•••@example.de" in turn.reply
+    indexed.outbox.deliver_due()
+    code = outbox_code(indexed, "uta.neumann@example.de")
+    if code != old:
+        assert "not accepted" in conversation.reply(old).reply
+    assert "confirmed" in conversation.reply(code).reply
     assert indexed.requests.get(reference).status == "verified"
 
 

@@ -304,6 +304,34 @@ def test_logging_a_customers_request_puts_it_on_the_queue_and_announces_it(slack
     assert fresh_assistant.requests.count() == 1
 
 
+def test_a_new_code_for_the_customer_by_button_or_typed_in_the_thread(slack, fake, fresh_assistant):
+    thread, message = log_request(slack, fake)
+    value = message["blocks"][-1]["elements"][0]["value"]
+    mark = fake.mark()
+    slack.press(kit.CONFIRM_REQUEST, value, EMPLOYEE, message, GENERAL)
+    done = fake.wait_for("chat.postMessage", lambda p: p.get("thread_ts") == thread, after=mark)
+    buttons = [e for b in done.params["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [(e["action_id"], e["value"]) for e in buttons] == [(kit.RESEND_CODE, value)]
+
+    posted = {"type": "message", "ts": "1720000000.000002", "thread_ts": thread, "text": done.params["text"],
+              "blocks": done.params["blocks"]}  # fmt: skip
+    mark = fake.mark()
+    assert slack.press(kit.RESEND_CODE, value, EMPLOYEE, posted, GENERAL).status_code == 200
+    sent = fake.wait_for("chat.postMessage", lambda p: p.get("thread_ts") == thread, after=mark)
+    assert "new code to a•••@example.com" in sent.params["text"]
+    assert "ann@example.com" not in json.dumps(sent.params)
+    updated = fake.wait_for("chat.update", after=mark)
+    assert not [b for b in updated.params["blocks"] if b["type"] == "actions"]  # that button is used up
+
+    mark = fake.mark()
+    slack.thread_reply("the customer says the code expired, please send another one", thread=thread)
+    typed = fake.wait_for("chat.postMessage", lambda p: p.get("thread_ts") == thread, after=mark)
+    assert "new code to a•••@example.com" in typed.params["text"]
+    (request,) = fresh_assistant.requests.list()
+    kinds = [e.kind for e in fresh_assistant.requests.events(request.reference)]
+    assert kinds == [*TRAIL_AFTER_SUBMIT, "code_resent", "code_resent"]
+
+
 def test_cancel_button_stops_the_request(slack, fake, fresh_assistant):
     thread, message = log_request(slack, fake)
     value = message["blocks"][-1]["elements"][1]["value"]

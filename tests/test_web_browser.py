@@ -1,7 +1,7 @@
 """The website chat as a visitor uses it: Debian's chromium, driven by Playwright, against a real server.
 
 Screenshots are saved in tests/artifacts/ (git-ignored): chat-answer.png, policy-quote.png, chat-phone.png,
-hostile-input.png, chat-request.png.
+hostile-input.png, chat-request.png, chat-resend.png.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 from pathlib import Path
 
 import httpx
@@ -159,6 +160,55 @@ def test_visitor_files_an_erasure_request_confirms_and_sees_the_reference(page, 
     (request,) = filed
     assert request.channel == "web" and request.rights == ["erasure"] and request.name == "Ann Example"
     assert request.status == "pending_verification" and request.due_at.isoformat() == due_at
+    assert page.problems == []
+
+
+def mailed_codes(assistant, to: str, at_least: int) -> list[str]:
+    """The codes the server mailed to ``to`` (its outbox folder), waiting for the ``at_least``-th."""
+    deadline = time.monotonic() + 30  # the server may send from a background worker
+    while True:
+        codes = []
+        for message in assistant.outbox.folder.messages():  # the server's files, under the same key
+            if message["To"] == to:
+                codes.append(re.search(r"^\s+(\d{6})\s*$", message.get_content(), re.MULTILINE).group(1))
+        if len(codes) >= at_least or time.monotonic() > deadline:
+            return codes
+        time.sleep(0.2)
+
+
+def test_visitor_presses_send_a_new_code_and_verifies_with_the_new_one(page, live_server, assistant):
+    open_chat(page, live_server)
+    turn = ask(page, live_server, "Please delete all my data, my email is bea.button@example.com")
+    if turn["intake"]["stage"] == "collecting":
+        turn = ask(page, live_server, "Bea Button")
+    card = page.get_by_role("group", name="Confirm your request")
+    with page.expect_response(f"{live_server.api_origin}/api/chat") as reply:
+        card.get_by_role("button", name="Confirm").click()
+    assert reply.value.json()["actions"] == ["resend"]
+    [old] = mailed_codes(assistant, "bea.button@example.com", 1)
+
+    button = page.get_by_role("button", name="Send a new code")
+    button.wait_for()
+    with page.expect_response(f"{live_server.api_origin}/api/chat") as reply:
+        button.click()
+    turn = reply.value.json()
+    assert "b•••@example.com" in turn["reply"] and "bea.button@" not in turn["reply"]
+    latest = page.locator(".message.bot").nth(-1)
+    latest.locator("p").first.wait_for()
+    assert latest.locator("p").first.inner_text() == turn["reply"]
+    buttons = page.get_by_role("button", name="Send a new code")
+    assert [buttons.nth(i).is_enabled() for i in range(buttons.count())] == [False, True]  # one live
+    page.screenshot(path=str(ARTIFACTS / "chat-resend.png"))
+
+    codes = mailed_codes(assistant, "bea.button@example.com", 2)
+    assert len(codes) == 2
+    if codes[-1] != old:
+        assert 'reply "new code" or press "Send a new code"' in ask(page, live_server, old)["reply"]
+    turn = ask(page, live_server, codes[-1])
+    assert "confirmed" in turn["reply"] and turn["actions"] == []
+    buttons = page.get_by_role("button", name="Send a new code")
+    assert not any(buttons.nth(i).is_enabled() for i in range(buttons.count()))
+    assert assistant.requests.get(turn["intake"]["reference"]).status == "verified"
     assert page.problems == []
 
 

@@ -20,6 +20,9 @@ from assistant.requests import OutboxWorker
 from assistant.web import create_app
 from tests.conftest import CORPUS, SEED_DOCUMENT, prometheus_sample
 from tests.fixtures import HISTORY
+from tests.test_resend import expire_codes, other_than
+
+FORM = "application/x-www-form-urlencoded"
 
 TOKEN = "team-token-for-tests-0123456789abcdef"
 TEAM = {"Authorization": f"Bearer {TOKEN}", "X-Team-Member": "ana@numecent.com"}
@@ -398,6 +401,142 @@ def test_verification_is_rate_limited(team_assistant):
         body = {"reference": "DSAR-2020-999999", "code": "123456"}
         statuses = [client.post("/api/requests/verify", json=body).status_code for _ in range(3)]
     assert statuses == [404, 404, 429]
+
+
+# -- a new code: POST /api/requests/resend, the /verify page's button, the chat's action --------------
+def latest_mail(assistant: Assistant, reference: str) -> tuple[str, str]:
+    """The newest verification mail's code and link, once whatever waits in the outbox has gone."""
+    assistant.outbox.deliver_due()
+    return verification_mail(assistant, reference)
+
+
+def test_resend_after_a_lock_voids_the_old_code_and_the_new_one_verifies(client, team_assistant):
+    reference = submit(team_assistant, "locked.out@example.com")
+    old, _ = latest_mail(team_assistant, reference)
+    for _ in range(5):
+        refused = client.post("/api/requests/verify", json={"reference": reference, "code": other_than(old)})
+    assert refused.status_code == 400 and "too many wrong codes; ask for a new one" in refused.json()["error"]
+
+    sent = client.post("/api/requests/resend", json={"reference": reference.lower()})
+    assert sent.status_code == 202, sent.text
+    assert sent.json() == {
+        "reference": reference,
+        "message": team_assistant.prompts.line(
+            "verification_resent", reference=reference, email=None, minutes=60
+        ),
+    }
+    assert "@" not in sent.text and "locked" not in sent.text  # the address stays out, even masked
+    code, _ = latest_mail(team_assistant, reference)
+    if code != old:
+        stale = client.post("/api/requests/verify", json={"reference": reference, "code": old})
+        assert stale.status_code == 400 and "not right" in stale.json()["error"]
+    done = client.post("/api/requests/verify", json={"reference": reference, "code": code})
+    assert done.status_code == 200 and done.json()["status"] == "verified"
+    again = client.post("/api/requests/resend", json={"reference": reference})
+    assert again.status_code == 400 and "there is nothing to verify" in again.json()["error"]
+    assert [e[:2] for e in trail(team_assistant, reference)][:2] == [
+        ("submitted", "requester"),
+        ("code_resent", "requester"),
+    ]
+
+
+def test_resend_after_expiry_and_the_hourly_limit_with_retry_after(client, team_assistant):
+    reference = submit(team_assistant, "expired.code@example.com")
+    old, _ = latest_mail(team_assistant, reference)
+    expire_codes(team_assistant.requests, reference)
+    expired = client.post("/api/requests/verify", json={"reference": reference, "code": old})
+    assert expired.status_code == 400 and "expired; ask for a new one" in expired.json()["error"]
+    assert client.post("/api/requests/resend", json={"reference": reference}).status_code == 202
+    code, _ = latest_mail(team_assistant, reference)
+    assert client.post("/api/requests/verify", json={"reference": reference, "code": code}).status_code == 200
+
+    reference = submit(team_assistant, "eager@example.com")  # its first mail counts
+    for _ in range(2):
+        assert client.post("/api/requests/resend", json={"reference": reference}).status_code == 202
+    limited = client.post("/api/requests/resend", json={"reference": reference})
+    assert limited.status_code == 429
+    assert "try again after" in limited.json()["error"]
+    assert 3000 <= int(limited.headers["retry-after"]) <= 3600
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "message"),
+    [
+        ({"json": {"reference": "DSAR-2020-999999"}}, 404, "no request has the reference"),
+        ({"json": {"reference": "nope"}}, 404, "is not a reference like DSAR-2026-000123"),
+        ({"json": {}}, 422, "reference: Field required"),
+        ({"json": {"reference": "DSAR-2020-999999", "email": "x@example.com"}}, 422, "email: Extra inputs"),
+        ({"content": b"{nope", "headers": {"Content-Type": "application/json"}}, 422, "not valid JSON"),
+        ({"content": b"ref=1", "headers": {"Content-Type": "text/plain"}}, 415, "reference as JSON or"),
+        ({"content": b"&".join([b"a=1"] * 20), "headers": {"Content-Type": FORM}}, 422, "too many fields"),
+    ],
+)
+def test_resend_refuses_unusable_input(client, kwargs, status, message):
+    response = client.post("/api/requests/resend", **kwargs)
+    assert response.status_code == status, response.text
+    assert message in response.json()["error"]
+
+
+def test_resend_is_rate_limited_and_described_in_the_openapi(team_assistant):
+    settings = team_assistant.settings.model_copy(update={"rate_limit": 2})
+    with TestClient(create_app(team_assistant, settings)) as client:
+        body = {"reference": "DSAR-2020-999999"}
+        statuses = [client.post("/api/requests/resend", json=body).status_code for _ in range(3)]
+        operation = client.get("/openapi.json").json()["paths"]["/api/requests/resend"]["post"]
+    assert statuses == [404, 404, 429]
+    assert set(operation["responses"]) == {"202", "400", "404", "415", "422", "429"}
+    assert operation["responses"]["404"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorOut")
+    assert "reference" in operation["requestBody"]["content"]["application/json"]["schema"]["properties"]
+
+
+def test_the_verify_page_sends_a_new_code_when_the_old_one_expired(client, team_assistant):
+    reference = submit(team_assistant, "page.visitor@example.com")
+    _, link = latest_mail(team_assistant, reference)
+    expire_codes(team_assistant.requests, reference)
+    parts = urlsplit(link)
+    html = BeautifulSoup(client.get(f"{parts.path}?{parts.query}").text, "html.parser")
+    confirm, resend = html.find_all("form")
+    fields = {i["name"]: i.get("value", "") for i in confirm.find_all("input")}
+    refused = client.post(confirm["action"], data=fields, headers={"Accept": "text/html"})
+    assert refused.status_code == 400 and "expired" in refused.text
+
+    assert (
+        resend["action"].endswith("/api/requests/resend")
+        and resend.find("button").get_text() == "Send a new code"
+    )
+    hidden = {i["name"]: i["value"] for i in resend.find_all("input")}
+    assert hidden == {"reference": reference}
+    pressed = client.post(resend["action"], data=hidden, headers={"Accept": "text/html"})
+    assert pressed.status_code == 202 and pressed.headers["content-type"].startswith("text/html")
+    page = BeautifulSoup(pressed.text, "html.parser")
+    assert "We have sent a new code" in page.find(role="status").get_text()
+    assert "page.visitor" not in pressed.text
+    code, _ = latest_mail(team_assistant, reference)
+    form = page.find("form")  # the page is ready for the new code
+    done = client.post(
+        form["action"], data={"reference": reference, "code": code}, headers={"Accept": "text/html"}
+    )
+    assert done.status_code == 200 and team_assistant.requests.get(reference).status == "verified"
+
+
+def test_the_chat_offers_and_sends_a_new_code(client, team_assistant):
+    turn = up_to_the_summary(
+        client, "Please delete all my data, my email is chat.resend@example.com", "Ann Chat"
+    )
+    cid = turn["conversation_id"]
+    turn = client.post("/api/chat", json={"conversation_id": cid, "action": "confirm"}).json()
+    reference = turn["intake"]["reference"]
+    assert turn["actions"] == ["resend"]
+    old, _ = latest_mail(team_assistant, reference)
+    turn = client.post("/api/chat", json={"conversation_id": cid, "action": "resend"}).json()
+    assert "c•••@example.com" in turn["reply"] and "chat.resend@" not in turn["reply"]
+    assert turn["answerable"] is None and turn["actions"] == ["resend"]
+    code, _ = latest_mail(team_assistant, reference)
+    if code != old:
+        stale = client.post("/api/chat", json={"conversation_id": cid, "message": old}).json()
+        assert "not accepted" in stale["reply"] and 'reply "new code"' in stale["reply"]
+    turn = client.post("/api/chat", json={"conversation_id": cid, "message": code}).json()
+    assert "confirmed" in turn["reply"] and turn["actions"] == []
 
 
 # -- conversations: ids and confirmation ------------------------------------------------------------

@@ -12,6 +12,7 @@ import hmac
 import io
 import json
 import logging
+import math
 import re
 import secrets
 import threading
@@ -26,7 +27,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from assistant.exceptions import RequestError, UnknownRequestError, VerificationError
+from assistant.exceptions import (
+    InvalidTransitionError,
+    RequestError,
+    ResendLimitError,
+    UnknownRequestError,
+    VerificationError,
+)
 from assistant.intake.draft import ON_BEHALF_OF, RIGHT_LABELS, RIGHTS, RequestDraft
 from assistant.intake.fields import valid_email
 from assistant.prompts import Prompts
@@ -319,13 +326,25 @@ class RequestQueue:
 
     # -- the team's work ------------------------------------------------------------------------
     def transition(
-        self, reference: str, status: str, actor: str, note: str | None = None, now: datetime | None = None
+        self,
+        reference: str,
+        status: str,
+        actor: str,
+        note: str | None = None,
+        now: datetime | None = None,
+        only_from: str | None = None,
     ) -> RightsRequest:
-        """Move a request along its life cycle; forbidden moves raise and change nothing."""
+        """Move a request along its life cycle; forbidden moves raise and change nothing.
+
+        ``only_from``: move only a request still in that status (checked under the row's lock), so a
+        sweep never overtakes a change made since it looked.
+        """
         actor = _actor(actor)
         now = now or utcnow()
         with self._transaction() as (session, events):
             record = self._record(session, reference, lock=True)
+            if only_from is not None and record.status != only_from:
+                raise InvalidTransitionError(f"{record.reference} is {record.status}, no longer {only_from}")
             self._set_status(session, events, record, status, actor, now, note=note)
             view = self._view(record)
         return view
@@ -443,24 +462,40 @@ class RequestQueue:
             raise VerificationError(failure)
         return view
 
-    def resend_verification(self, reference: str, now: datetime | None = None) -> None:
-        """A new code and link (the old ones stop working), at most ``verification_max_sends`` an hour."""
+    def resend_verification(
+        self, reference: str, actor: str = "requester", now: datetime | None = None
+    ) -> RightsRequest:
+        """A new code and link (the old ones stop working), at most ``verification_max_sends`` an hour.
+
+        Raises ResendLimitError, saying when the next one may go, once the hour's mails are spent.
+        """
+        actor = _actor(actor)
         now = now or utcnow()
-        with self._transaction() as (session, _events):
+        with self._transaction() as (session, events):
             record = self._record(session, reference, lock=True)
             if record.status != states.PENDING_VERIFICATION:
                 raise VerificationError(f"{record.reference} is {record.status}; there is nothing to verify")
-            sent = session.scalar(
-                select(func.count())
-                .select_from(VerificationCode)
+            sent = session.scalars(
+                select(VerificationCode.created_at)
                 .where(
                     VerificationCode.request_id == record.id,
                     VerificationCode.created_at > now - timedelta(hours=1),
                 )
-            )
-            if (sent or 0) >= self.settings.verification_max_sends:
-                raise VerificationError("too many codes sent in the last hour; try again later")
+                .order_by(VerificationCode.created_at)
+            ).all()
+            if len(sent) >= self.settings.verification_max_sends:
+                retry_at = sent[-self.settings.verification_max_sends] + timedelta(hours=1)
+                wait = max(1, math.ceil((retry_at - now).total_seconds()))
+                raise ResendLimitError(
+                    f"too many codes sent in the last hour; try again after {retry_at:%H:%M} UTC "
+                    f"(in {math.ceil(wait / 60)} minute(s))",
+                    retry_at,
+                    wait,
+                )
             self._challenge(session, record, now)
+            self._audit(session, events, record, "code_resent", actor, now)
+            view = self._view(record)
+        return view
 
     def _active_challenge(
         self, session: Session, record: RequestRecord, lock: bool = False

@@ -18,6 +18,7 @@ from assistant.exceptions import (
     PrivacyAssistantError,
     RateLimitExceeded,
     RequestError,
+    ResendLimitError,
     StoreError,
     UnknownDocumentError,
     UnknownRequestError,
@@ -31,6 +32,7 @@ _STATUS: list[tuple[type[PrivacyAssistantError], int]] = [
     (InvalidInputError, 422),
     (UnknownRequestError, 404),
     (InvalidTransitionError, 409),
+    (ResendLimitError, 429),
     (VerificationError, 400),
     (RequestError, 422),
     (NotAuthorisedError, 401),
@@ -50,7 +52,7 @@ async def assistant_error(request: Request, exc: Exception) -> JSONResponse:
     if status >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, exc)
     headers = None
-    if isinstance(exc, RateLimitExceeded):
+    if isinstance(exc, RateLimitExceeded | ResendLimitError):
         headers = {"Retry-After": str(exc.retry_after)}
     elif isinstance(exc, NotAuthorisedError):
         headers = {"WWW-Authenticate": 'Bearer realm="privacy-team"'}

@@ -55,12 +55,16 @@ class ChatRequest(_Strict):
         None, pattern=CONVERSATION_ID_PATTERN, description="From the previous reply; omit to start."
     )
     message: str | None = Field(None, description="What the visitor typed.")
-    action: Literal["confirm", "cancel"] | None = Field(None, description="A button the visitor pressed.")
+    action: Literal["confirm", "cancel", "resend"] | None = Field(
+        None, description="A button the visitor pressed; resend: a new verification code."
+    )
 
     @model_validator(mode="after")
     def _message_or_action(self) -> ChatRequest:
         if (self.message is None) == (self.action is None):
-            raise ValueError("send either a message or an action (confirm or cancel), not both or neither")
+            raise ValueError(
+                "send either a message or an action (confirm, cancel or resend), not both or neither"
+            )
         return self
 
 
@@ -83,7 +87,9 @@ class ChatReply(BaseModel):
     answerable: bool | None = Field(None, description="Set when the reply answers a question.")
     citations: list[CitationOut] = Field(default_factory=list)
     intake: IntakeOut | None = None
-    actions: list[str] = Field(default_factory=list, description="Buttons to offer: confirm, cancel.")
+    actions: list[str] = Field(
+        default_factory=list, description="Buttons to offer: confirm, cancel; resend while a code is awaited."
+    )
 
     @classmethod
     def of(cls, turn: Turn) -> ChatReply:
@@ -202,3 +208,12 @@ class VerifiedOut(BaseModel):
     reference: str
     status: str
     message: str
+
+
+class ResendIn(_Strict):
+    reference: str = Field(max_length=40, description="The request's reference, DSAR-YYYY-NNNNNN.")
+
+
+class ResentOut(BaseModel):
+    reference: str
+    message: str = Field(description="What was sent; never the address it went to.")

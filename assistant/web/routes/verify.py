@@ -1,35 +1,42 @@
-"""Verification of a requester's e-mail address: ``POST /api/requests/verify`` and the ``/verify`` page.
+"""Verification of a requester's e-mail address: ``POST /api/requests/verify``, ``POST
+/api/requests/resend`` and the ``/verify`` page.
 
 The link in the verification e-mail opens ``GET /verify?ref=...&code=...``, a page that only shows a
 button: mail scanners that fetch links verify nothing, the person pressing the button does. The button
-posts the form to ``/api/requests/verify``; the same route takes JSON from other clients.
+posts the form to ``/api/requests/verify``; the same route takes JSON from other clients. A second
+button asks ``/api/requests/resend`` for a new code, so an expired or locked code is no dead end.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from assistant.exceptions import InvalidInputError, RequestError, UnknownRequestError
+from assistant.exceptions import InvalidInputError, RequestError, ResendLimitError, UnknownRequestError
+from assistant.requests.resend import resend_code
 from assistant.web.deps import RateLimited
-from assistant.web.schemas import ErrorOut, VerifiedOut, VerifyIn
+from assistant.web.schemas import ErrorOut, ResendIn, ResentOut, VerifiedOut, VerifyIn
 
+M = TypeVar("M", bound=BaseModel)
 router = APIRouter(tags=["rights requests"])
 FORM = "application/x-www-form-urlencoded"
 # The page carries a code: never cached, never sent on as a referrer.
 PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-_BODY = {
-    "content": {
-        "application/json": {"schema": VerifyIn.model_json_schema()},
-        FORM: {"schema": VerifyIn.model_json_schema()},
-    },
-    "required": True,
+
+
+def _body(model: type[BaseModel]) -> dict[str, Any]:
+    schema = model.model_json_schema()
+    return {"content": {"application/json": {"schema": schema}, FORM: {"schema": schema}}, "required": True}
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut} for status in (400, 404, 415, 422, 429)
 }
 
 
@@ -37,14 +44,8 @@ _BODY = {
     "/api/requests/verify",
     response_model=VerifiedOut,
     dependencies=[RateLimited],
-    openapi_extra={"requestBody": _BODY},
-    responses={
-        400: {"model": ErrorOut},
-        404: {"model": ErrorOut},
-        415: {"model": ErrorOut},
-        422: {"model": ErrorOut},
-        429: {"model": ErrorOut},
-    },
+    openapi_extra={"requestBody": _body(VerifyIn)},
+    responses=_ERRORS,
 )
 async def verify(request: Request) -> Any:
     """Prove the requester owns the e-mail address: the reference and the code (or the link's code).
@@ -52,43 +53,100 @@ async def verify(request: Request) -> Any:
     A wrong, expired or already used code is a 400 saying which, and the request stays as it was. A form
     post from the ``/verify`` page gets a page back.
     """
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    raw = await request.body()
-    if content_type == FORM:
-        fields = parse_qs(raw.decode("utf-8", "replace"), max_num_fields=10)
-        data: Any = {key: values[-1] for key, values in fields.items() if key in ("reference", "code")}
-    elif content_type == "application/json":
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            raise InvalidInputError(
-                'the body is not valid JSON; send {"reference": "DSAR-...", "code": "123456"}'
-            ) from None
-    else:
-        return JSONResponse(
-            {"error": f"send the reference and code as JSON or as a form ({FORM})"}, status_code=415
-        )
+    data = await _fields(request, VerifyIn, '{"reference": "DSAR-...", "code": "123456"}')
+    if isinstance(data, JSONResponse):
+        return data
     assistant = request.app.state.assistant
-    wants_page = content_type == FORM and "text/html" in request.headers.get("accept", "")
+    wants_page = _wants_page(request)
     try:
-        try:
-            body = VerifyIn.model_validate(data)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(map(str, p['loc'])) or 'body'}: {p['msg']}" for p in exc.errors()
-            )
-            raise InvalidInputError(problems or "send a reference and a code") from None
+        body = _validate(VerifyIn, data)
         verified = await run_in_threadpool(assistant.requests.verify, body.reference, body.code)
     except (InvalidInputError, RequestError) as exc:
         if not wants_page:
             raise
-        problem = assistant.prompts.line("verification_failed", problem=str(exc))
-        status = 404 if isinstance(exc, UnknownRequestError) else 400
-        return _page(request, str(data.get("reference", ""))[:40], "", problem=problem, status=status)
+        problem = assistant.prompts.line("verification_failed", problem=str(exc), offer_resend=False)
+        return _problem_page(request, data, problem, exc)
     message = assistant.prompts.line("verification_ok", reference=verified.reference)
     if wants_page:
         return _page(request, verified.reference, "", done=message)
     return VerifiedOut(reference=verified.reference, status=verified.status, message=message)
+
+
+@router.post(
+    "/api/requests/resend",
+    status_code=202,
+    response_model=ResentOut,
+    dependencies=[RateLimited],
+    openapi_extra={"requestBody": _body(ResendIn)},
+    responses=_ERRORS,
+)
+async def resend(request: Request) -> Any:
+    """Send a new verification code and link for a request still waiting for one; the old ones stop
+    working. The reply never says where the mail went.
+
+    An unknown reference is a 404; a request that no longer waits for a code (verified or closed) a
+    400, as ``/api/requests/verify`` answers it; a few mails an hour at most per request, then 429
+    with ``Retry-After``. A form post from the ``/verify`` page gets the page back.
+    """
+    data = await _fields(request, ResendIn, '{"reference": "DSAR-..."}')
+    if isinstance(data, JSONResponse):
+        return data
+    assistant = request.app.state.assistant
+    wants_page = _wants_page(request)
+    try:
+        body = _validate(ResendIn, data)
+        message = await run_in_threadpool(resend_code, assistant.requests, body.reference, "requester", False)
+    except (InvalidInputError, RequestError) as exc:
+        if not wants_page:
+            raise
+        return _problem_page(request, data, str(exc), exc)
+    if wants_page:
+        return _page(request, body.reference, "", sent=message, status=202)
+    return ResentOut(reference=body.reference.strip().upper(), message=message)
+
+
+async def _fields(request: Request, model: type[BaseModel], example: str) -> Any:
+    """The posted fields, from JSON or a form; a 415 response for any other content type."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    raw = await request.body()
+    names = " and ".join(model.model_fields)
+    if content_type == FORM:
+        try:
+            fields = parse_qs(raw.decode("utf-8", "replace"), max_num_fields=10)
+        except ValueError:  # more fields than any of these forms has
+            raise InvalidInputError(f"the form has too many fields; send only {names}") from None
+        return {key: values[-1] for key, values in fields.items() if key in model.model_fields}
+    if content_type == "application/json":
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise InvalidInputError(f"the body is not valid JSON; send {example}") from None
+    return JSONResponse({"error": f"send the {names} as JSON or as a form ({FORM})"}, status_code=415)
+
+
+def _validate(model: type[M], data: Any) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, p['loc'])) or 'body'}: {p['msg']}" for p in exc.errors())
+        raise InvalidInputError(problems or f"send {', '.join(model.model_fields)}") from None
+
+
+def _wants_page(request: Request) -> bool:
+    """A form posted by the ``/verify`` page's buttons, from a browser: answered with the page."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return content_type == FORM and "text/html" in request.headers.get("accept", "")
+
+
+def _problem_page(request: Request, data: Any, problem: str, exc: Exception) -> HTMLResponse:
+    reference = str(data.get("reference", ""))[:40] if isinstance(data, dict) else ""
+    if isinstance(exc, UnknownRequestError):
+        status = 404
+    elif isinstance(exc, ResendLimitError):
+        status = 429
+    else:
+        status = 400
+    return _page(request, reference, "", problem=problem, status=status)
 
 
 @router.get("/verify", response_class=HTMLResponse, include_in_schema=False)
@@ -103,12 +161,13 @@ def _page(
     code: str,
     problem: str | None = None,
     done: str | None = None,
+    sent: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     return request.app.state.templates.TemplateResponse(
         request,
         "verify.html",
-        {"reference": reference, "code": code, "problem": problem, "done": done},
+        {"reference": reference, "code": code, "problem": problem, "done": done, "sent": sent},
         status_code=status,
         headers=PAGE_HEADERS,
     )

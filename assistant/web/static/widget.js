@@ -19,6 +19,7 @@
   var conversationId = null;
   try { conversationId = sessionStorage.getItem(STORAGE_KEY); } catch (e) { /* storage blocked */ }
   var busy = false;
+  var resendButton = null; // the latest "Send a new code": one live at a time
   var configured = false;
   var maxChars = 2000;
 
@@ -179,6 +180,9 @@
     var actions = turn.actions || [];
     if (intake && actions.indexOf("confirm") !== -1) children.push(confirmationCard(intake, actions));
     if (intake && intake.stage === "submitted") children.push(submittedCard(intake));
+    if (resendButton) resendButton.disabled = true;
+    resendButton = null;
+    if (actions.indexOf("resend") !== -1) children.push(resendCard());
     addMessage("bot", children);
   }
 
@@ -233,6 +237,20 @@
     });
     card.appendChild(buttons);
     return card;
+  }
+
+  // While the request waits for its e-mail code: ask for a new one (the old one stops working).
+  function resendCard() {
+    var button = el("button", { type: "button", "class": "resend" }, ["Send a new code"]);
+    button.addEventListener("click", function () {
+      if (busy) return;
+      button.disabled = true;
+      addMessage("user", [el("p", { text: "Send a new code" })]);
+      converse({ action: "resend" });
+    });
+    resendButton = button;
+    return el("div", { "class": "card-actions resend-actions", role: "group", "aria-label": "Verification code" },
+      [button]);
   }
 
   function submittedCard(intake) {
