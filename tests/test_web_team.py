@@ -4,7 +4,9 @@ job, the diff pages and the submitted-requests metric. Real model, Chroma, SQLit
 
 from __future__ import annotations
 
+import csv
 import email
+import io
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -21,6 +23,7 @@ from assistant.intake.draft import RequestDraft
 from assistant.web import create_app
 from tests.conftest import CORPUS, SEED_DOCUMENT, prometheus_sample
 from tests.fixtures import HISTORY
+from tests.test_requests import HOSTILE, formula_cells
 
 TOKEN = "team-token-for-tests-0123456789abcdef"
 TEAM = {"Authorization": f"Bearer {TOKEN}", "X-Team-Member": "ana@numecent.com"}
@@ -211,6 +214,20 @@ def test_export_as_csv_and_json(client, team_assistant):
     assert reference in [r["reference"] for r in rows]
     assert {r["status"] for r in rows} == {"pending_verification"}
     assert team_assistant.requests.export("json", status="pending_verification") == as_json.text
+
+
+def test_csv_export_cannot_carry_a_formula_to_the_teams_spreadsheet(client, team_assistant):
+    reference = submit(team_assistant, "formula@example.com", **HOSTILE)
+    client.post(f"/api/team/requests/{reference}/assign", json={"assignee": "@ana"}, headers=TEAM)
+    response = client.get(
+        "/api/team/requests/export", params={"format": "csv", "assignee": "@ana"}, headers=TEAM
+    )
+    assert response.status_code == 200
+    assert formula_cells(response.text) == []
+    (row,) = csv.DictReader(io.StringIO(response.text))
+    assert row["reference"] == reference and row["name"] == "'" + HOSTILE["name"]
+    assert row["data_concerned"] == "'" + HOSTILE["data_concerned"]
+    assert row["assignee"] == "'@ana"
 
 
 @pytest.mark.parametrize(
