@@ -6,6 +6,7 @@ in the project folder. Each field is documented in the README's configuration ta
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -122,6 +123,11 @@ class Settings(BaseSettings):
         30, ge=0, description="Chat and ask calls one client may make per minute; 0 turns the limit off."
     )
     max_body_bytes: int = Field(16_384, ge=1024, description="Larger request bodies are refused (413).")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Load balancers (IPs or CIDRs, comma-separated) whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; empty: none, every caller counts as itself.",
+    )
 
     # Slack (slack_app/): on only when the bot token and signing secret are set. The three secrets go by
     # the names Slack's own tools use; the PRIVACY_ASSISTANT_ prefixed names work too.
@@ -174,6 +180,22 @@ class Settings(BaseSettings):
     transcript_purge_interval_seconds: float = Field(
         3600, ge=0, description="How often the service purges old transcripts; 0: never (use the CLI)."
     )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [entry.strip() for entry in value.split(",") if entry.strip()]
+        if isinstance(value, list):
+            for entry in value:
+                try:
+                    ipaddress.ip_network(entry)
+                except ValueError as exc:
+                    raise ValueError(
+                        f"{exc}; list the load balancers' IP addresses or networks, comma-separated "
+                        "(e.g. 10.0.0.5,10.1.0.0/16)"
+                    ) from None
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -12,9 +12,10 @@ from fastapi.testclient import TestClient
 
 from assistant import Assistant
 from assistant.corpus.units import parse_policy
+from assistant.settings import Settings
 from assistant.web import create_app
 from assistant.web.edge import RateLimiter
-from tests.conftest import CORPUS, SEED_DOCUMENT, prometheus_sample
+from tests.conftest import CORPUS, SEED_DOCUMENT, free_port, prometheus_sample, serving
 
 VERSION = "2024-06-01"
 SITE = "https://www.customer.example"
@@ -299,6 +300,52 @@ def test_rate_limiter_refills_over_time_and_forgets_idle_clients():
     limiter.hit("b", now=30.0)
     limiter.hit("c", now=30.0)
     assert list(limiter._buckets) == ["b", "c"]
+
+
+def test_forwarded_for_counts_only_from_a_listed_proxy(data_dir, tmp_path):
+    """``serve`` believes X-Forwarded-For only from TRUSTED_PROXIES: here 127.0.0.2, not 127.0.0.1."""
+    assert Settings().trusted_proxies == []  # the default trusts no one, loopback included
+    port = free_port()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HF_HUB_OFFLINE": "1",
+        "PRIVACY_ASSISTANT_DATA_DIR": str(data_dir),  # indexed by the session's assistant
+        "PRIVACY_ASSISTANT_DATABASE_URL": f"sqlite:///{tmp_path / 'requests.db'}",
+        "PRIVACY_ASSISTANT_PORT": str(port),
+        "PRIVACY_ASSISTANT_RATE_LIMIT": "3",
+        "PRIVACY_ASSISTANT_TRUSTED_PROXIES": "127.0.0.2",
+    }
+    url = f"http://127.0.0.1:{port}/api/ask"
+
+    def statuses(source: str, forwarded_for: list[str]) -> list[int]:
+        transport = httpx.HTTPTransport(local_address=source)
+        with httpx.Client(transport=transport, timeout=60) as client:
+            return [
+                client.post(
+                    url, json={"question": "cookies?"}, headers={"X-Forwarded-For": value}
+                ).status_code
+                for value in forwarded_for
+            ]
+
+    rotating = [f"198.51.100.{n}" for n in range(6)]
+    with serving(env, tmp_path / "server.log", f"http://127.0.0.1:{port}"):
+        untrusted = statuses("127.0.0.1", rotating)
+        trusted = statuses("127.0.0.2", [f"203.0.113.{n}" for n in range(6)])
+        # A client may prepend anything; the proxy appends the address it saw, and that one counts.
+        spoofing = statuses("127.0.0.2", [f"{spoof}, 192.0.2.7" for spoof in rotating])
+    assert untrusted == [200, 200, 200, 429, 429, 429]
+    assert trusted == [200] * 6
+    assert spoofing == [200, 200, 200, 429, 429, 429]
+
+
+def test_trusted_proxies_must_be_addresses_or_networks():
+    assert Settings(trusted_proxies="10.0.0.5, 10.1.0.0/16,::1").trusted_proxies == [
+        "10.0.0.5",
+        "10.1.0.0/16",
+        "::1",
+    ]
+    with pytest.raises(ValueError, match="not appear to be an IPv4 or IPv6 network"):
+        Settings(trusted_proxies="lb.internal")
 
 
 def test_cors_answers_only_configured_origins(client):
