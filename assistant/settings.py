@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -122,7 +122,12 @@ class Settings(BaseSettings):
     rate_limit: int = Field(
         30, ge=0, description="Chat and ask calls one client may make per minute; 0 turns the limit off."
     )
-    max_body_bytes: int = Field(16_384, ge=1024, description="Larger request bodies are refused (413).")
+    max_body_bytes: int = Field(
+        65_536,
+        ge=1024,
+        description="Larger request bodies are refused (413); at least 6 bytes per character of the "
+        "longest message or question, plus 1 KiB.",
+    )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Load balancers (IPs or CIDRs, comma-separated) whose X-Forwarded-For and "
@@ -222,6 +227,19 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _a_message_at_its_limit_fits_in_a_body(self) -> Settings:
+        # A client may send every letter escaped (json.dumps does: "\u00e9" is 6 bytes), so a message
+        # the README says is allowed must not meet the body limit first.
+        longest = max(self.max_message_chars, self.max_question_chars)
+        least = 6 * longest + 1024
+        if self.max_body_bytes < least:
+            raise ValueError(
+                f"MAX_BODY_BYTES ({self.max_body_bytes:,}) cannot hold a message of {longest:,} characters; "
+                f"set it to at least {least:,} or lower MAX_MESSAGE_CHARS / MAX_QUESTION_CHARS"
+            )
+        return self
 
     @property
     def chroma_path(self) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,7 +15,7 @@ from assistant import Assistant
 from assistant.corpus.units import parse_policy
 from assistant.settings import Settings
 from assistant.web import create_app
-from assistant.web.edge import RateLimiter
+from assistant.web.edge import BodyLimit, RateLimiter
 from tests.conftest import CORPUS, SEED_DOCUMENT, free_port, prometheus_sample, serving
 
 VERSION = "2024-06-01"
@@ -134,7 +135,7 @@ def test_a_button_with_nothing_to_confirm_gets_a_polite_reply(client, assistant)
         ({"action": "delete-everything"}, "action:"),
         ({"message": "hi", "conversation_id": "../../etc/passwd"}, "conversation_id:"),
         ({"message": "hi", "conversation_id": "short"}, "conversation_id:"),
-        ({"message": "y" * 2001}, "write at most 2,000 characters"),
+        ({"message": "y" * 10_001}, "write at most 10,000 characters"),
     ],
 )
 def test_chat_refuses_unusable_turns_saying_what_is_wrong(client, payload, message):
@@ -148,7 +149,7 @@ def test_widget_config_says_how_messages_are_kept(client, assistant):
     assert "30 days" in config["notice"]
     assert config["notice"] == assistant.prompts.line("chat_notice", retention_days=30)
     assert "Numecent" in config["greeting"]
-    assert config["max_message_chars"] == 2000
+    assert config["max_message_chars"] == 10_000  # MAX_MESSAGE_CHARS, as the README says
 
 
 # -- the policy pages ------------------------------------------------------------------------------
@@ -376,16 +377,37 @@ def test_bodies_over_the_limit_are_refused_announced_or_streamed(live_server):
     url = f"{live_server.api_origin}/api/chat"
     json_type = {"Content-Type": "application/json"}
     big = httpx.post(url, content=b"x" * 1_000_000, headers=json_type, timeout=30)
-    assert big.status_code == 413 and "16,384 bytes" in big.json()["error"]
+    assert big.status_code == 413 and "65,536 bytes" in big.json()["error"]
 
     def chunks():  # no Content-Length: the limit is counted as the body streams in
-        for _ in range(40):
+        for _ in range(80):
             yield b"x" * 1024
 
     streamed = httpx.post(url, content=chunks(), headers=json_type, timeout=30)
     assert streamed.status_code == 413
     under = httpx.post(url, content=b'{"message": "' + b"a" * 1000 + b'"}', headers=json_type, timeout=30)
     assert under.status_code == 200
+
+
+def test_a_body_whose_last_chunk_crosses_the_limit_is_refused_at_once():
+    """Nothing is left to drain after the last chunk: reading on would wait for a disconnect that never
+    comes while the client waits for the answer."""
+    chunks = [{"type": "http.request", "body": b"x" * 600, "more_body": more} for more in (True, False)]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        assert chunks, "read past the end of the body"
+        return chunks.pop(0)
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def never_called(scope, receive, send) -> None:
+        raise AssertionError("the body is over the limit")
+
+    scope = {"type": "http", "method": "POST", "headers": [], "path": "/api/chat"}
+    asyncio.run(BodyLimit(never_called, max_bytes=1024)(scope, receive, send))
+    assert sent[0]["status"] == 413 and b"over 1,024 bytes" in sent[1]["body"]
 
 
 def test_the_api_answers_over_a_real_socket(live_server):

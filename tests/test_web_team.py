@@ -352,11 +352,11 @@ def test_verify_by_json_with_the_code_from_the_mail(client, team_assistant):
     ("kwargs", "status", "message"),
     [
         ({"json": {"reference": "DSAR-2020-999999", "code": "123456"}}, 404, "no request has the reference"),
-        ({"json": {"reference": "DSAR-2020-999999"}}, 422, "code: Field required"),
+        ({"json": {"reference": "DSAR-2020-999999"}}, 422, "code: this field is required"),
         ({"json": {"code": "12ab", "reference": "DSAR-2026-000001"}}, 400, "6 digits"),
-        ({"content": b"{nope", "headers": {"Content-Type": "application/json"}}, 422, "not valid JSON"),
-        ({"content": b"ref=1", "headers": {"Content-Type": "text/plain"}}, 415, "as JSON or as a form"),
-        ({"json": ["DSAR-2026-000001", "123456"]}, 422, "valid dictionary"),
+        ({"content": b"{nope", "headers": {"Content-Type": "application/json"}}, 400, "not valid JSON"),
+        ({"content": b"ref=1", "headers": {"Content-Type": "text/plain"}}, 415, "or as a form"),
+        ({"json": ["DSAR-2026-000001", "123456"]}, 422, "send a JSON object"),
     ],
 )
 def test_verify_refuses_unusable_input(client, kwargs, status, message):

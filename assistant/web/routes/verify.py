@@ -12,13 +12,19 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from assistant.exceptions import InvalidInputError, RequestError, UnknownRequestError
+from assistant.exceptions import (
+    InvalidInputError,
+    RequestError,
+    UnknownRequestError,
+    UnsupportedMediaTypeError,
+)
 from assistant.web.deps import RateLimited
-from assistant.web.schemas import ErrorOut, VerifiedOut, VerifyIn
+from assistant.web.errors import describe_problems, is_json, malformed_json, unreadable
+from assistant.web.schemas import ErrorOut, VerifiedOut, VerifyIn, example_of
 
 router = APIRouter(tags=["rights requests"])
 FORM = "application/x-www-form-urlencoded"
@@ -55,18 +61,24 @@ async def verify(request: Request) -> Any:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     raw = await request.body()
     if content_type == FORM:
-        fields = parse_qs(raw.decode("utf-8", "replace"), max_num_fields=10)
+        try:
+            fields = parse_qs(raw.decode("utf-8", "replace"), max_num_fields=10)
+        except ValueError:  # over ten fields
+            raise InvalidInputError("the form has too many fields; send only reference and code") from None
         data: Any = {key: values[-1] for key, values in fields.items() if key in ("reference", "code")}
-    elif content_type == "application/json":
+    elif is_json(request):
+        if not raw:
+            raise malformed_json(VerifyIn, "it is empty")
         try:
             data = json.loads(raw)
-        except ValueError:
-            raise InvalidInputError(
-                'the body is not valid JSON; send {"reference": "DSAR-...", "code": "123456"}'
-            ) from None
+        except json.JSONDecodeError as exc:
+            raise malformed_json(VerifyIn, f"{exc.msg} at character {exc.pos}") from None
+        except (ValueError, RecursionError) as exc:
+            raise malformed_json(VerifyIn, unreadable(exc)) from None
     else:
-        return JSONResponse(
-            {"error": f"send the reference and code as JSON or as a form ({FORM})"}, status_code=415
+        raise UnsupportedMediaTypeError(
+            f"send the reference and code as JSON (Content-Type: application/json), such as "
+            f"{example_of(VerifyIn)}, or as a form ({FORM})"
         )
     assistant = request.app.state.assistant
     wants_page = content_type == FORM and "text/html" in request.headers.get("accept", "")
@@ -74,10 +86,7 @@ async def verify(request: Request) -> Any:
         try:
             body = VerifyIn.model_validate(data)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(map(str, p['loc'])) or 'body'}: {p['msg']}" for p in exc.errors()
-            )
-            raise InvalidInputError(problems or "send a reference and a code") from None
+            raise InvalidInputError(describe_problems(exc.errors(), VerifyIn)) from None
         verified = await run_in_threadpool(assistant.requests.verify, body.reference, body.code)
     except (InvalidInputError, RequestError) as exc:
         if not wants_page:
