@@ -127,6 +127,11 @@ class ErrorOut(BaseModel):
     error: str = Field(description="What was wrong and what to do.")
 
 
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the errors a route may answer (README, "Errors")."""
+    return {status: {"model": ErrorOut} for status in statuses}
+
+
 def json_error(description: str) -> dict[str, Any]:
     """An error response of a route whose success is not JSON (a page): errors are JSON everywhere."""
     return {

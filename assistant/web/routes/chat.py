@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from assistant.web.deps import AssistantDep, MetricsDep, RateLimited, SettingsDep
-from assistant.web.schemas import ChatReply, ChatRequest, ErrorOut, WidgetConfig
+from assistant.web.schemas import ChatReply, ChatRequest, WidgetConfig, error_responses
 
 router = APIRouter(tags=["chat"])
 CHANNEL = "web"
@@ -15,7 +15,7 @@ CHANNEL = "web"
     "/api/chat",
     response_model=ChatReply,
     dependencies=[RateLimited],
-    responses={422: {"model": ErrorOut}, 429: {"model": ErrorOut}},
+    responses=error_responses(400, 413, 415, 422, 429),
 )
 def chat(body: ChatRequest, assistant: AssistantDep, metrics: MetricsDep) -> ChatReply:
     """A message or a button press in; the reply, its citations and the request being taken out.
