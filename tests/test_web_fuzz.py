@@ -96,4 +96,4 @@ def test_every_route_answers_any_input_without_a_server_error(fuzz_app):
     print(f"\nfuzz: {len(sent)} requests in {time.monotonic() - started:.0f} s; by status {dict(statuses)}")
     assert len(sent) >= 1000, by_operation
     assert len(by_operation) == len(operations)
-    assert statuses[200] >= 100 and sum(n for s, n in statuses.items() if 400 <= s < 500) >= 100  # both sides
+    assert statuses[200] >= 50 and sum(n for s, n in statuses.items() if 400 <= s < 500) >= 100  # both sides

@@ -108,15 +108,14 @@ async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
     if model is not None and not is_json(request):
         return await assistant_error(request, not_json(model))
     problems = exc.errors()
-    for problem in problems:
-        if model is None:
-            break
-        if problem.get("type") == "json_invalid":
-            where = problem.get("loc", ("body", 0))[-1]
-            reason = problem.get("ctx", {}).get("error", "cannot be parsed")
-            return await assistant_error(request, malformed_json(model, f"{reason} at character {where}"))
-        if problem.get("type") == "missing" and tuple(problem.get("loc", ())) == ("body",):
-            return await assistant_error(request, malformed_json(model, "it is empty"))
+    if model is not None:
+        for problem in problems:
+            if problem.get("type") == "json_invalid":
+                where = problem.get("loc", ("body", 0))[-1]
+                reason = problem.get("ctx", {}).get("error", "cannot be parsed")
+                return await assistant_error(request, malformed_json(model, f"{reason} at character {where}"))
+            if problem.get("type") == "missing" and tuple(problem.get("loc", ())) == ("body",):
+                return await assistant_error(request, malformed_json(model, "it is empty"))
     return error(422, describe_problems(problems, model))
 
 
