@@ -154,7 +154,7 @@ def serve() -> None:
         host=settings.host,
         port=settings.port,
         log_config=uvicorn_log_config(),
-        proxy_headers=True,
+        proxy_headers=False,  # the app believes X-Forwarded-For from TRUSTED_PROXIES only, not loopback
         timeout_graceful_shutdown=10,
     )
 

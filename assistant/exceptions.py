@@ -44,6 +44,14 @@ class InvalidInputError(PrivacyAssistantError):
     """A question, message or field that cannot be used as given."""
 
 
+class MalformedBodyError(InvalidInputError):
+    """A request body that cannot be read at all: not JSON, or not text."""
+
+
+class UnsupportedMediaTypeError(InvalidInputError):
+    """A request body in a format the route does not read (it reads JSON)."""
+
+
 class StoreError(PrivacyAssistantError):
     """The vector store could not be read or written."""
 

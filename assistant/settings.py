@@ -6,6 +6,7 @@ in the project folder. Each field is documented in the README's configuration ta
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -163,7 +164,17 @@ class Settings(BaseSettings):
     rate_limit: int = Field(
         30, ge=0, description="Chat and ask calls one client may make per minute; 0 turns the limit off."
     )
-    max_body_bytes: int = Field(16_384, ge=1024, description="Larger request bodies are refused (413).")
+    max_body_bytes: int = Field(
+        65_536,
+        ge=1024,
+        description="Larger request bodies are refused (413); at least 6 bytes per character of the "
+        "longest message or question, plus 1 KiB.",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Load balancers (IPs or CIDRs, comma-separated) whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; empty: none, every caller counts as itself.",
+    )
 
     # Slack (slack_app/): on only when the bot token and signing secret are set. The three secrets go by
     # the names Slack's own tools use; the PRIVACY_ASSISTANT_ prefixed names work too.
@@ -222,6 +233,22 @@ class Settings(BaseSettings):
         description="How often the service applies the retention periods; 0: never (use the CLI).",
     )
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [entry.strip() for entry in value.split(",") if entry.strip()]
+        if isinstance(value, list):
+            for entry in value:
+                try:
+                    ipaddress.ip_network(entry)
+                except ValueError as exc:
+                    raise ValueError(
+                        f"{exc}; list the load balancers' IP addresses or networks, comma-separated "
+                        "(e.g. 10.0.0.5,10.1.0.0/16)"
+                    ) from None
+        return value
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -254,6 +281,19 @@ class Settings(BaseSettings):
         if self.encryption_key and self.encryption_key_file:
             raise ValueError(
                 "set PRIVACY_ASSISTANT_ENCRYPTION_KEY or PRIVACY_ASSISTANT_ENCRYPTION_KEY_FILE, not both"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _a_message_at_its_limit_fits_in_a_body(self) -> Settings:
+        # A client may send every letter escaped (json.dumps does: "\u00e9" is 6 bytes), so a message
+        # the README says is allowed must not meet the body limit first.
+        longest = max(self.max_message_chars, self.max_question_chars)
+        least = 6 * longest + 1024
+        if self.max_body_bytes < least:
+            raise ValueError(
+                f"MAX_BODY_BYTES ({self.max_body_bytes:,}) cannot hold a message of {longest:,} characters; "
+                f"set it to at least {least:,} or lower MAX_MESSAGE_CHARS / MAX_QUESTION_CHARS"
             )
         return self
 

@@ -1,14 +1,21 @@
-"""Load on ``POST /api/ask``: throughput and latency percentiles at concurrency 1, 8 and 32.
+"""Load on ``POST /api/ask`` and ``POST /api/chat``: throughput, latency percentiles, errors and memory.
 
-Starts its own server (``privacy-assistant serve``) on 127.0.0.1 and a free port, and sends traffic
-only there. Every run is bounded in requests and in time, and the server is stopped at the end.
-The per-client rate limit is off for the benchmark's server: all its traffic comes from one address.
+Starts its own server (``privacy-assistant serve``) on 127.0.0.1, a free port and a data folder of its
+own, and sends traffic only there. Every round is bounded in requests and in time, and the server is
+stopped at the end. The per-client rate limit is off for the benchmark's server: all its traffic comes
+from one address.
 
-    .venv/bin/python bench/load_ask.py                 # 3 rounds of 10 s per concurrency
-    .venv/bin/python bench/load_ask.py --seconds 5 --rounds 1
+    .venv/bin/python bench/load_ask.py                                  # ask and chat at 1, 8, 32 and 64
+    .venv/bin/python bench/load_ask.py --routes ask --concurrency 8 --seconds 5 --rounds 1
+    .venv/bin/python bench/load_ask.py --seconds 60 --rounds 1 --concurrency 8 32 64 --settle 60
 
-Targets (issue 5): >= 40 requests/s at concurrency 8 with p95 <= 250 ms and no errors; server RSS
-under 1.5 GB. The client runs on the same machine as the server and takes some of its CPU.
+Memory is read from /proc: RSS when idle after start-up, the peak under load, and RSS ``--settle``
+seconds after the last round (memory a run leaves behind). Any failed request (a non-200 answer or a
+transport error) is counted by kind, and the run exits 1: errors are never a performance trade-off.
+
+Targets (issue 20): 0 errors at concurrency 8, 32 and 64 on both routes; RSS idle <= 700 MB and, a
+minute after a concurrency-64 run, within 100 MB of idle. The client runs on the same machine as the
+server and takes some of its CPU.
 """
 
 from __future__ import annotations
@@ -22,7 +29,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -43,15 +51,21 @@ QUESTIONS = [
     "Do you collect information from children?",
     "How can I complain to a supervisory authority?",
 ]
+# Chat turns: questions, greetings and the first turn of a request (which stores a conversation).
+CHAT_MESSAGES = [*QUESTIONS[:6], "hello", "Please delete all the data you hold about me"]
 
 
 @dataclass
 class Round:
+    route: str
     concurrency: int
-    requests: int
-    errors: int
-    seconds: float
-    latencies: list[float]
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    errors: Counter = field(default_factory=Counter)
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies)
 
     @property
     def throughput(self) -> float:
@@ -80,11 +94,12 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
 
 
-def start_server(port: int, log: Path) -> subprocess.Popen:
+def start_server(port: int, data_dir: Path, log: Path) -> subprocess.Popen:
     env = {
         **os.environ,
         "PRIVACY_ASSISTANT_HOST": "127.0.0.1",
         "PRIVACY_ASSISTANT_PORT": str(port),
+        "PRIVACY_ASSISTANT_DATA_DIR": str(data_dir),
         "PRIVACY_ASSISTANT_RATE_LIMIT": "0",
         "HF_HUB_OFFLINE": "1",
     }
@@ -98,7 +113,7 @@ def start_server(port: int, log: Path) -> subprocess.Popen:
         )
 
 
-def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 300) -> None:
+def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -112,88 +127,119 @@ def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 
     raise SystemExit(f"the server was not ready within {timeout:.0f} s")
 
 
-async def run_round(url: str, concurrency: int, seconds: float, max_requests: int) -> Round:
-    latencies: list[float] = []
-    errors = 0
+def body(route: str, i: int) -> dict:
+    if route == "ask":
+        return {"question": QUESTIONS[i % len(QUESTIONS)]}
+    return {"message": CHAT_MESSAGES[i % len(CHAT_MESSAGES)]}  # a new conversation each turn
+
+
+async def run_round(url: str, route: str, concurrency: int, seconds: float, max_requests: int) -> Round:
+    result = Round(route, concurrency)
     sent = 0
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
         stop_at = time.perf_counter() + seconds
 
         async def worker(offset: int) -> None:
-            nonlocal errors, sent
+            nonlocal sent
             i = offset
             while time.perf_counter() < stop_at and sent < max_requests:
                 sent += 1
-                question = QUESTIONS[i % len(QUESTIONS)]
-                i += 1
                 started = time.perf_counter()
                 try:
-                    response = await client.post("/api/ask", json={"question": question})
-                    ok = response.status_code == 200 and "citations" in response.json()
-                except httpx.HTTPError:
-                    ok = False
-                if ok:
-                    latencies.append(time.perf_counter() - started)
+                    response = await client.post(f"/api/{route}", json=body(route, i))
+                    problem = None if response.status_code == 200 else f"HTTP {response.status_code}"
+                except httpx.HTTPError as exc:
+                    problem = type(exc).__name__
+                i += concurrency
+                if problem is None:
+                    result.latencies.append(time.perf_counter() - started)
                 else:
-                    errors += 1
+                    result.errors[problem] += 1
 
         began = time.perf_counter()
         await asyncio.gather(*(worker(n) for n in range(concurrency)))
-        elapsed = time.perf_counter() - began
-    return Round(concurrency, len(latencies), errors, elapsed, latencies)
+        result.seconds = time.perf_counter() - began
+    return result
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10.0, help="length of one round (bounded)")
+    parser.add_argument("--routes", nargs="+", choices=["ask", "chat"], default=["ask", "chat"])
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of one round (at most 60)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per concurrency; medians reported")
-    parser.add_argument("--max-requests", type=int, default=5000, help="most requests in one round")
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--max-requests", type=int, default=20000, help="most requests in one round")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32, 64])
+    parser.add_argument("--settle", type=float, default=60.0, help="seconds idle before the last RSS")
     args = parser.parse_args()
     seconds = min(args.seconds, 60.0)
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log = Path(tempfile.mkstemp(prefix="load_ask-", suffix=".log")[1])
+    data_dir = Path(tempfile.mkdtemp(prefix="load_ask-data-"))
+    log = data_dir / "server.log"
     print(f"starting the server on {url} (log: {log}) ...", flush=True)
     started = time.perf_counter()
-    server = start_server(port, log)
+    server = start_server(port, data_dir, log)
     try:
         wait_ready(url, server, log)
+        ready = time.perf_counter() - started
+        for route in args.routes:  # warm-up, not reported
+            asyncio.run(run_round(url, route, 4, 2.0, 100))
+        time.sleep(5)
+        idle, _ = rss_mb(server.pid)
+        print(f"ready after {ready:.1f} s; RSS idle {idle:.0f} MB", flush=True)
         print(
-            f"ready after {time.perf_counter() - started:.1f} s; RSS {rss_mb(server.pid)[0]:.0f} MB",
-            flush=True,
+            f"\n{'route':>5} {'conc':>4} {'round':>5} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7}"
+            f" {'p99 ms':>7} {'ok':>6} {'errors':>6}"
         )
-        asyncio.run(run_round(url, 4, 2.0, 200))  # warm-up, not reported
-        print(
-            f"\n{'conc':>4} {'round':>5} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'ok':>6} {'errors':>6}"
-        )
-        summary = []
-        for concurrency in args.concurrency:
-            rounds = []
-            for n in range(1, args.rounds + 1):
-                r = asyncio.run(run_round(url, concurrency, seconds, args.max_requests))
-                rounds.append(r)
-                print(
-                    f"{concurrency:>4} {n:>5} {r.throughput:>7.1f} {r.percentile(50):>7.1f} {r.percentile(95):>7.1f}"
-                    f" {r.percentile(99):>7.1f} {r.requests:>6} {r.errors:>6}",
-                    flush=True,
-                )
-            summary.append((concurrency, rounds))
-        rss, peak = rss_mb(server.pid)
+        summary: list[list[Round]] = []
+        for route in args.routes:
+            for concurrency in args.concurrency:
+                rounds = []
+                for n in range(1, args.rounds + 1):
+                    r = asyncio.run(run_round(url, route, concurrency, seconds, args.max_requests))
+                    rounds.append(r)
+                    print(
+                        f"{route:>5} {concurrency:>4} {n:>5} {r.throughput:>7.1f} {r.percentile(50):>7.1f}"
+                        f" {r.percentile(95):>7.1f} {r.percentile(99):>7.1f} {r.requests:>6}"
+                        f" {sum(r.errors.values()):>6}",
+                        flush=True,
+                    )
+                summary.append(rounds)
+        loaded, peak = rss_mb(server.pid)
+        print(f"\nwaiting {args.settle:.0f} s idle ...", flush=True)
+        time.sleep(args.settle)
+        settled, _ = rss_mb(server.pid)
+
         print(f"\nmedians of {args.rounds} round(s) of {seconds:.0f} s each:")
-        print(f"{'conc':>4} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6}")
-        for concurrency, rounds in summary:
+        print(
+            f"{'route':>5} {'conc':>4} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6}"
+        )
+        errors: Counter = Counter()
+        for rounds in summary:
+            for r in rounds:
+                errors.update({f"{r.route} c{r.concurrency} {kind}": n for kind, n in r.errors.items()})
             print(
-                f"{concurrency:>4} {statistics.median(r.throughput for r in rounds):>7.1f}"
+                f"{rounds[0].route:>5} {rounds[0].concurrency:>4}"
+                f" {statistics.median(r.throughput for r in rounds):>7.1f}"
                 f" {statistics.median(r.percentile(50) for r in rounds):>7.1f}"
                 f" {statistics.median(r.percentile(95) for r in rounds):>7.1f}"
                 f" {statistics.median(r.percentile(99) for r in rounds):>7.1f}"
-                f" {sum(r.errors for r in rounds):>6}"
+                f" {sum(sum(r.errors.values()) for r in rounds):>6}"
             )
-        print(f"server memory: RSS {rss:.0f} MB now, peak {peak:.0f} MB (target < 1536 MB)")
+        print(
+            f"server memory: RSS idle {idle:.0f} MB (target <= 700), after the last round {loaded:.0f} MB,"
+            f" peak {peak:.0f} MB, {args.settle:.0f} s later {settled:.0f} MB"
+            f" ({settled - idle:+.0f} MB against idle; target within 100)"
+        )
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end")
+        if errors:
+            print("\nFAILED: requests failed: " + ", ".join(f"{k}: {n}" for k, n in sorted(errors.items())))
+            print(f"the server log is {log}")
+            return 1
+        print("\nno failed requests")
+        return 0
     finally:
         server.terminate()
         try:
@@ -204,4 +250,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

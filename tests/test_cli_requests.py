@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -20,6 +22,7 @@ from assistant.cli import main
 from assistant.prompts import load_prompts
 from assistant.requests import OutboxWorker, RequestQueue
 from assistant.settings import get_settings
+from tests.test_requests import HOSTILE, formula_cells
 from tests.test_resend import codes_sent, expire_codes, other_than
 
 
@@ -189,6 +192,23 @@ def test_export_csv_to_a_private_file(seeded, run, tmp_path):
     assert rows[0].split(",")[:3] == ["reference", "rights", "status"]
     assert {r.split(",")[0] for r in rows[1:]} == {late, fresh}
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_csv_export_cannot_carry_a_formula_to_a_spreadsheet(seeded, run, tmp_path):
+    data_dir = seeded[0]
+    settings = get_settings().model_copy(update={"data_dir": data_dir, "database_url": None})
+    queue = RequestQueue(settings, load_prompts(settings.prompts_dir))
+    hostile = RequestDraft(rights=["access"], email="formula@example.com", **HOSTILE).refresh_missing()
+    reference = queue.submit(hostile, "hostile").request.reference
+    queue.close()
+    to_stdout = run(data_dir, "requests", "export", "--format", "csv")
+    target = tmp_path / "queue.csv"
+    to_file = run(data_dir, "requests", "export", "--format", "csv", "-o", str(target))
+    assert to_stdout.returncode == to_file.returncode == 0, to_file.stderr
+    for text in (to_stdout.stdout, target.read_text()):
+        assert formula_cells(text) == []
+        row = next(r for r in csv.DictReader(io.StringIO(text)) if r["reference"] == reference)
+        assert row["name"] == "'" + HOSTILE["name"]
 
 
 def test_the_installed_command_reports_errors_as_one_line(seeded):

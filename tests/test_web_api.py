@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,9 +13,10 @@ from fastapi.testclient import TestClient
 
 from assistant import Assistant
 from assistant.corpus.units import parse_policy
+from assistant.settings import Settings
 from assistant.web import create_app
-from assistant.web.edge import RateLimiter
-from tests.conftest import CORPUS, SEED_DOCUMENT, prometheus_sample
+from assistant.web.edge import BodyLimit, RateLimiter
+from tests.conftest import CORPUS, SEED_DOCUMENT, free_port, prometheus_sample, serving
 
 VERSION = "2024-06-01"
 SITE = "https://www.customer.example"
@@ -133,7 +135,7 @@ def test_a_button_with_nothing_to_confirm_gets_a_polite_reply(client, assistant)
         ({"action": "delete-everything"}, "action:"),
         ({"message": "hi", "conversation_id": "../../etc/passwd"}, "conversation_id:"),
         ({"message": "hi", "conversation_id": "short"}, "conversation_id:"),
-        ({"message": "y" * 2001}, "write at most 2,000 characters"),
+        ({"message": "y" * 10_001}, "write at most 10,000 characters"),
     ],
 )
 def test_chat_refuses_unusable_turns_saying_what_is_wrong(client, payload, message):
@@ -147,7 +149,7 @@ def test_widget_config_says_how_messages_are_kept(client, assistant):
     assert "30 days" in config["notice"]
     assert config["notice"] == assistant.prompts.line("chat_notice", retention_days=30)
     assert "Numecent" in config["greeting"]
-    assert config["max_message_chars"] == 2000
+    assert config["max_message_chars"] == 10_000  # MAX_MESSAGE_CHARS, as the README says
 
 
 # -- the policy pages ------------------------------------------------------------------------------
@@ -302,6 +304,52 @@ def test_rate_limiter_refills_over_time_and_forgets_idle_clients():
     assert list(limiter._buckets) == ["b", "c"]
 
 
+def test_forwarded_for_counts_only_from_a_listed_proxy(data_dir, tmp_path):
+    """``serve`` believes X-Forwarded-For only from TRUSTED_PROXIES: here 127.0.0.2, not 127.0.0.1."""
+    assert Settings().trusted_proxies == []  # the default trusts no one, loopback included
+    port = free_port()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HF_HUB_OFFLINE": "1",
+        "PRIVACY_ASSISTANT_DATA_DIR": str(data_dir),  # indexed by the session's assistant
+        "PRIVACY_ASSISTANT_DATABASE_URL": f"sqlite:///{tmp_path / 'requests.db'}",
+        "PRIVACY_ASSISTANT_PORT": str(port),
+        "PRIVACY_ASSISTANT_RATE_LIMIT": "3",
+        "PRIVACY_ASSISTANT_TRUSTED_PROXIES": "127.0.0.2",
+    }
+    url = f"http://127.0.0.1:{port}/api/ask"
+
+    def statuses(source: str, forwarded_for: list[str]) -> list[int]:
+        transport = httpx.HTTPTransport(local_address=source)
+        with httpx.Client(transport=transport, timeout=60) as client:
+            return [
+                client.post(
+                    url, json={"question": "cookies?"}, headers={"X-Forwarded-For": value}
+                ).status_code
+                for value in forwarded_for
+            ]
+
+    rotating = [f"198.51.100.{n}" for n in range(6)]
+    with serving(env, tmp_path / "server.log", f"http://127.0.0.1:{port}"):
+        untrusted = statuses("127.0.0.1", rotating)
+        trusted = statuses("127.0.0.2", [f"203.0.113.{n}" for n in range(6)])
+        # A client may prepend anything; the proxy appends the address it saw, and that one counts.
+        spoofing = statuses("127.0.0.2", [f"{spoof}, 192.0.2.7" for spoof in rotating])
+    assert untrusted == [200, 200, 200, 429, 429, 429]
+    assert trusted == [200] * 6
+    assert spoofing == [200, 200, 200, 429, 429, 429]
+
+
+def test_trusted_proxies_must_be_addresses_or_networks():
+    assert Settings(trusted_proxies="10.0.0.5, 10.1.0.0/16,::1").trusted_proxies == [
+        "10.0.0.5",
+        "10.1.0.0/16",
+        "::1",
+    ]
+    with pytest.raises(ValueError, match="not appear to be an IPv4 or IPv6 network"):
+        Settings(trusted_proxies="lb.internal")
+
+
 def test_cors_answers_only_configured_origins(client):
     allowed = client.post("/api/ask", json={"question": "cookies?"}, headers={"Origin": SITE})
     assert allowed.headers["access-control-allow-origin"] == SITE
@@ -330,16 +378,37 @@ def test_bodies_over_the_limit_are_refused_announced_or_streamed(live_server):
     url = f"{live_server.api_origin}/api/chat"
     json_type = {"Content-Type": "application/json"}
     big = httpx.post(url, content=b"x" * 1_000_000, headers=json_type, timeout=30)
-    assert big.status_code == 413 and "16,384 bytes" in big.json()["error"]
+    assert big.status_code == 413 and "65,536 bytes" in big.json()["error"]
 
     def chunks():  # no Content-Length: the limit is counted as the body streams in
-        for _ in range(40):
+        for _ in range(80):
             yield b"x" * 1024
 
     streamed = httpx.post(url, content=chunks(), headers=json_type, timeout=30)
     assert streamed.status_code == 413
     under = httpx.post(url, content=b'{"message": "' + b"a" * 1000 + b'"}', headers=json_type, timeout=30)
     assert under.status_code == 200
+
+
+def test_a_body_whose_last_chunk_crosses_the_limit_is_refused_at_once():
+    """Nothing is left to drain after the last chunk: reading on would wait for a disconnect that never
+    comes while the client waits for the answer."""
+    chunks = [{"type": "http.request", "body": b"x" * 600, "more_body": more} for more in (True, False)]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        assert chunks, "read past the end of the body"
+        return chunks.pop(0)
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def never_called(scope, receive, send) -> None:
+        raise AssertionError("the body is over the limit")
+
+    scope = {"type": "http", "method": "POST", "headers": [], "path": "/api/chat"}
+    asyncio.run(BodyLimit(never_called, max_bytes=1024)(scope, receive, send))
+    assert sent[0]["status"] == 413 and b"over 1,024 bytes" in sent[1]["body"]
 
 
 def test_the_api_answers_over_a_real_socket(live_server):

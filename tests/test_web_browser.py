@@ -240,7 +240,7 @@ def test_hostile_input_gets_clean_4xx_and_runs_no_script(page, live_server):
             "NUL and bidi characters": http.post(
                 f"{api}/api/ask", json={"question": "\x00\u202e\u200b how long \x1b[31m"}
             ),
-            "message too long": http.post(f"{api}/api/chat", json={"message": "b" * 5000}),
+            "message too long": http.post(f"{api}/api/chat", json={"message": "b" * 10_001}),
             "unknown route": http.get(f"{api}/wp-admin/install.php"),
             "unknown API route": http.post(f"{api}/api/delete-everything", json={}),
             "wrong method": http.delete(f"{api}/api/chat"),
@@ -256,6 +256,8 @@ def test_hostile_input_gets_clean_4xx_and_runs_no_script(page, live_server):
     assert "<script>" not in cases["script tags"].json()["reply"]
     assert cases["1 MB body"].status_code == 413
     assert cases["malformed JSON"].status_code == 400
+    assert cases["not JSON at all"].status_code == 415
+    assert cases["message too long"].status_code == 422
     assert cases["deeply nested JSON"].status_code in (400, 422)
     assert cases["unknown route"].status_code == 404
     assert cases["wrong method"].status_code == 405

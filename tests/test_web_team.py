@@ -4,6 +4,8 @@ job, the diff pages and the submitted-requests metric. Real model, Chroma, SQLit
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -20,6 +22,7 @@ from assistant.requests import OutboxWorker
 from assistant.web import create_app
 from tests.conftest import CORPUS, SEED_DOCUMENT, prometheus_sample
 from tests.fixtures import HISTORY
+from tests.test_requests import HOSTILE, formula_cells
 from tests.test_resend import expire_codes, other_than
 
 FORM = "application/x-www-form-urlencoded"
@@ -221,6 +224,20 @@ def test_export_as_csv_and_json(client, team_assistant):
     assert team_assistant.requests.export("json", status="pending_verification") == as_json.text
 
 
+def test_csv_export_cannot_carry_a_formula_to_the_teams_spreadsheet(client, team_assistant):
+    reference = submit(team_assistant, "formula@example.com", **HOSTILE)
+    client.post(f"/api/team/requests/{reference}/assign", json={"assignee": "@ana"}, headers=TEAM)
+    response = client.get(
+        "/api/team/requests/export", params={"format": "csv", "assignee": "@ana"}, headers=TEAM
+    )
+    assert response.status_code == 200
+    assert formula_cells(response.text) == []
+    (row,) = csv.DictReader(io.StringIO(response.text))
+    assert row["reference"] == reference and row["name"] == "'" + HOSTILE["name"]
+    assert row["data_concerned"] == "'" + HOSTILE["data_concerned"]
+    assert row["assignee"] == "'@ana"
+
+
 @pytest.mark.parametrize(
     ("call", "status", "message"),
     [
@@ -343,11 +360,11 @@ def test_verify_by_json_with_the_code_from_the_mail(client, team_assistant):
     ("kwargs", "status", "message"),
     [
         ({"json": {"reference": "DSAR-2020-999999", "code": "123456"}}, 404, "no request has the reference"),
-        ({"json": {"reference": "DSAR-2020-999999"}}, 422, "code: Field required"),
+        ({"json": {"reference": "DSAR-2020-999999"}}, 422, "code: this field is required"),
         ({"json": {"code": "12ab", "reference": "DSAR-2026-000001"}}, 400, "6 digits"),
-        ({"content": b"{nope", "headers": {"Content-Type": "application/json"}}, 422, "not valid JSON"),
-        ({"content": b"ref=1", "headers": {"Content-Type": "text/plain"}}, 415, "as JSON or as a form"),
-        ({"json": ["DSAR-2026-000001", "123456"]}, 422, "valid dictionary"),
+        ({"content": b"{nope", "headers": {"Content-Type": "application/json"}}, 400, "not valid JSON"),
+        ({"content": b"ref=1", "headers": {"Content-Type": "text/plain"}}, 415, "or as a form"),
+        ({"json": ["DSAR-2026-000001", "123456"]}, 422, "send a JSON object"),
     ],
 )
 def test_verify_refuses_unusable_input(client, kwargs, status, message):
@@ -464,10 +481,10 @@ def test_resend_after_expiry_and_the_hourly_limit_with_retry_after(client, team_
     [
         ({"json": {"reference": "DSAR-2020-999999"}}, 404, "no request has the reference"),
         ({"json": {"reference": "nope"}}, 404, "is not a reference like DSAR-2026-000123"),
-        ({"json": {}}, 422, "reference: Field required"),
-        ({"json": {"reference": "DSAR-2020-999999", "email": "x@example.com"}}, 422, "email: Extra inputs"),
-        ({"content": b"{nope", "headers": {"Content-Type": "application/json"}}, 422, "not valid JSON"),
-        ({"content": b"ref=1", "headers": {"Content-Type": "text/plain"}}, 415, "reference as JSON or"),
+        ({"json": {}}, 422, "reference: this field is required"),
+        ({"json": {"reference": "DSAR-2020-999999", "email": "x@example.com"}}, 422, "email: unknown field"),
+        ({"content": b"{nope", "headers": {"Content-Type": "application/json"}}, 400, "not valid JSON"),
+        ({"content": b"ref=1", "headers": {"Content-Type": "text/plain"}}, 415, "send the reference as JSON"),
         ({"content": b"&".join([b"a=1"] * 20), "headers": {"Content-Type": FORM}}, 422, "too many fields"),
     ],
 )

@@ -7,9 +7,7 @@ its outbox row; listeners run only after that transaction commits, and the outbo
 
 from __future__ import annotations
 
-import csv
 import hmac
-import io
 import json
 import logging
 import math
@@ -41,6 +39,7 @@ from assistant.requests import audit, states
 from assistant.requests.crypto import Vault
 from assistant.requests.database import database_url, migrate, open_engine, session_factory
 from assistant.requests.dates import due_date
+from assistant.requests.export import export_requests
 from assistant.requests.models import (
     AuditRecord,
     OutboxMessage,
@@ -309,20 +308,8 @@ class RequestQueue:
 
     def export(self, fmt: str = "json", **filters: Any) -> str:
         """The listed requests as JSON or CSV, identity included: for the privacy team only."""
-        rows = [r.to_dict() for r in self.list(**filters)]
-        if fmt == "json":
-            return json.dumps(rows, ensure_ascii=False, indent=2)
-        if fmt == "csv":
-            out = io.StringIO()
-            fields = [*list(RightsRequest.__dataclass_fields__), "overdue"]
-            writer = csv.DictWriter(out, fieldnames=fields)
-            writer.writeheader()
-            for row in rows:
-                writer.writerow(
-                    {**row, "rights": " ".join(row["rights"]), "categories": "; ".join(row["categories"])}
-                )
-            return out.getvalue()
-        raise RequestError(f"unknown export format {fmt!r}; use csv or json")
+        fields = [*list(RightsRequest.__dataclass_fields__), "overdue"]
+        return export_requests([r.to_dict() for r in self.list(**filters)], fields, fmt)
 
     # -- the team's work ------------------------------------------------------------------------
     def transition(

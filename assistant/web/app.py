@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from assistant.core import Assistant
 from assistant.requests.audit import check_at_startup
@@ -90,7 +91,8 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
     install_error_handlers(app)
     mount_slack(app, assistant, settings)  # /slack/events, only when Slack is configured
 
-    # Added innermost first: a request meets metrics, then headers, then CORS, then the body limit.
+    # Added innermost first: a request meets the proxy headers, then metrics, then headers, then CORS,
+    # then the body limit.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,
@@ -101,6 +103,10 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
     )
     app.add_middleware(SecurityHeaders, api_origin=settings.widget_api_origin.rstrip("/"))
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    if settings.trusted_proxies:
+        # Only a listed load balancer may say who the client is (rate limits count per client); anyone
+        # else's X-Forwarded-For is ignored, so rotating it buys no fresh budget.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
 
 

@@ -27,8 +27,8 @@ def get_metrics(request: Request) -> WebMetrics:
 
 
 def client_key(request: Request) -> str:
-    """Who is calling, for rate limits: the peer address (uvicorn's proxy-headers setting makes it the
-    visitor's behind a trusted load balancer)."""
+    """Who is calling, for rate limits: the peer address, or the visitor's as a load balancer listed in
+    ``TRUSTED_PROXIES`` reports it (app.py)."""
     return request.client.host if request.client else "unknown"
 
 

@@ -69,7 +69,8 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await _drain(receive, size)
+                if message.get("more_body", False):  # past the last chunk, receive() waits for a disconnect
+                    await _drain(receive, size)
                 await _send_error(send, 413, too_large)
                 return
             chunks.append(chunk)

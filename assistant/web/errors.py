@@ -4,16 +4,20 @@ traceback, never the visitor's input echoed back as markup."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from assistant.exceptions import (
     ConfigurationError,
     InvalidInputError,
     InvalidTransitionError,
+    MalformedBodyError,
     NotAuthorisedError,
     PrivacyAssistantError,
     RateLimitExceeded,
@@ -22,13 +26,18 @@ from assistant.exceptions import (
     StoreError,
     UnknownDocumentError,
     UnknownRequestError,
+    UnsupportedMediaTypeError,
     VerificationError,
 )
+from assistant.web.schemas import example_of
 
 log = logging.getLogger("assistant.web")
 
-# The first match wins: subclasses before their base.
+# The first match wins: subclasses before their base. The rule (README, "Errors"): a body that cannot
+# be read is 400, one in another format 415, readable input the route cannot use 422.
 _STATUS: list[tuple[type[PrivacyAssistantError], int]] = [
+    (MalformedBodyError, 400),
+    (UnsupportedMediaTypeError, 415),
     (InvalidInputError, 422),
     (UnknownRequestError, 404),
     (InvalidTransitionError, 409),
@@ -59,31 +68,85 @@ async def assistant_error(request: Request, exc: Exception) -> JSONResponse:
     return error(status, str(exc), headers)
 
 
+def json_body_model(request: Request) -> type[BaseModel] | None:
+    """The model of the JSON body the called route reads, if it reads one."""
+    field = getattr(request.scope.get("route"), "body_field", None)
+    model = getattr(getattr(field, "field_info", None), "annotation", None)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def is_json(request: Request) -> bool:
+    """Whether the body is declared JSON: ``application/json`` or ``application/...+json``, as FastAPI reads."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+def malformed_json(model: type[BaseModel], problem: str) -> MalformedBodyError:
+    return MalformedBodyError(
+        f"the body is not valid JSON ({problem}); send a JSON object such as {example_of(model)}"
+    )
+
+
+def unreadable(cause: BaseException | None) -> str:
+    """Why a body that looked like JSON could not be read."""
+    if isinstance(cause, UnicodeDecodeError):
+        return "it is not UTF-8 text"
+    if isinstance(cause, RecursionError):
+        return "it nests too deep"
+    return "it cannot be read"
+
+
+def not_json(model: type[BaseModel]) -> UnsupportedMediaTypeError:
+    return UnsupportedMediaTypeError(
+        f"send the body as JSON with the header 'Content-Type: application/json', such as {example_of(model)}"
+    )
+
+
 async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    model = json_body_model(request)
+    if model is not None and not is_json(request):
+        return await assistant_error(request, not_json(model))
     problems = exc.errors()
-    if any(p.get("type") == "json_invalid" for p in problems):
-        return error(400, 'the body is not valid JSON; send a JSON object such as {"message": "..."}')
-    return error(422, "; ".join(_describe(p) for p in problems[:5]))
+    if model is not None:
+        for problem in problems:
+            if problem.get("type") == "json_invalid":
+                where = problem.get("loc", ("body", 0))[-1]
+                reason = problem.get("ctx", {}).get("error", "cannot be parsed")
+                return await assistant_error(request, malformed_json(model, f"{reason} at character {where}"))
+            if problem.get("type") == "missing" and tuple(problem.get("loc", ())) == ("body",):
+                return await assistant_error(request, malformed_json(model, "it is empty"))
+    return error(422, describe_problems(problems, model))
 
 
-def _describe(problem: dict) -> str:
+def describe_problems(problems: Sequence[Any], model: type[BaseModel] | None) -> str:
+    """Pydantic's validation errors as one line naming each field and what to change (at most five)."""
+    return "; ".join(_describe(p, model) for p in problems[:5]) or "the input is not valid"
+
+
+def _describe(problem: Any, model: type[BaseModel] | None) -> str:
     where = ".".join(str(part) for part in problem.get("loc", ()) if part != "body") or "body"
     kind = problem.get("type", "")
     if kind == "missing":
         return f"{where}: this field is required"
     if kind == "extra_forbidden":
         return f"{where}: unknown field; remove it"
-    if kind == "model_attributes_type":
-        return "body: send a JSON object"
+    if kind in ("model_attributes_type", "model_type", "dict_type"):
+        return f"{where}: send a JSON object" + (f" such as {example_of(model)}" if model else "")
     # Pydantic's own message, without the offending value (it may be the visitor's markup).
-    return f"{where}: {problem.get('msg', 'is not valid')}"
+    message = str(problem.get("msg", "is not valid")).removeprefix("Value error, ")
+    return f"{where}: {message}"
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
         return error(404, "no such page; the API is described at /docs")
+    model = json_body_model(request)
+    if exc.status_code == 400 and model is not None:  # FastAPI could not read the body
+        return await assistant_error(request, malformed_json(model, unreadable(exc.__cause__)))
     if exc.status_code == 405:
         return error(405, f"{request.method} is not allowed here; the API is described at /docs", exc.headers)
     return error(exc.status_code, str(exc.detail), exc.headers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -15,10 +16,21 @@ ISO_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
 
 class _Strict(BaseModel):
+    """A body the API reads: unknown fields are refused; its first example is quoted in error messages."""
+
     model_config = ConfigDict(extra="forbid")
 
 
+def example_of(model: type[BaseModel]) -> str:
+    """The body ``model`` reads, as JSON a client can copy: its first documented example."""
+    extra = model.model_config.get("json_schema_extra")
+    examples = extra.get("examples") if isinstance(extra, dict) else None
+    return json.dumps(examples[0]) if examples else "{...}"
+
+
 class AskRequest(_Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"question": "How long do you keep my data?"}]})
+
     question: str = Field(description="The question, in the visitor's words.")
     document: str | None = Field(
         None, max_length=100, description="Ask this document only (its id); default: all documents."
@@ -51,6 +63,8 @@ class AnswerOut(BaseModel):
 
 
 class ChatRequest(_Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"message": "Can I get a copy of my data?"}]})
+
     conversation_id: str | None = Field(
         None, pattern=CONVERSATION_ID_PATTERN, description="From the previous reply; omit to start."
     )
@@ -119,6 +133,19 @@ class ErrorOut(BaseModel):
     error: str = Field(description="What was wrong and what to do.")
 
 
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the errors a route may answer (README, "Errors")."""
+    return {status: {"model": ErrorOut} for status in statuses}
+
+
+def json_error(description: str) -> dict[str, Any]:
+    """An error response of a route whose success is not JSON (a page): errors are JSON everywhere."""
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": ErrorOut.model_json_schema()}},
+    }
+
+
 class PolicyVersionOut(BaseModel):
     version: str
     title: str
@@ -184,15 +211,23 @@ class RightsRequestListOut(BaseModel):
 
 
 class AssignIn(_Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"assignee": "ana@numecent.com"}]})
+
     assignee: str = Field(min_length=1, max_length=200, description="Who works the request.")
 
 
 class TransitionIn(_Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "in_progress", "note": "started"}]})
+
     status: str = Field(description="The next status: verified, in_progress, completed, rejected, withdrawn.")
     note: str | None = Field(None, max_length=1000, description="Why, for the audit trail.")
 
 
 class ExtendIn(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "many systems to search", "months": 1}]}
+    )
+
     reason: str = Field(
         min_length=1, max_length=1000, description="Why more time is needed (the requester is told)."
     )
@@ -200,6 +235,10 @@ class ExtendIn(_Strict):
 
 
 class VerifyIn(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reference": "DSAR-2026-000001", "code": "123456"}]}
+    )
+
     reference: str = Field(max_length=40, description="The request's reference, DSAR-YYYY-NNNNNN.")
     code: str = Field(max_length=100, description="The 6 digits from the e-mail, or the link's code.")
 
@@ -211,6 +250,8 @@ class VerifiedOut(BaseModel):
 
 
 class ResendIn(_Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reference": "DSAR-2026-000001"}]})
+
     reference: str = Field(max_length=40, description="The request's reference, DSAR-YYYY-NNNNNN.")
 
 

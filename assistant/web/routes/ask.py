@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from assistant.web.deps import AssistantDep, MetricsDep, RateLimited
-from assistant.web.schemas import AnswerOut, AskRequest, ErrorOut
+from assistant.web.schemas import AnswerOut, AskRequest, error_responses
 
 router = APIRouter(tags=["questions"])
 
@@ -14,7 +14,7 @@ router = APIRouter(tags=["questions"])
     "/api/ask",
     response_model=AnswerOut,
     dependencies=[RateLimited],
-    responses={422: {"model": ErrorOut}, 429: {"model": ErrorOut}},
+    responses=error_responses(400, 404, 413, 415, 422, 429),
 )
 def ask(body: AskRequest, assistant: AssistantDep, metrics: MetricsDep) -> AnswerOut:
     """Answer a question from the policy, quoting it; ``answerable`` is false when the policy is silent."""

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from assistant.exceptions import InvalidInputError
 from assistant.web.deps import AssistantDep, MetricsDep, RateLimited, SettingsDep
-from assistant.web.schemas import ChatReply, ChatRequest, ErrorOut, WidgetConfig
+from assistant.web.schemas import ChatReply, ChatRequest, WidgetConfig, error_responses
 
 router = APIRouter(tags=["chat"])
 CHANNEL = "web"
@@ -16,9 +15,9 @@ CHANNEL = "web"
     "/api/chat",
     response_model=ChatReply,
     dependencies=[RateLimited],
-    responses={422: {"model": ErrorOut}, 429: {"model": ErrorOut}},
+    responses=error_responses(400, 413, 415, 422, 429),
 )
-def chat(body: ChatRequest, assistant: AssistantDep, settings: SettingsDep, metrics: MetricsDep) -> ChatReply:
+def chat(body: ChatRequest, assistant: AssistantDep, metrics: MetricsDep) -> ChatReply:
     """A message or a button press in; the reply, its citations and the request being taken out.
 
     Start without ``conversation_id``; send the one the reply carries with every later turn. An id this
@@ -32,13 +31,7 @@ def chat(body: ChatRequest, assistant: AssistantDep, settings: SettingsDep, metr
     if body.action is not None:
         turn = conversation.act(body.action)
     else:
-        message = body.message or ""
-        if len(message) > settings.max_question_chars:
-            raise InvalidInputError(
-                f"the message is {len(message):,} characters long; "
-                f"write at most {settings.max_question_chars:,} characters"
-            )
-        turn = conversation.reply(message)
+        turn = conversation.reply(body.message or "")  # refuses messages over MAX_MESSAGE_CHARS
     metrics.record_turn(turn, channel=CHANNEL)
     return ChatReply.of(turn)
 
@@ -50,5 +43,5 @@ def widget_config(assistant: AssistantDep, settings: SettingsDep) -> WidgetConfi
     return WidgetConfig(
         greeting=assistant.prompts.line("widget_greeting", organization=organization or "the company"),
         notice=assistant.prompts.line("chat_notice", retention_days=settings.transcript_retention_days),
-        max_message_chars=settings.max_question_chars,
+        max_message_chars=settings.max_message_chars,
     )

@@ -18,11 +18,11 @@ from assistant.corpus.diff_render import render_diff_html
 from assistant.corpus.units import Block, parse_policy
 from assistant.web.deps import AssistantDep, SettingsDep
 from assistant.web.schemas import (
-    ErrorOut,
     PolicyDiffOut,
     PolicyDocumentOut,
     PolicyListOut,
     PolicyVersionOut,
+    json_error,
 )
 
 router = APIRouter(tags=["policy"])
@@ -59,7 +59,7 @@ def page_groups(blocks: list[Block]) -> list[PageGroup]:
 @router.get(
     "/policy/{document}/{version}",
     response_class=HTMLResponse,
-    responses={404: {"model": ErrorOut}},
+    responses={404: json_error("No such document or version.")},
 )
 def policy_page(request: Request, document: str, version: str, assistant: AssistantDep) -> HTMLResponse:
     """One version of a policy document; each quotable unit is an element whose id is its anchor."""
@@ -95,7 +95,7 @@ def _diff_csp(page: str) -> str:
 @router.get(
     "/policy/{document}/diff/{old}/{new}",
     response_class=HTMLResponse,
-    responses={404: {"model": ErrorOut}},
+    responses={404: json_error("No such document or version.")},
 )
 def policy_diff_page(document: str, old: str, new: str, assistant: AssistantDep) -> HTMLResponse:
     """What changed in ``document`` from version ``old`` to version ``new``, word by word."""

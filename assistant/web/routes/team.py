@@ -24,6 +24,7 @@ from assistant.web.schemas import (
     RightsRequestListOut,
     RightsRequestOut,
     TransitionIn,
+    error_responses,
 )
 
 log = logging.getLogger("assistant.web.team")
@@ -97,7 +98,7 @@ def show_request(reference: str, assistant: AssistantDep, response: Response) ->
 
 
 @router.post(
-    "/requests/{reference}/assign", response_model=RightsRequestOut, responses={404: {"model": ErrorOut}}
+    "/requests/{reference}/assign", response_model=RightsRequestOut, responses=error_responses(400, 404, 415)
 )
 def assign_request(
     reference: str, body: AssignIn, member: TeamMember, assistant: AssistantDep, response: Response
@@ -110,7 +111,7 @@ def assign_request(
 @router.post(
     "/requests/{reference}/transition",
     response_model=RightsRequestOut,
-    responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
+    responses=error_responses(400, 404, 409, 415),
 )
 def transition_request(
     reference: str, body: TransitionIn, member: TeamMember, assistant: AssistantDep, response: Response
@@ -121,7 +122,7 @@ def transition_request(
 
 
 @router.post(
-    "/requests/{reference}/extend", response_model=RightsRequestOut, responses={404: {"model": ErrorOut}}
+    "/requests/{reference}/extend", response_model=RightsRequestOut, responses=error_responses(400, 404, 415)
 )
 def extend_request(
     reference: str, body: ExtendIn, member: TeamMember, assistant: AssistantDep, response: Response

@@ -14,14 +14,21 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from assistant.exceptions import InvalidInputError, RequestError, ResendLimitError, UnknownRequestError
+from assistant.exceptions import (
+    InvalidInputError,
+    RequestError,
+    ResendLimitError,
+    UnknownRequestError,
+    UnsupportedMediaTypeError,
+)
 from assistant.requests.resend import resend_code
 from assistant.web.deps import RateLimited
-from assistant.web.schemas import ErrorOut, ResendIn, ResentOut, VerifiedOut, VerifyIn
+from assistant.web.errors import describe_problems, is_json, malformed_json, unreadable
+from assistant.web.schemas import ErrorOut, ResendIn, ResentOut, VerifiedOut, VerifyIn, example_of
 
 M = TypeVar("M", bound=BaseModel)
 router = APIRouter(tags=["rights requests"])
@@ -53,9 +60,7 @@ async def verify(request: Request) -> Any:
     A wrong, expired or already used code is a 400 saying which, and the request stays as it was. A form
     post from the ``/verify`` page gets a page back.
     """
-    data = await _fields(request, VerifyIn, '{"reference": "DSAR-...", "code": "123456"}')
-    if isinstance(data, JSONResponse):
-        return data
+    data = await _fields(request, VerifyIn)
     assistant = request.app.state.assistant
     wants_page = _wants_page(request)
     try:
@@ -88,9 +93,7 @@ async def resend(request: Request) -> Any:
     400, as ``/api/requests/verify`` answers it; a few mails an hour at most per request, then 429
     with ``Retry-After``. A form post from the ``/verify`` page gets the page back.
     """
-    data = await _fields(request, ResendIn, '{"reference": "DSAR-..."}')
-    if isinstance(data, JSONResponse):
-        return data
+    data = await _fields(request, ResendIn)
     assistant = request.app.state.assistant
     wants_page = _wants_page(request)
     try:
@@ -105,8 +108,8 @@ async def resend(request: Request) -> Any:
     return ResentOut(reference=body.reference.strip().upper(), message=message)
 
 
-async def _fields(request: Request, model: type[BaseModel], example: str) -> Any:
-    """The posted fields, from JSON or a form; a 415 response for any other content type."""
+async def _fields(request: Request, model: type[BaseModel]) -> Any:
+    """The posted fields, from JSON or a form: 400 for a body that is not JSON, 415 for another type."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     raw = await request.body()
     names = " and ".join(model.model_fields)
@@ -116,20 +119,26 @@ async def _fields(request: Request, model: type[BaseModel], example: str) -> Any
         except ValueError:  # more fields than any of these forms has
             raise InvalidInputError(f"the form has too many fields; send only {names}") from None
         return {key: values[-1] for key, values in fields.items() if key in model.model_fields}
-    if content_type == "application/json":
+    if is_json(request):
+        if not raw:
+            raise malformed_json(model, "it is empty")
         try:
             return json.loads(raw)
-        except ValueError:
-            raise InvalidInputError(f"the body is not valid JSON; send {example}") from None
-    return JSONResponse({"error": f"send the {names} as JSON or as a form ({FORM})"}, status_code=415)
+        except json.JSONDecodeError as exc:
+            raise malformed_json(model, f"{exc.msg} at character {exc.pos}") from None
+        except (ValueError, RecursionError) as exc:
+            raise malformed_json(model, unreadable(exc)) from None
+    raise UnsupportedMediaTypeError(
+        f"send the {names} as JSON (Content-Type: application/json), such as {example_of(model)}, "
+        f"or as a form ({FORM})"
+    )
 
 
 def _validate(model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, p['loc'])) or 'body'}: {p['msg']}" for p in exc.errors())
-        raise InvalidInputError(problems or f"send {', '.join(model.model_fields)}") from None
+        raise InvalidInputError(describe_problems(exc.errors(), model)) from None
 
 
 def _wants_page(request: Request) -> bool:
