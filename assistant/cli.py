@@ -136,7 +136,9 @@ def serve() -> None:
 
     from assistant.redaction import uvicorn_log_config
     from assistant.web import create_app
+    from assistant.web.memory import limit_arenas
 
+    limit_arenas()  # before any thread allocates: request threads must not each keep an arena's worth
     settings = get_settings()
     if "public_base_url" not in settings.model_fields_set and settings.host not in ("0.0.0.0", "::"):
         # Citation links point at this server unless a public address is configured.

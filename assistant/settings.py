@@ -232,6 +232,11 @@ class Settings(BaseSettings):
         ),
         description="How often the service applies the retention periods; 0: never (use the CLI).",
     )
+    memory_trim_seconds: float = Field(
+        30,
+        ge=0,
+        description="How often the web service gives freed memory back after serving requests; 0: never.",
+    )
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -184,11 +184,11 @@ def main() -> int:
     try:
         wait_ready(url, server, log)
         ready = time.perf_counter() - started
-        for route in args.routes:  # warm-up, not reported
-            asyncio.run(run_round(url, route, 4, 2.0, 100))
-        time.sleep(5)
+        time.sleep(10)  # started and not yet asked anything: the memory a quiet server holds
         idle, _ = rss_mb(server.pid)
         print(f"ready after {ready:.1f} s; RSS idle {idle:.0f} MB", flush=True)
+        for route in args.routes:  # warm-up, not reported
+            asyncio.run(run_round(url, route, 4, 2.0, 100))
         print(
             f"\n{'route':>5} {'conc':>4} {'round':>5} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7}"
             f" {'p99 ms':>7} {'ok':>6} {'errors':>6}"

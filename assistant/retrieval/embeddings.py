@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Generic, TypeVar
@@ -15,10 +16,11 @@ import assistant.settings  # noqa: F401  (sets HF_HUB_OFFLINE before transformer
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 _lock = threading.Lock()
-# One forward pass at a time: the model's tokenizer keeps its padding and truncation as mutable state
-# that each call sets, so two calls in flight can leave a batch unpadded ("expected sequence of length
-# 15 at dim 1 (got 8)" under load), and the passes share the same two cores anyway.
-_forward = threading.Lock()
+# Every forward pass runs on this one thread, one at a time. The model's tokenizer keeps its padding as
+# state that each call sets, so two calls in flight could leave a batch unpadded ("expected sequence of
+# length 15 at dim 1 (got 8)" under load); and torch keeps buffers per calling thread, so passes run
+# from each request thread in turn held hundreds of MB that stayed after the load.
+_model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
 T = TypeVar("T")
 
 
@@ -74,15 +76,14 @@ class LocalEmbeddings(Embeddings):
         return _loaded(self.device)
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        model = self.model
-        with _forward:
-            return model.encode(
-                texts,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+        return _model_thread.submit(
+            self.model.encode,
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        ).result()
 
     def word_pieces(self, text: str) -> list[str]:
         """The model's word pieces of ``text`` ("hip", "##aa"), without [CLS] and [SEP]; safe from any thread."""
@@ -91,10 +92,9 @@ class LocalEmbeddings(Embeddings):
     def encode_pieces(self, texts: list[str]) -> list[Encoded]:
         """Vectors and word-piece vectors from one forward pass (the same vectors ``encode`` gives)."""
         model = self.model
-        with _forward:
-            outputs = model.encode(
-                texts, batch_size=self.batch_size, output_value=None, show_progress_bar=False
-            )
+        outputs = _model_thread.submit(
+            model.encode, texts, batch_size=self.batch_size, output_value=None, show_progress_bar=False
+        ).result()
         encoded = []
         for output in outputs:
             ids = output["input_ids"]
@@ -123,13 +123,11 @@ def best_matches(vectors: np.ndarray, matrix: np.ndarray) -> np.ndarray:
 def dot_products(vectors: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Every dot product of a row of ``vectors`` with a row of ``matrix`` (rows x rows).
 
-    Multiplied by torch, in the model's own thread pool: numpy's BLAS threads keep spinning after the
-    product and slowed the next forward pass threefold on two cores.
+    By numpy on one BLAS thread (settings.py sets OPENBLAS_NUM_THREADS: BLAS threads spinning after a
+    product slowed the next forward pass threefold on two cores). Not by torch: it keeps buffers for
+    every request thread that multiplies, some 10 MB each, for as long as the thread lives.
     """
-    import torch  # loaded with the model already; importing it here keeps `import assistant` light
-
-    with torch.inference_mode():
-        return (torch.from_numpy(vectors) @ torch.from_numpy(matrix).T).numpy()
+    return vectors @ matrix.T
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

@@ -22,6 +22,7 @@ from assistant.requests.outbox import OutboxWorker
 from assistant.settings import Settings, get_settings
 from assistant.web.edge import BodyLimit, RateLimiter, SecurityHeaders
 from assistant.web.errors import install_error_handlers
+from assistant.web.memory import give_back, give_back_when_served
 from assistant.web.metrics import MetricsMiddleware, WebMetrics
 from assistant.web.routes import ask, chat, health, pages, policy, team, verify
 from slack_app.mount import mount_slack
@@ -51,6 +52,12 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
         outbox = OutboxWorker(queue)
         if settings.outbox_worker == "inprocess":
             outbox.start()  # mail leaves after commit, on its own thread, never inside a request
+        await asyncio.to_thread(give_back)  # what start-up freed (embedding the index, the bank)
+        trimming = None
+        if settings.memory_trim_seconds > 0:
+            trimming = asyncio.create_task(
+                give_back_when_served(lambda: app.state.metrics.served, settings.memory_trim_seconds)
+            )
         purging = None
         if settings.purge_interval_seconds > 0:
             purging = asyncio.create_task(purge_periodically(assistant, settings.purge_interval_seconds))
@@ -61,10 +68,11 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
             unsubscribe()
             if settings.outbox_worker == "inprocess":
                 await run_in_threadpool(outbox.stop)
-            if purging is not None:
-                purging.cancel()
-                with suppress(asyncio.CancelledError):
-                    await purging
+            for task in (purging, trimming):
+                if task is not None:
+                    task.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await task
 
     app = FastAPI(
         title="Privacy assistant",

@@ -31,6 +31,7 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 class WebMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self.served = 0  # HTTP requests answered by this process: the memory trim's sign of work done
         self.http_requests = Counter(
             "privacy_assistant_http_requests",
             "HTTP requests by route template, method and status.",
@@ -120,5 +121,6 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_and_note)
         finally:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
+            self.metrics.served += 1
             self.metrics.http_requests.labels(route, scope["method"], str(status)).inc()
             self.metrics.http_latency.labels(route).observe(time.perf_counter() - started)
