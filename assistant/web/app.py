@@ -19,7 +19,6 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from assistant.core import Assistant
 from assistant.requests.audit import check_at_startup
 from assistant.requests.outbox import OutboxWorker
-from assistant.requests.unverified import close_unverified
 from assistant.settings import Settings, get_settings
 from assistant.web.edge import BodyLimit, RateLimiter, SecurityHeaders
 from assistant.web.errors import install_error_handlers
@@ -120,8 +119,7 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
 
 
 async def purge_periodically(assistant: Assistant, interval_seconds: float) -> None:
-    """Applies the retention periods (README "Retention") and closes requests nobody verified
-    (``UNVERIFIED_CLOSE_DAYS``), at start-up and then every ``interval_seconds``.
+    """Applies the retention periods (README "Retention") at start-up and then every ``interval_seconds``.
 
     A failed run (database briefly away) is logged and tried again at the next interval. With several
     workers each runs it; every step is idempotent.
@@ -138,11 +136,6 @@ async def purge_periodically(assistant: Assistant, interval_seconds: float) -> N
                     len(report.requests_anonymised),
                     report.outbox_messages,
                 )
-            # A request nobody verifies is closed, not left pending for ever.
-            days = assistant.settings.unverified_close_days
-            closed = await run_in_threadpool(close_unverified, assistant.requests, days)
-            if closed:
-                log.info("closed %d request(s) unverified %d days after their last code", len(closed), days)
         except Exception:  # the job must outlive one bad run
             log.exception("retention purge failed; retrying in %s s", interval_seconds)
         await asyncio.sleep(interval_seconds)
