@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date
+from pathlib import Path
 
 import click
 from pydantic import ValidationError
@@ -184,14 +185,36 @@ def corpus_group() -> None:
 @click.option("--document", required=True, help="Document id, e.g. numecent-privacy-policy.")
 @click.option("--effective", required=True, help="Date the version takes effect (YYYY-MM-DD).")
 @click.option("--scheduled", is_flag=True, help="Allow a date in the future: the version applies from then.")
-@click.option("--title", help="Title of a new document (default: the file's first '# ' heading).")
-def corpus_add(file: str, document: str, effective: str, scheduled: bool, title: str | None) -> None:
+@click.option("--title", help="Title of a new document (default: the file's first heading).")
+@click.option("--organization", help="Whose policy it is, e.g. Numecent (default: the previous version's).")
+@click.option("--source-url", help="Where the policy is published (default: the previous version's).")
+def corpus_add(
+    file: str,
+    document: str,
+    effective: str,
+    scheduled: bool,
+    title: str | None,
+    organization: str | None,
+    source_url: str | None,
+) -> None:
     """Add FILE (Markdown, plain text or an HTML page) as a version of a document."""
-    assistant = open_assistant()
-    version = assistant.add_version(
-        file, document, _day(effective, "--effective"), scheduled=scheduled, title=title
+    from assistant.corpus.importing import add_version
+    from assistant.corpus.units import parse_policy
+
+    # No Assistant: the corpus folder may be empty or missing (a new customer's first version).
+    version = add_version(
+        get_settings().corpus_dir,
+        Path(file),
+        document,
+        _day(effective, "--effective"),
+        scheduled=scheduled,
+        title=title,
+        organization=organization,
+        source_url=source_url,
     )
+    units = parse_policy(version).units
     click.echo(f"added {version.document} {version.version}: {version.path}")
+    click.echo(f"  {len(units)} quotable units; 'privacy-assistant lint {document}' lists what to fix")
 
 
 @corpus_group.command("list")
@@ -486,7 +509,9 @@ def requests_purge_transcripts(ctx: click.Context) -> None:
 
 
 # -- the eval harness (issue 7) ---------------------------------------------------------------------
-def _eval_options(command):
+def _eval_options(command=None, *, split_default: str = "both"):
+    if command is None:
+        return lambda command: _eval_options(command, split_default=split_default)
     options = [
         click.option(
             "--target", help="Score a running service (http://host:port) through /api/ask and /api/chat."
@@ -512,7 +537,7 @@ def _eval_options(command):
         click.option(
             "--split",
             type=click.Choice(["dev", "test", "both"]),
-            default="both",
+            default=split_default,
             show_default=True,
             help="Only the tuned-on splits (dev, train-cv), only the held-out ones (test), or both. "
             "Work on dev without looking at test.",
@@ -535,7 +560,6 @@ def _run_eval(
     progress,
     **datasets,
 ) -> None:
-    from pathlib import Path
 
     from evals.report import write_report
     from evals.runner import (
@@ -628,6 +652,17 @@ def eval_intake(dataset: str | None, **options) -> None:
     _run_eval(["intake"], intake=dataset, **options)
 
 
+@eval_group.command("policies")
+@_eval_options(split_default="dev")
+def eval_policies(**options) -> None:
+    """Other companies' real policies, onboarded as a new customer would, asked blind: per-policy figures.
+
+    Reads the policies from ../shared/data beside the checkout (skipped when absent). The test
+    policies are never fit on and are scored only with --split test or both.
+    """
+    _run_eval(["policies"], **options)
+
+
 @eval_group.command("all")
 @_eval_options
 def eval_all(**options) -> None:
@@ -639,7 +674,6 @@ def eval_all(**options) -> None:
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 def eval_validate(files: tuple[str, ...]) -> None:
     """Check the datasets: schema, duplicates, gold evidence in the cited version, no training leaks."""
-    from pathlib import Path
 
     from evals.validate import format_validation, validate, validate_all
 

@@ -203,6 +203,8 @@ class Assistant:
         effective: date | str,
         scheduled: bool = False,
         title: str | None = None,
+        organization: str | None = None,
+        source_url: str | None = None,
     ) -> PolicyVersion:
         """Add ``source`` (Markdown, text or HTML) as a version; ``index()`` then embeds only it."""
         day = _as_date(effective)
@@ -210,7 +212,14 @@ class Assistant:
             raise InvalidInputError("give the date the version takes effect, like 2024-06-01")
         with self._lock:
             version = add_version(
-                self.settings.corpus_dir, Path(source), document, day, scheduled=scheduled, title=title
+                self.settings.corpus_dir,
+                Path(source),
+                document,
+                day,
+                scheduled=scheduled,
+                title=title,
+                organization=organization,
+                source_url=source_url,
             )
             self.reload()
             return version

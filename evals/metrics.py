@@ -240,3 +240,21 @@ def confusion_matrix(
 def email_accuracy(gold: Sequence[str | None], extracted: Sequence[str | None]) -> float:
     """Share of messages whose extracted e-mail equals the gold one (``field_accuracy`` of the e-mail)."""
     return field_accuracy(gold, extracted)
+
+
+def bootstrap_interval(
+    flags: Sequence[bool], confidence: float = 0.95, resamples: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """A percentile bootstrap interval for the rate of ``flags`` (NaN, NaN when there are none).
+
+    Seeded, so the same answers always report the same interval.
+    """
+    import numpy as np
+
+    if not flags:
+        return math.nan, math.nan
+    values = np.asarray(flags, dtype=float)
+    draws = np.random.default_rng(seed).integers(0, len(values), size=(resamples, len(values)))
+    rates = values[draws].mean(axis=1)
+    tail = (1 - confidence) / 2 * 100
+    return float(np.percentile(rates, tail)), float(np.percentile(rates, 100 - tail))

@@ -13,13 +13,14 @@ from assistant.exceptions import InvalidInputError
 from evals.history import HistorySuite
 from evals.intake import DEV_DATASET as INTAKE_DEV
 from evals.intake import IntakeDevSuite, IntakeSuite
+from evals.policies import PolicySuite, format_per_policy
 from evals.qa import DEV_DATASET, QASuite
 from evals.suite import Suite, SuiteRun
 from evals.targets import Targets
 
 SCHEMA_VERSION = 1
 BASELINE = Path(__file__).resolve().parent / "baseline.json"
-SUITE_NAMES = ("qa", "history", "intake")
+SUITE_NAMES = ("qa", "history", "intake", "policies")
 # Not gated: counts (a dataset edit shows in review, not as a regression) and latency, which on a
 # shared 2-core machine swings by a factor of several from one run to the next.
 UNGATED = ("questions", "messages", "latency_p50_ms", "latency_p95_ms")
@@ -41,6 +42,12 @@ def suites(names: list[str], in_process: bool = True) -> list[Suite]:
                 IntakeSuite("dev", INTAKE_DEV),
                 IntakeSuite(),
             ]
+        elif name == "policies":
+            if not in_process:
+                raise InvalidInputError(
+                    "the policies suite runs in-process (it onboards each policy into a corpus of its own); drop --target"
+                )
+            chosen += [PolicySuite("dev"), PolicySuite("test")]
         else:
             raise InvalidInputError(f"unknown suite {name!r}; use one of: {', '.join(SUITE_NAMES)}")
     return chosen
@@ -75,6 +82,9 @@ def format_summary(report: dict[str, Any]) -> str:
         lines.append(f"{run['suite']} [{label}]: {run['dataset']}")
         for name, value in run["metrics"].items():
             lines.append(f"  {name:<24} {_number(value)}")
+        if run["details"].get("per_policy"):
+            lines.append("  per policy (95% bootstrap interval):")
+            lines += format_per_policy(run)
         unobserved = run["details"].get("unobserved_fields")
         if unobserved:
             lines.append(f"  not observable through this target: {', '.join(unobserved)}")

@@ -47,21 +47,21 @@ def busy_switching() -> Iterator[None]:
 
 
 def test_term_support_leaves_the_models_tokenizer_as_a_batch_in_flight_set_it(assistant: Assistant):
-    """The model's tokenizer keeps padding as state that each call sets: splitting a question into word
-    pieces with it, from a request thread, unpadded the batch another thread was encoding (issue 20's
-    "expected sequence of length 15 at dim 1 (got 8)")."""
+    """A tokenizer that keeps padding as state each call sets let term support, splitting a question into
+    word pieces from a request thread, unpad the batch another thread was encoding (issue 20's "expected
+    sequence of length 15 at dim 1 (got 8)"). The model's tokenizer is now configured once and only read."""
     retriever = assistant.retriever
     version = retriever.versions_for(None)[0]
     units = retriever.units_of(version)
     question = "Is my data HIPAA-compliant on Kubernetes?"
+    tokenizer = assistant.embeddings.model.tokenizer
+    before = (tokenizer.padding, tokenizer.truncation)
     encoded = assistant.embeddings.encode_pieces([question, "a longer question than the first one"])[0]
-    tokenizer = assistant.embeddings.model.tokenizer.backend_tokenizer
-    padding = tokenizer.padding
-    assert padding is not None  # as a batch set it, mid-flight
+    assert (tokenizer.padding, tokenizer.truncation) == before  # a batch pads itself
 
     support = TermSupport(assistant.embeddings)
     support.weakest(question, encoded, [("v", units)], retriever.policy_words([version]), [units[0].id])
-    assert tokenizer.padding == padding
+    assert (tokenizer.padding, tokenizer.truncation) == before
 
 
 def test_term_support_judged_while_batches_are_in_the_model_breaks_neither(

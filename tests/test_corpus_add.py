@@ -230,3 +230,49 @@ def test_cli_add_list_diff_and_lint(corpus_dir, tmp_path):
     assert clean.returncode == 0 and "no problems found" in clean.stdout
     unknown = cli("lint", "nope", env_corpus=CORPUS, tmp_path=tmp_path)
     assert unknown.returncode == 2 and unknown.stderr.startswith("error: no document 'nope'")
+
+
+def test_a_new_customers_first_version_goes_into_a_missing_corpus_folder(tmp_path):
+    source = tmp_path / "acme.md"
+    source.write_text(
+        "Acme Privacy Notice\n===================\n\nEffective: 1 May 2024\n\n"
+        "What we collect\n---------------\n\nWe collect your e-mail address when you sign up.\n",
+        encoding="utf-8",
+    )
+    corpus = tmp_path / "new-corpus"  # does not exist yet
+    added = cli(
+        "corpus",
+        "add",
+        str(source),
+        "--document",
+        "acme-privacy-notice",
+        "--effective",
+        "2024-05-01",
+        "--organization",
+        "Acme",
+        "--source-url",
+        "https://acme.example/privacy",
+        env_corpus=corpus,
+        tmp_path=tmp_path,
+    )
+    assert added.returncode == 0, added.stderr
+    assert "added acme-privacy-notice 2024-05-01" in added.stdout
+    assert "2 quotable units" in added.stdout
+    version = Corpus.load(corpus).versions("acme-privacy-notice")[0]
+    assert (version.title, version.organization, version.source_url) == (
+        "Acme Privacy Notice",
+        "Acme",
+        "https://acme.example/privacy",
+    )
+    later = tmp_path / "acme-2.md"
+    later.write_text("# Acme Privacy Notice\n\nWe collect your e-mail address.\n", encoding="utf-8")
+    second = add_version(corpus, later, "acme-privacy-notice", date(2024, 6, 1), today=TODAY)
+    assert (second.organization, second.source_url) == ("Acme", "https://acme.example/privacy")
+
+
+def test_a_source_url_that_is_not_a_web_address_is_refused(tmp_path):
+    source = tmp_path / "p.md"
+    source.write_text("# P\n\nText.\n", encoding="utf-8")
+    with pytest.raises(InvalidInputError, match="must be a web address"):
+        add_version(tmp_path / "c", source, "p", date(2024, 1, 1), today=TODAY, source_url="acme.example")
+    assert not (tmp_path / "c" / "p").exists() or not any((tmp_path / "c" / "p").iterdir())

@@ -148,8 +148,8 @@ def test_an_everyday_word_the_policy_lacks_is_not_judged(assistant: Assistant):
     # "sister" is a whole word of MiniLM's vocabulary that the policy never uses; the policy still answers
     # ("Other companies in the Numecent Group acting as joint controllers or processors").
     question = "Can your sister companies see my personal data?"
-    tokenizer = assistant.embeddings.model.tokenizer
-    assert tokenizer.tokenize("sister") == ["sister"] and len(tokenizer.tokenize("kubernetes")) > 1
+    pieces = assistant.embeddings.word_pieces
+    assert pieces("sister") == ["sister"] and len(pieces("kubernetes")) > 1
     assert "sister" not in assistant.retriever.policy_words(assistant.retriever.versions_for(None))
     found = retrieve(assistant, question)
     assert found.unsupported != "sister"

@@ -147,8 +147,9 @@ def _strip_front_matter(markdown: str) -> str:
 
 
 def _title_of(markdown: str) -> str | None:
-    match = re.search(r"^#\s+(.+?)\s*#*\s*$", markdown, re.M)
-    return match.group(1).strip() if match else None
+    """The first heading, in either Markdown style: ``# Title`` or a line underlined with ``===``."""
+    match = re.search(r"^#\s+(.+?)\s*#*\s*$|^(\S[^\n]*?)\s*\n=+[ \t]*$", markdown, re.M)
+    return (match.group(1) or match.group(2)).strip() if match else None
 
 
 def add_version(
@@ -160,8 +161,13 @@ def add_version(
     scheduled: bool = False,
     today: date | None = None,
     title: str | None = None,
+    organization: str | None = None,
+    source_url: str | None = None,
 ) -> PolicyVersion:
     """Write ``source`` as ``<corpus_dir>/<document>/<effective>.md`` and return the new version.
+
+    ``title``, ``organization`` and ``source_url`` default to the previous version's; the title of a
+    first version to the source's first heading.
 
     Refuses (InvalidInputError) a bad document id, a date the document already has, a future date
     without ``scheduled``, and a file that is empty, binary or holds no policy text.
@@ -190,11 +196,17 @@ def add_version(
         "effective": effective.isoformat(),
     }
     if not meta["title"]:
-        raise InvalidInputError(f"{source} has no '# ' heading to take the title from; give --title")
-    if previous and previous.organization:
-        meta["organization"] = previous.organization
-    if previous and previous.source_url:
-        meta["source_url"] = previous.source_url
+        raise InvalidInputError(f"{source} has no heading to take the title from; give --title")
+    organization = organization or (previous.organization if previous else None)
+    source_url = source_url or (previous.source_url if previous else None)
+    if source_url and not re.match(r"https?://\S+$", source_url):
+        raise InvalidInputError(
+            f"--source-url {source_url!r} must be a web address like https://example.com/privacy"
+        )
+    if organization:
+        meta["organization"] = organization.strip()
+    if source_url:
+        meta["source_url"] = source_url
     text = "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n\n" + markdown
 
     folder.mkdir(parents=True, exist_ok=True)

