@@ -159,6 +159,9 @@ def serve() -> None:
         log_config=uvicorn_log_config(),
         proxy_headers=False,  # the app believes X-Forwarded-For from TRUSTED_PROXIES only, not loopback
         timeout_graceful_shutdown=10,
+        # Longer than a load balancer's or a client pool's idle timeout (60 s is common): closing an idle
+        # connection first races a request sent on it, which the client sees as a failed request.
+        timeout_keep_alive=75,
     )
 
 
@@ -188,6 +191,12 @@ def corpus_group() -> None:
 @click.option("--title", help="Title of a new document (default: the file's first heading).")
 @click.option("--organization", help="Whose policy it is, e.g. Numecent (default: the previous version's).")
 @click.option("--source-url", help="Where the policy is published (default: the previous version's).")
+@click.option(
+    "--bank-review/--no-bank-review",
+    default=True,
+    show_default=True,
+    help="Report question-bank examples the new version leaves without evidence or may now answer.",
+)
 def corpus_add(
     file: str,
     document: str,
@@ -196,6 +205,7 @@ def corpus_add(
     title: str | None,
     organization: str | None,
     source_url: str | None,
+    bank_review: bool,
 ) -> None:
     """Add FILE (Markdown, plain text or an HTML page) as a version of a document."""
     from assistant.corpus.importing import add_version
@@ -215,6 +225,11 @@ def corpus_add(
     units = parse_policy(version).units
     click.echo(f"added {version.document} {version.version}: {version.path}")
     click.echo(f"  {len(units)} quotable units; 'privacy-assistant lint {document}' lists what to fix")
+    if bank_review and (get_settings().question_bank_dir / f"{document}.jsonl").is_file():
+        click.echo("Checking the question bank against the new version (loads the model) ...", err=True)
+        review = open_assistant().review_bank(document, version.effective)
+        for line in review.lines() if review else []:
+            click.echo(line)
 
 
 @corpus_group.command("list")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answering import Answer, Answerer, clean_question, privacy_contact
+from assistant.bank_review import BankReview, review_bank
 from assistant.conversation import Conversation
 from assistant.corpus.diff import Change, diff_versions
 from assistant.corpus.documents import Corpus, PolicyVersion, organization_of
@@ -231,6 +232,23 @@ class Assistant:
             if self._retriever is not None:
                 self._retriever.corpus = self.corpus
             self._indexed = False
+
+    def review_bank(self, document: str, version: str | date) -> BankReview | None:
+        """What ``version`` does to the document's question bank (``bank_review``); None without a bank."""
+        examples = self.question_bank.examples.get(document)
+        if not examples:
+            return None
+        self._ensure_indexed()
+        versions = self.corpus.versions(document)
+        new = self.corpus.get(document, version)
+        earlier = [v for v in versions if v.effective < new.effective]
+
+        def answers(question: str, at: PolicyVersion) -> bool:
+            # Without the bank's own votes: the example asked is in the bank, and would vote for itself.
+            found = self.retriever.retrieve(question, [at], precedents=False)
+            return not self.answerer.should_abstain(found, self.scope.probability(found.query_vector))
+
+        return review_bank(examples, new, earlier[-1] if earlier else None, answers)
 
     def _version_or_current(self, document: str, version: str | date | None) -> PolicyVersion:
         if version is not None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -54,6 +55,20 @@ def read_sources(path: Path = SOURCES) -> dict[str, dict[str, Any]]:
     return sources
 
 
+def import_policies(corpus_dir: Path, shared: Path, sources: dict[str, dict[str, Any]]) -> None:
+    """Write each of ``sources`` into ``corpus_dir`` as ``corpus add`` does."""
+    for document, source in sources.items():
+        add_version(
+            corpus_dir,
+            shared / source["file"],
+            document,
+            date.fromisoformat(source["effective"]),
+            title=source.get("title"),
+            organization=source["organization"],
+            source_url=source.get("source_url"),
+        )
+
+
 def onboard(settings: Settings, shared: Path, sources: dict[str, dict[str, Any]]) -> Assistant:
     """An Assistant over a fresh corpus holding ``sources``, added as ``corpus add`` adds a version."""
     root = settings.cache_dir / "eval-policies"
@@ -69,18 +84,25 @@ def onboard(settings: Settings, shared: Path, sources: dict[str, dict[str, Any]]
             "default_document": None,
         }
     )
-    for document, source in sources.items():
-        add_version(
-            corpus_dir,
-            shared / source["file"],
-            document,
-            date.fromisoformat(source["effective"]),
-            title=source.get("title"),
-            organization=source["organization"],
-            source_url=source.get("source_url"),
-        )
-    assistant = Assistant.open(settings=own)
-    return assistant
+    import_policies(corpus_dir, shared, sources)
+    return Assistant.open(settings=own)
+
+
+def validate_policy_sets(
+    shared: Path = SHARED_DATA, dataset: Path = SOURCES, training: set[str] | None = None
+) -> dict[Path, list[str]]:
+    """Each policy question set's problems, its evidence checked against its policy as imported (so
+    text the import mangles shows); empty lists, with a note on stderr, without the shared folder."""
+    from evals.validate import validate
+
+    sources = read_sources(dataset)
+    sets = {dataset.parent / s["questions"]: s for s in sources.values()}
+    if not all((shared / s["file"]).is_file() for s in sources.values()):
+        print(f"policy question sets: evidence not checked, {shared} is absent", file=sys.stderr)
+        return {path: [] if path.is_file() else [f"{path}: no such question set"] for path in sets}
+    with tempfile.TemporaryDirectory() as scratch:
+        import_policies(Path(scratch), shared, sources)
+        return {path: validate(path, training, corpus_dir=Path(scratch)) for path in sets}
 
 
 @dataclass

@@ -176,6 +176,10 @@ def validate_all(folder: Path = DATASETS) -> dict[Path, list[str]]:
     results = {path: validate(path, training) for path in files}
     for bank in QUESTION_BANKS:
         results[bank] = validate_bank(bank)
+    if folder == DATASETS:
+        from evals.policies import validate_policy_sets
+
+        results.update(validate_policy_sets(training=training))
     dev, test = folder / "policy_qa_dev.jsonl", folder / "policy_qa.jsonl"
     if dev.exists() and test.exists():
         dev_questions = {
@@ -187,19 +191,22 @@ def validate_all(folder: Path = DATASETS) -> dict[Path, list[str]]:
     return results
 
 
-def validate_bank(path: Path, corpus_dir: Path | None = None) -> list[str]:
-    """The problems of a question bank: malformed lines, and evidence that no version of its document holds."""
+def validate_bank(path: Path, corpus_dir: Path | None = None, today: date | None = None) -> list[str]:
+    """The problems of a question bank: malformed lines, and evidence the version in force does not hold
+    (a bank votes for the units of the version asked; evidence only an old version holds is stale)."""
     try:
         examples = read_examples(path)
-        versions = Corpus.load(corpus_dir or PROJECT_ROOT / "corpus").versions(path.stem)
+        corpus = Corpus.load(corpus_dir or PROJECT_ROOT / "corpus")
+        version = corpus.in_force(path.stem, today or date.today()) or corpus.versions(path.stem)[-1]
     except PrivacyAssistantError as exc:
         return [str(exc)]
-    texts = [fold(parse_policy(v).text) for v in versions]
+    text = fold(parse_policy(version).text)
     return [
-        f"{path.name}: evidence {evidence[:60]!r} of {example.question!r} occurs in no version of {path.stem}"
+        f"{path.name}: evidence {evidence[:60]!r} of {example.question!r} is not in {path.stem} "
+        f"{version.version}, the version in force"
         for example in examples
         for evidence in example.evidence
-        if not any(fold(evidence) in t for t in texts)
+        if fold(evidence) not in text
     ]
 
 

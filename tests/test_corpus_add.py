@@ -276,3 +276,18 @@ def test_a_source_url_that_is_not_a_web_address_is_refused(tmp_path):
     with pytest.raises(InvalidInputError, match="must be a web address"):
         add_version(tmp_path / "c", source, "p", date(2024, 1, 1), today=TODAY, source_url="acme.example")
     assert not (tmp_path / "c" / "p").exists() or not any((tmp_path / "c" / "p").iterdir())
+
+
+def test_text_in_angle_brackets_stays_text_and_real_tags_stay_tags(tmp_path):
+    # "<EU Representative>" opening an address would make Markdown drop the whole address as HTML.
+    source = tmp_path / "p.md"
+    source.write_text(
+        "# Acme Privacy Notice\n\nOur representatives:\n\n<EU Representative>  \nPLANIT LEGAL  \n"
+        "Jungfernstieg 1, 20095 Hamburg, Germany\n\nWrite to <privacy@acme.example> or see "
+        "<https://acme.example/privacy>.<br>\n",
+        encoding="utf-8",
+    )
+    version = add_version(tmp_path / "c", source, "acme-privacy-notice", date(2024, 1, 1), today=TODAY)
+    text = parse_policy(version).text
+    assert "<EU Representative>" in text and "Jungfernstieg 1, 20095 Hamburg, Germany" in text
+    assert "privacy@acme.example" in text and "<br>" not in text

@@ -116,7 +116,7 @@ def test_a_version_without_the_evidence_gets_no_vote(assistant: Assistant, tmp_p
     assert found.answered > 0.9 and found.votes == {}
 
 
-def test_validate_names_evidence_that_no_version_holds(tmp_path: Path):
+def test_validate_names_evidence_that_the_version_in_force_lacks(tmp_path: Path):
     from evals.validate import validate_bank
 
     path = write_bank(
@@ -124,7 +124,9 @@ def test_validate_names_evidence_that_no_version_holds(tmp_path: Path):
     )
     path = path / f"{SEED_DOCUMENT}.jsonl"
     [problem] = validate_bank(path)
-    assert "'Ste 999' of 'office?' occurs in no version of numecent-privacy-policy" in problem
+    assert (
+        "'Ste 999' of 'office?' is not in numecent-privacy-policy 2024-06-01, the version in force" in problem
+    )
 
 
 def test_neighbourhood_features():

@@ -135,10 +135,33 @@ def to_markdown(path: Path) -> tuple[str, SourceFormat]:
     elif kind == "text":
         markdown = text_to_markdown(raw)
     else:
-        markdown = _strip_front_matter(raw)
+        markdown = _escape_bracketed_text(_strip_front_matter(raw))
     if not markdown.strip():
         raise InvalidInputError(f"{path} holds no policy text ({kind}); nothing to add")
     return markdown, kind
+
+
+# Elements a policy page's Markdown may really hold; any other "<Name ...>" is text in angle brackets.
+_HTML_ELEMENTS = frozenset(
+    "a abbr address article aside b blockquote br caption center cite code col colgroup dd del details "
+    "div dl dt em figcaption figure font footer h1 h2 h3 h4 h5 h6 header hr i iframe img ins kbd li main "
+    "mark nav ol p pre q s section small span strong style sub summary sup script table tbody td tfoot th "
+    "thead time tr u ul".split()
+)
+_BRACKETED = re.compile(r"<(/?)([A-Za-z][\w-]*)([^<>\n]*)>")
+
+
+def _escape_bracketed_text(markdown: str) -> str:
+    """Escape "<EU Representative>" and the like: Markdown would read it as an HTML block and drop the
+    whole paragraph after it (an address). Tags of real elements and autolinks are left as they are."""
+
+    def escape(match: re.Match[str]) -> str:
+        name, rest = match.group(2), match.group(3)
+        if name.lower() in _HTML_ELEMENTS or ":" in name + rest[:1] or "@" in rest:
+            return match.group(0)
+        return "\\" + match.group(0)
+
+    return _BRACKETED.sub(escape, markdown)
 
 
 def _strip_front_matter(markdown: str) -> str:
