@@ -209,6 +209,7 @@ def corpus_add(
 ) -> None:
     """Add FILE (Markdown, plain text or an HTML page) as a version of a document."""
     from assistant.corpus.importing import add_version
+    from assistant.corpus.lint import cleaning_report
     from assistant.corpus.units import parse_policy
 
     # No Assistant: the corpus folder may be empty or missing (a new customer's first version).
@@ -225,6 +226,9 @@ def corpus_add(
     units = parse_policy(version).units
     click.echo(f"added {version.document} {version.version}: {version.path}")
     click.echo(f"  {len(units)} quotable units; 'privacy-assistant lint {document}' lists what to fix")
+    skipped = [f"{n.kind} {n.count}" for n in cleaning_report(version) if n.cleaned]
+    if skipped:
+        click.echo(f"  cleaned: {', '.join(skipped)}")
     if bank_review and (get_settings().question_bank_dir / f"{document}.jsonl").is_file():
         click.echo("Checking the question bank against the new version (loads the model) ...", err=True)
         review = open_assistant().review_bank(document, version.effective)
@@ -267,21 +271,27 @@ def diff_command(document: str, old: str, new: str, fmt: str) -> None:
 @click.option("--version", "version", help="The version to check (default: the one in force today).")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 def lint_command(document: str, version: str | None, as_json: bool) -> None:
-    """Check a policy version for problems to fix before publishing; exit status 1 when any is found."""
-    from assistant.corpus.lint import format_findings
+    """Check a policy version for problems to fix before publishing; exit status 1 when any is found.
+
+    Also says what was left out of the quotable units (tables of contents, heading-only lines, table
+    title and header rows) and what could not be judged; that alone does not fail the check."""
+    from assistant.corpus.lint import cleaning_report, format_cleaning, format_findings
 
     assistant = open_assistant()
     checked = assistant._version_or_current(document, _day(version, "--version") if version else None)
     findings = assistant.lint(document, checked.effective)
+    notes = cleaning_report(checked)
     if as_json:
         payload = {
             "document": document,
             "version": checked.version,
             "findings": [f.to_dict() for f in findings],
+            "cleaning": [n.to_dict() for n in notes],
         }
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         click.echo(format_findings(findings, document, checked.version))
+        click.echo("\n" + format_cleaning(notes))
     if findings:
         sys.exit(1)
 

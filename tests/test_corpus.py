@@ -166,3 +166,111 @@ def test_sections_follow_the_headings():
     assert unit.section.name == "Your information access rights › Time limit to respond"
     list_items = [u for u in parsed.units if u.kind == "list_item"]
     assert any(u.text == "request a demo of our solutions;" for u in list_items)
+
+
+# -- what is structure, not policy text ---------------------------------------------------------------
+def parsed_page(tmp_path: Path, body: str):
+    front = "---\ndocument: numecent-privacy-policy\ntitle: Acme Privacy Notice\neffective: 2024-05-01\n---\n"
+    return parse_policy(read_version(write(tmp_path, "2024-05-01.md", front + body)))
+
+
+def cleaned(parsed) -> list[tuple[str, str]]:
+    return [(c.kind, c.text) for c in parsed.cleaned]
+
+
+def test_a_table_of_contents_is_not_quotable(tmp_path):
+    parsed = parsed_page(
+        tmp_path,
+        "# Acme Privacy Notice\n\n## Contents\n\n"
+        "- [1. What we collect](#what-we-collect)\n- [2. Your rights](#your-rights)\n"
+        "  - [2.1 Deleting your account](#deleting)\n\n"
+        "## What we collect\n\nWe collect your e-mail address.\n\n[Back to top](#contents)\n\n"
+        "## Your rights\n\nYou may ask us for a copy of your data.\n\n"
+        "- [Our cookie notice](https://acme.example/cookies)\n",
+    )
+    assert [u.text for u in parsed.units] == [
+        "We collect your e-mail address.",
+        "You may ask us for a copy of your data.",
+        "Our cookie notice",  # a link to another page is not navigation within this one
+    ]
+    assert cleaned(parsed) == [
+        ("table of contents", "1. What we collect"),
+        ("table of contents", "2. Your rights"),
+        ("table of contents", "2.1 Deleting your account"),
+        ("table of contents", "Back to top"),
+    ]
+    assert [s.name for s in parsed.sections][:2] == ["Acme Privacy Notice", "Contents"]
+
+
+def test_lines_that_are_only_headings_become_headings(tmp_path):
+    parsed = parsed_page(
+        tmp_path,
+        "Effective: 1 May 2024\n\nInformation We Collect\n\nWe collect your e-mail address when you sign up.\n\n"
+        "**2. Sharing**\n\n**Mail Provider.** Our mail provider sends our e-mails.\n\n"
+        "Payment Processors. Your card is charged by a payment processor.\n\n"
+        "Direct contact. You can write to us.\n\n**5.**\n\n==========\n\nAcme Ltd\n12 High Street\n",
+    )
+    assert [(u.section.name, u.text) for u in parsed.units] == [
+        ("Acme Privacy Notice", "Effective: 1 May 2024"),
+        ("Information We Collect", "We collect your e-mail address when you sign up."),
+        ("2. Sharing", "Mail Provider. Our mail provider sends our e-mails."),
+        ("2. Sharing", "Payment Processors. Your card is charged by a payment processor."),
+        ("2. Sharing", "Direct contact."),  # shaped like a label, but not marked as one: left alone
+        ("2. Sharing", "You can write to us."),
+        ("2. Sharing", "Acme Ltd 12 High Street"),  # two lines, one with a number: an address
+    ]
+    assert cleaned(parsed) == [
+        ("heading-only text", "Information We Collect"),
+        ("heading-only text", "2. Sharing"),
+        ("run-in heading", "Mail Provider."),
+        ("run-in heading", "Payment Processors."),
+        ("run-in heading left as a unit", "Direct contact."),
+        ("text without words", "5."),
+        ("text without words", "=========="),
+    ]
+    # The two are siblings: a run of heading-only lines does not nest.
+    assert [s.name for s in parsed.sections] == [
+        "Acme Privacy Notice",
+        "Information We Collect",
+        "2. Sharing",
+    ]
+
+
+def test_table_title_rows_and_repeated_header_rows_are_not_quotable(tmp_path):
+    parsed = parsed_page(
+        tmp_path,
+        "# Acme Privacy Notice\n\n## Data we keep\n\n"
+        "| Purpose | Data |\n| --- | --- |\n| Sending receipts | E-mail address |\n"
+        "| Purpose | Data |\n| Fraud checks | Card number |\n\n"
+        "## Retention\n\n"
+        "|   |   |   |\n| --- | --- | --- |\n|   | **Account data** |   |\n"
+        "|   | What we keep | How long |\n"
+        "|   | Your e-mail address<br>and name | Until you delete<br>your account |\n\n"
+        "|   |   |   |\n| --- | --- | --- |\n"
+        "|   | Payment records<br>We keep what the tax law asks of us. |   |\n"
+        "|   | Invoices | We keep them for seven years. |\n",
+    )
+    rows = [u for u in parsed.units if u.kind == "table_row"]
+    assert [(u.section.name, u.text, u.headers) for u in rows] == [
+        ("Data we keep", "Sending receipts | E-mail address", ("Purpose", "Data")),
+        ("Data we keep", "Fraud checks | Card number", ("Purpose", "Data")),
+        (
+            "Retention › Account data",
+            "Your e-mail address and name | Until you delete your account",
+            ("What we keep", "How long"),
+        ),
+        ("Retention › Payment records", "Invoices | We keep them for seven years.", ()),
+    ]
+    prose = next(u for u in parsed.units if u.kind == "sentence")
+    assert (prose.section.name, prose.text) == (
+        "Retention › Payment records",
+        "We keep what the tax law asks of us.",
+    )
+    assert cleaned(parsed) == [
+        ("repeated header row", "Purpose | Data"),
+        ("table title row", "Account data"),
+        ("table header row", "What we keep | How long"),
+        ("table title row", "Payment records"),
+        ("table without header row", "Invoices | We keep them for seven years."),
+    ]
+    assert all(parsed.text[u.start : u.end] == u.text for u in parsed.units)

@@ -226,8 +226,11 @@ def test_cli_add_list_diff_and_lint(corpus_dir, tmp_path):
     assert lint.returncode == 1
     codes = {f["code"] for f in json.loads(lint.stdout)["findings"]}
     assert codes == {"PL001", "PL002", "PL003", "PL004", "PL005"}
+    (note,) = json.loads(lint.stdout)["cleaning"]
+    assert (note["kind"], note["count"], note["cleaned"]) == ("run-in heading left as a unit", 5, False)
     clean = cli("lint", SEED_DOCUMENT, env_corpus=FIXTURES / "clean", tmp_path=tmp_path)
     assert clean.returncode == 0 and "no problems found" in clean.stdout
+    assert "Could not clean (still quotable):\n  run-in heading left as a unit: 5 " in clean.stdout
     unknown = cli("lint", "nope", env_corpus=CORPUS, tmp_path=tmp_path)
     assert unknown.returncode == 2 and unknown.stderr.startswith("error: no document 'nope'")
 
@@ -236,6 +239,7 @@ def test_a_new_customers_first_version_goes_into_a_missing_corpus_folder(tmp_pat
     source = tmp_path / "acme.md"
     source.write_text(
         "Acme Privacy Notice\n===================\n\nEffective: 1 May 2024\n\n"
+        "- [What we collect](#what-we-collect)\n\n"
         "What we collect\n---------------\n\nWe collect your e-mail address when you sign up.\n",
         encoding="utf-8",
     )
@@ -258,6 +262,7 @@ def test_a_new_customers_first_version_goes_into_a_missing_corpus_folder(tmp_pat
     assert added.returncode == 0, added.stderr
     assert "added acme-privacy-notice 2024-05-01" in added.stdout
     assert "2 quotable units" in added.stdout
+    assert "cleaned: table of contents 1" in added.stdout
     version = Corpus.load(corpus).versions("acme-privacy-notice")[0]
     assert (version.title, version.organization, version.source_url) == (
         "Acme Privacy Notice",

@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 
 from assistant.corpus.documents import read_version
-from assistant.corpus.lint import RULES, lint_version
+from assistant.corpus.lint import RULES, cleaning_report, format_cleaning, lint_version
 from assistant.corpus.units import parse_policy
 from tests.conftest import CORPUS, SEED_DOCUMENT
 from tests.fixtures import FIXTURES
@@ -120,3 +120,35 @@ def test_an_undefined_category_in_the_text():
     )
     (finding,) = lint_version(version)
     assert finding.code == "PL004" and "“Device”" in finding.message
+
+
+def test_lint_reports_what_was_cleaned_and_what_could_not_be():
+    version = rewrite(
+        "## Important information and who we are\n",
+        "Table of Contents\n\n"
+        "- [Important information](#important-information-and-who-we-are)\n- [Glossary](#glossary)\n\n"
+        "## Important information and who we are\n\n"
+        "| | |\n| --- | --- |\n| Cookies | We use cookies to remember your settings. |\n",
+    )
+    assert [f.code for f in lint_version(version)] == []  # the contents' heading is not an empty section
+    notes = cleaning_report(version)
+    assert [(n.kind, n.count, n.cleaned) for n in notes] == [
+        ("table of contents", 2, True),
+        ("heading-only text", 1, True),
+        ("table without header row", 1, False),
+        ("run-in heading left as a unit", 5, False),
+    ]
+    assert format_cleaning(notes).splitlines()[:-1] == [
+        "Cleaned (not quotable):",
+        "  table of contents: 2 entries not quotable; e.g. “Important information”, “Glossary”",
+        "  heading-only text: 1 lines that are only a heading, made headings; e.g. “Table of Contents”",
+        "Could not clean (still quotable):",
+        "  table without header row: 1 tables quoted without column headers: add a header row; "
+        "e.g. “Cookies | We use cookies to remember your settings.”",
+    ]
+
+
+def test_the_real_policy_is_not_cleaned_and_its_unmarked_labels_are_reported():
+    (note,) = cleaning_report(read_version(SHIPPED))
+    assert (note.kind, note.count, note.cleaned) == ("run-in heading left as a unit", 5, False)
+    assert note.examples[0] == "Direct interactions."

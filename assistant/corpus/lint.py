@@ -1,7 +1,8 @@
 """The policy health check: problems a privacy team wants to know about before publishing a version.
 
 Each finding has a stable code (tools and reviewers key on it), a severity, the section, and the quoted
-passage it is about (verbatim policy text, or the heading for an empty section).
+passage it is about (verbatim policy text, or the heading for an empty section). Beside the findings,
+:func:`cleaning_report` says what the parser left out of the quotable units and what it could not judge.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Literal
 
 from assistant.corpus.diff import content_key
 from assistant.corpus.documents import PolicyVersion
+from assistant.corpus.structure import CleanedKind, LeftKind
 from assistant.corpus.units import Block, ParsedPolicy, PolicyUnit, Section, parse_policy
 
 Severity = Literal["error", "warning"]
@@ -109,6 +111,8 @@ def _conflicting_last_updated(parsed: ParsedPolicy) -> list[Finding]:
 # -- PL002: a heading with no text under it --------------------------------------------------------
 def _empty_sections(parsed: ParsedPolicy) -> list[Finding]:
     with_content = {b.section.slug for b in parsed.blocks if b.kind != "heading"}
+    # A table of contents is reported as cleaned; its heading is not an empty section.
+    with_content |= {c.section.slug for c in parsed.cleaned if c.kind == "table of contents"}
     findings = []
     for i, section in enumerate(parsed.sections):
         if section.slug in with_content:
@@ -323,3 +327,66 @@ def format_findings(findings: list[Finding], document: str, version: str) -> str
         lines.append(f"  “{f.quote}”")
         lines.append(f"  {f.message}")
     return "\n".join(lines)
+
+
+# -- what the parser cleaned, and what it could not ------------------------------------------------
+_CLEANED: dict[CleanedKind | LeftKind, str] = {
+    "table of contents": "entries not quotable",
+    "heading-only text": "lines that are only a heading, made headings",
+    "table title row": "rows with one filled cell, made headings of the rows below",
+    "table header row": "header rows written in the table's body, used as column headers",
+    "repeated header row": "repeated header rows not quotable",
+    "text without words": "lone numbers or underlines not quotable",
+    "run-in heading": "heading labels quoted with the sentence they introduce",
+    "table without header row": "tables quoted without column headers: add a header row",
+    "run-in heading left as a unit": (
+        "short opening sentences shaped like a heading label, kept as quotable units: "
+        "bold the label if it is one"
+    ),
+}
+_LEFT: tuple[LeftKind, ...] = ("table without header row", "run-in heading left as a unit")
+_EXAMPLES = 3
+
+
+@dataclass(frozen=True)
+class CleaningNote:
+    """How many pieces of one kind the parser left out of the units (or could not judge), with examples."""
+
+    kind: str
+    count: int
+    message: str
+    examples: tuple[str, ...]
+    cleaned: bool  # False: left as it was, for a person to look at
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def cleaning_report(version: PolicyVersion) -> list[CleaningNote]:
+    """What the parser cleaned on one version, kind by kind, then what it could not."""
+    cleaned = parse_policy(version).cleaned
+    notes = []
+    for kind, message in _CLEANED.items():
+        texts = [c.text for c in cleaned if c.kind == kind]
+        if texts:
+            examples = tuple(dict.fromkeys(texts))[:_EXAMPLES]
+            notes.append(CleaningNote(kind, len(texts), message, examples, kind not in _LEFT))
+    return notes
+
+
+def format_cleaning(notes: list[CleaningNote]) -> str:
+    if not notes:
+        return "Nothing to clean: every paragraph, list item and table row is policy text."
+    lines = []
+    for cleaned, title in ((True, "Cleaned (not quotable):"), (False, "Could not clean (still quotable):")):
+        chosen = [n for n in notes if n.cleaned == cleaned]
+        if chosen:
+            lines.append(title)
+        for note in chosen:
+            examples = ", ".join(f"“{_shorten(e)}”" for e in note.examples)
+            lines.append(f"  {note.kind}: {note.count} {note.message}; e.g. {examples}")
+    return "\n".join(lines)
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

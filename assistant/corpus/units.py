@@ -2,6 +2,8 @@
 
 Each unit's ``text`` is verbatim policy text (Markdown markup dropped, words and punctuation kept) and
 ``ParsedPolicy.text[unit.start:unit.end] == unit.text``: the offsets are into the version's readable text.
+What is structure rather than prose (see :mod:`assistant.corpus.structure`) is not a unit: a table of
+contents is dropped, a line that is only a heading becomes one, and ``ParsedPolicy.cleaned`` says what.
 """
 
 from __future__ import annotations
@@ -17,6 +19,19 @@ from markdown_it.token import Token
 
 from assistant.corpus.documents import PolicyVersion
 from assistant.corpus.sentences import split_sentences
+from assistant.corpus.structure import (
+    CleanedKind,
+    LeftKind,
+    bold_lead,
+    has_no_words,
+    inline_lines,
+    inline_links,
+    inline_text,
+    is_in_page_navigation,
+    is_run_in_label,
+    is_title_case,
+    looks_like_title,
+)
 
 UnitKind = Literal["sentence", "list_item", "table_row"]
 SHORT_UNIT_CHARS = 60  # a sentence this short is embedded with the one before it
@@ -104,6 +119,15 @@ class Block:
     links: tuple[str, ...] = ()  # targets of the links in it (URLs are not part of the text)
 
 
+@dataclass(frozen=True)
+class Cleaned:
+    """A piece of the page that is not quoted, and why (or a doubt ``lint`` reports)."""
+
+    kind: CleanedKind | LeftKind
+    text: str
+    section: Section
+
+
 @dataclass
 class ParsedPolicy:
     version: PolicyVersion
@@ -111,32 +135,13 @@ class ParsedPolicy:
     sections: list[Section] = field(default_factory=list)
     units: list[PolicyUnit] = field(default_factory=list)
     blocks: list[Block] = field(default_factory=list)
+    cleaned: list[Cleaned] = field(default_factory=list)  # what was left out of the units, and why
 
 
 def slugify(title: str) -> str:
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
     return slug[:60].rstrip("-") or "section"
-
-
-def inline_text(token: Token) -> str:
-    """The readable text of an inline token: link text kept, markup and URLs of links dropped."""
-    parts: list[str] = []
-    for child in token.children or []:
-        if child.type in ("text", "code_inline", "html_inline"):
-            parts.append(child.content if child.type != "html_inline" else "")
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
-        elif child.type == "image":
-            parts.append(child.content)
-    return re.sub(r"\s+", " ", "".join(parts)).strip()
-
-
-def inline_links(token: Token) -> tuple[str, ...]:
-    """The targets of the links in an inline token."""
-    return tuple(
-        str(child.attrs.get("href", "")) for child in token.children or [] if child.type == "link_open"
-    )
 
 
 @lru_cache(maxsize=256)
@@ -157,6 +162,7 @@ class _Parser:
         self.list_depth = 0
         self.lead_ins: list[str] = []  # per list depth, the sentence that introduced the list
         self.top_h1: str | None = None
+        self.written_level = 1  # level of the last heading written as one (``#`` or underlined)
 
     def run(self) -> ParsedPolicy:
         tokens = _MARKDOWN.parse(self.version.body)
@@ -172,8 +178,7 @@ class _Parser:
             elif token.type in ("bullet_list_close", "ordered_list_close"):
                 self.list_depth -= 1
             elif token.type == "inline" and i > 0 and tokens[i - 1].type == "paragraph_open":
-                kind = "list_item" if self.list_depth else "paragraph"
-                self._paragraph(inline_text(token), kind, inline_links(token))
+                self._inline(token, is_last=i + 2 >= len(tokens))
             elif token.type == "table_open":
                 i = self._table(tokens, i)
                 continue
@@ -192,9 +197,11 @@ class _Parser:
         self.parsed.sections.append(section)
         return section
 
-    def _heading(self, level: int, title: str) -> None:
+    def _heading(self, level: int, title: str, written: bool = True) -> None:
         if not title:
             return
+        if written:
+            self.written_level = level
         if level == 1 and self.top_h1 is None and not self.parsed.units:
             # The document's own title: its intro keeps the title as section, sub-sections drop it.
             self.top_h1 = title
@@ -210,7 +217,30 @@ class _Parser:
         self._append_text(title)
         self.parsed.blocks.append(Block("heading", self.section, level, text=title))
 
+    def _heading_only(self, title: str, kind: CleanedKind) -> None:
+        """A line that is only a heading becomes one, a level below the last heading written as such, so
+        the text under it is read in its section; a run of such lines are siblings."""
+        self._clean(kind, title)
+        self._heading(min(self.written_level + 1, 6), title, written=False)
+
+    def _clean(self, kind: CleanedKind | LeftKind, text: str) -> None:
+        self.parsed.cleaned.append(Cleaned(kind, text, self.section))
+
     # -- units ----------------------------------------------------------------------------------
+    def _inline(self, token: Token, is_last: bool) -> None:
+        text = inline_text(token)
+        links = inline_links(token)
+        if not text:
+            return
+        if is_in_page_navigation(token):
+            self._clean("table of contents", text)
+        elif has_no_words(text):
+            self._clean("text without words", text)
+        elif not (self.list_depth or links or is_last or "\n" in token.content) and looks_like_title(text):
+            self._heading_only(text, "heading-only text")
+        else:
+            self._paragraph(text, "list_item" if self.list_depth else "paragraph", links, bold_lead(token))
+
     def _append_text(self, text: str) -> int:
         if self.pieces:
             self.pieces.append("\n\n")
@@ -241,14 +271,26 @@ class _Parser:
         return unit
 
     def _paragraph(
-        self, text: str, kind: Literal["paragraph", "list_item"], links: tuple[str, ...] = ()
+        self,
+        text: str,
+        kind: Literal["paragraph", "list_item"],
+        links: tuple[str, ...] = (),
+        bold: str = "",
     ) -> None:
         if not text:
             return
         base = self._append_text(text)
         unit_kind: UnitKind = "list_item" if kind == "list_item" else "sentence"
         units: list[PolicyUnit] = []
-        for s, e in split_sentences(text):
+        spans = split_sentences(text)
+        label = text[spans[0][0] : spans[0][1]] if len(spans) > 1 else ""
+        if label and is_run_in_label(label):
+            if label == bold or is_title_case(label):  # a heading: quoted with the sentence it introduces
+                self._clean("run-in heading", label)
+                spans[:2] = [(spans[0][0], spans[1][1])]
+            else:  # the same shape in plain text may be a short sentence; a person decides
+                self._clean("run-in heading left as a unit", label)
+        for s, e in spans:
             sentence = text[s:e]
             lead_in = ""
             if kind == "list_item" and self.lead_ins and not units:
@@ -267,32 +309,67 @@ class _Parser:
         )
 
     def _table(self, tokens: list[Token], i: int) -> int:
-        rows: list[list[str]] = []
+        rows: list[list[list[str]]] = []  # row, cell, the cell's lines
         row_links: list[tuple[str, ...]] = []
-        current: list[str] = []
-        links: list[str] = []
         while tokens[i].type != "table_close":
             token = tokens[i]
             if token.type == "tr_open":
-                current, links = [], []
+                rows.append([])
+                row_links.append(())
             elif token.type == "inline":
-                current.append(inline_text(token))
-                links.extend(inline_links(token))
-            elif token.type == "tr_close":
-                rows.append(current)
-                row_links.append(tuple(links))
+                rows[-1].append(inline_lines(token))
+                row_links[-1] += inline_links(token)
             i += 1
-        if rows:
-            headers = tuple(rows[0])
-            self._append_text(" | ".join(headers))
-            self.parsed.blocks.append(Block("table_header", self.section, 0, cells=headers))
-            for row, links_of_row in zip(rows[1:], row_links[1:], strict=True):
-                text = " | ".join(cell for cell in row)
-                if not text.replace("|", "").strip():
-                    continue
-                start = self._append_text(text)
-                unit = self._unit("table_row", text, start, headers)
+        if not rows:
+            return i + 1
+        # Columns empty in every row are layout, not data: "|   | Name |   | What |" pages.
+        width = max(len(row) for row in rows)
+        kept = [c for c in range(width) if any(c < len(row) and row[c] for row in rows)]
+        rows = [[row[c] if c < len(row) else [] for c in kept] for row in rows]
+        headers: tuple[str, ...] = tuple(" ".join(cell) for cell in rows[0])
+        if any(headers):
+            self._table_header(headers)
+        else:
+            headers = ()
+        headless: list[str] = []  # rows quoted without column headers
+        for row, links in zip(rows[1:], row_links[1:], strict=True):
+            cells = tuple(" ".join(cell) for cell in row)
+            filled = [cell for cell in row if cell]
+            if not filled:
+                continue
+            if len(filled) == 1 and len(row) > 1:
+                self._table_title(filled[0], headers)
+            elif not headers and len(filled) > 1 and all(looks_like_title(c) for c in cells if c):
+                headers = cells  # the header row is the body's first row, or comes after a title row
+                self._clean("table header row", " | ".join(cells))
+                self._table_header(headers)
+            elif cells == headers:
+                self._clean("repeated header row", " | ".join(cells))
+            else:
+                text = " | ".join(cells)
+                unit = self._unit("table_row", text, self._append_text(text), headers)
+                if not headers:
+                    headless.append(text)
                 self.parsed.blocks.append(
-                    Block("table_row", self.section, 0, units=(unit,), cells=tuple(row), links=links_of_row)
+                    Block("table_row", self.section, 0, units=(unit,), cells=cells, links=links)
                 )
+        if headless:
+            self._clean("table without header row", headless[0])
         return i + 1
+
+    def _table_header(self, headers: tuple[str, ...]) -> None:
+        self._append_text(" | ".join(headers))
+        self.parsed.blocks.append(Block("table_header", self.section, 0, cells=headers))
+
+    def _table_title(self, lines: list[str], headers: tuple[str, ...]) -> None:
+        """A row with one filled cell titles the rows below it: its first line is their heading, what
+        follows is prose. The table goes on under that heading with its header row."""
+        title, *prose = lines
+        if looks_like_title(title):
+            self._heading_only(title, "table title row")
+        else:
+            prose = lines
+        if prose:
+            self._paragraph(" ".join(prose), "paragraph")
+        if headers:
+            self._table_header(headers)
