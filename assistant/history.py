@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 from assistant.answering import Answer, Citation, privacy_contact
 from assistant.corpus.diff import Change, content_key, diff_versions
 from assistant.corpus.documents import PolicyVersion
+from assistant.corpus.substance import by_substance, is_minor
 from assistant.corpus.units import PolicyUnit, parse_policy
 from assistant.retrieval.lexical import preamble, tokenize
 from assistant.retrieval.vocabulary import expand
@@ -344,10 +345,21 @@ class HistoryAnswerer:
         changes = diff_versions(old, new)
         topic_tokens = _topic_tokens(history.topic)
         relevant = [c for c in changes if _about(c, topic_tokens)] if topic_tokens else changes
+        # What the policy now says differently first (the changes most about the topic asked, if any,
+        # then the most substantial); dates, link text, formatting and moves after, as a group, and only
+        # when the answer has room left.
+        major = by_substance(c for c in relevant if not is_minor(c))
+        if topic_tokens:
+            major.sort(key=lambda c: -_about(c, topic_tokens))
+        minor = [c for c in relevant if is_minor(c)]
+        shown = major[:MAX_CHANGES_IN_ANSWER]
+        shown += minor[: MAX_CHANGES_IN_ANSWER - len(shown)]
         citations: list[Citation] = []
         items = []
-        for change in relevant[:MAX_CHANGES_IN_ANSWER]:
+        for change in shown:
             item = {
+                "minor": is_minor(change),
+                "first_minor": bool(minor) and change is minor[0],
                 "kind": change.kind,
                 "scope": change.scope,
                 "section": change.section,
@@ -378,6 +390,9 @@ class HistoryAnswerer:
             total=len(changes),
             shown=items,
             relevant=len(relevant),
+            more=len(major) - sum(1 for i in items if not i["minor"]),
+            minor=len(minor),
+            shown_minor=sum(1 for i in items if i["minor"]),
             topic=history.topic if topic_tokens else None,
         )
         return Answer(
@@ -468,9 +483,10 @@ def _topic_tokens(topic: str) -> list[str]:
     return [t for t in tokenize(f"{topic} {expand(topic)}") if t not in _GENERIC]
 
 
-def _about(change: Change, tokens: list[str]) -> bool:
-    words = set(tokenize(" ".join(filter(None, (change.old_text, change.new_text, change.section)))))
-    return any(t in words for t in tokens)
+def _about(change: Change, tokens: list[str]) -> float:
+    """How much ``change`` is about the topic: the share of its words that are topic words (0: not)."""
+    words = tokenize(" ".join(filter(None, (change.old_text, change.new_text, change.section))))
+    return sum(1 for w in words if w in tokens) / len(words) if words else 0.0
 
 
 def _passage(

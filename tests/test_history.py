@@ -96,10 +96,26 @@ def test_what_changed_in_the_last_version_cites_both_versions(history):
         "From the version of 2023-08-29 to the version of 2024-06-01, the policy changed in 7 places"
         in answer.text
     )
-    assert "and 2 more." in answer.text  # five shown of seven
+    # Five changes of substance shown; the date line and a moved sentence counted on their own line.
+    assert answer.text.endswith(
+        "Only dates, link text, formatting or the order of passages changed in the other 2 places."
+    )
+    assert "last updated on" not in answer.text
     assert_verbatim(history, answer)
     for c in answer.citations:
         assert f"[{c.n}]" in answer.text
+
+
+def test_what_changed_over_a_long_span_leads_with_substance(history):
+    # In document order the first five changes of 2023-01-15 -> 2024-06-01 include a "last updated on"
+    # date line; the answer lists changes of substance instead and counts the minor ones apart.
+    answer = history.ask("What changed since January 2023?")
+    assert "the policy changed in 16 places" in answer.text
+    assert "last updated on" not in answer.text
+    assert answer.text.endswith(
+        "and 7 more. Only dates, link text, formatting or the order of passages changed in the other 4 places."
+    )
+    assert_verbatim(history, answer)
 
 
 def test_what_changed_about_a_topic_since_a_date(history):

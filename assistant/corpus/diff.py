@@ -18,6 +18,7 @@ from difflib import SequenceMatcher
 from typing import Literal
 
 from assistant.corpus.documents import PolicyVersion
+from assistant.corpus.substance import score_changes
 from assistant.corpus.units import ParsedPolicy, PolicyUnit, Section, parse_policy
 
 ChangeKind = Literal["added", "removed", "modified", "moved"]
@@ -46,6 +47,8 @@ class Change:
     the text, empty for a heading with no text) or ``heading`` (a reworded heading). A modified
     sentence lists the runs of words that went (``words_removed``) and came (``words_added``).
     ``old_anchor``/``new_anchor`` locate the unit on the rendered policy page of each version.
+    ``substance`` is how much the change changes what the policy says (see ``substance.py``): 0 for a
+    change of dates, link text, formatting or order only.
     """
 
     kind: ChangeKind
@@ -59,6 +62,7 @@ class Change:
     words_added: tuple[str, ...] = ()
     old_anchor: str | None = None
     new_anchor: str | None = None
+    substance: float = 0.0
 
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
@@ -238,7 +242,8 @@ def _moved_sections(old: list[_Section], new: list[_Section], matched: dict[int,
 
 # -- the diff ------------------------------------------------------------------------------------
 def diff_versions(old_version: PolicyVersion, new_version: PolicyVersion) -> list[Change]:
-    """Every difference of content from ``old_version`` to ``new_version``, in the new version's order."""
+    """Every difference of content from ``old_version`` to ``new_version``, in the new version's order,
+    each with its substance (``by_substance`` orders them by it)."""
     old = _outline(parse_policy(old_version))
     new = _outline(parse_policy(new_version))
     matched = _match_sections(old, new)
@@ -405,7 +410,7 @@ def diff_versions(old_version: PolicyVersion, new_version: PolicyVersion) -> lis
             changes.append(((float(s.index), -1.0), change))
 
     changes.sort(key=lambda pair: pair[0])
-    return [change for _, change in changes]
+    return score_changes([change for _, change in changes], old_version, new_version)
 
 
 def _similarity(a: list[str], b: list[str], floor: float) -> float:
