@@ -155,6 +155,7 @@ def test_cli_add_list_diff_and_lint(corpus_dir, tmp_path):
         SEED_DOCUMENT,
         "--effective",
         "2024-09-01",
+        "--no-bank-review",  # tests/test_bank_review.py covers it; here it would load the model
         env_corpus=corpus_dir,
         tmp_path=tmp_path,
     )
