@@ -297,3 +297,22 @@ def test_text_in_angle_brackets_stays_text_and_real_tags_stay_tags(tmp_path):
     text = parse_policy(version).text
     assert "<EU Representative>" in text and "Jungfernstieg 1, 20095 Hamburg, Germany" in text
     assert "privacy@acme.example" in text and "<br>" not in text
+
+
+def test_the_index_fingerprint_follows_the_units_as_stored(monkeypatch: pytest.MonkeyPatch):
+    """A parser change that alters a version's units re-embeds it, with no schema constant to bump."""
+    import dataclasses
+
+    from assistant.retrieval import store
+
+    version = Corpus.load(CORPUS).versions(SEED_DOCUMENT)[-1]
+    before = store.fingerprint(version)
+    assert store.fingerprint(version) == before  # the same units, the same fingerprint
+    parse = store.parse_policy
+
+    def one_unit_fewer(v):
+        parsed = parse(v)
+        return dataclasses.replace(parsed, units=parsed.units[1:])
+
+    monkeypatch.setattr(store, "parse_policy", one_unit_fewer)
+    assert store.fingerprint(version) != before

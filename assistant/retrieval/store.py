@@ -1,12 +1,13 @@
 """Unit vectors in Chroma, through langchain-chroma, kept in step with the corpus by content digest.
 
-Each stored unit carries the fingerprint of its version (file digest, unit schema, model). ``sync``
+Each stored unit carries the fingerprint of its version (a digest of its units as stored, and the model). ``sync``
 compares fingerprints and re-embeds only the versions that changed; the rest costs one metadata read.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlparse
@@ -24,8 +25,6 @@ from assistant.retrieval.embeddings import MODEL_NAME, LocalEmbeddings
 from assistant.settings import Settings
 
 COLLECTION = "policy_units"
-# Bump when units, their ids or their embedded context change: every version is then re-embedded.
-UNIT_SCHEMA = "units-v2"
 _BATCH = 128
 
 
@@ -34,7 +33,12 @@ def version_key(document: str, version: str) -> str:
 
 
 def fingerprint(version: PolicyVersion) -> str:
-    return hashlib.sha256(f"{version.digest}|{UNIT_SCHEMA}|{MODEL_NAME}".encode()).hexdigest()[:32]
+    """A digest of what the store holds for ``version``: each unit's id, embedded text and metadata, and
+    the model. A parser change that alters a unit re-embeds the versions it alters, with nothing to bump."""
+    digest = hashlib.sha256(MODEL_NAME.encode())
+    for unit in parse_policy(version).units:
+        digest.update(json.dumps([unit.id, unit.context, _metadata(unit, "")], sort_keys=True).encode())
+    return digest.hexdigest()[:32]
 
 
 @dataclass
@@ -106,7 +110,8 @@ class UnitStore:
         stored = self.stored_fingerprints()
         wanted = {version_key(v.document, v.version): v for v in versions}
         stale = [key for key in stored if key not in wanted]
-        changed = [v for key, v in wanted.items() if stored.get(key) != {fingerprint(v)}]
+        prints = {key: fingerprint(v) for key, v in wanted.items()}
+        changed = [v for key, v in wanted.items() if stored.get(key) != {prints[key]}]
         units = {version_key(v.document, v.version): parse_policy(v).units for v in changed}
         total = sum(len(u) for u in units.values())
         done = 0
@@ -120,7 +125,7 @@ class UnitStore:
                 chunk = batch[i : i + _BATCH]
                 self.vectors.add_texts(
                     texts=[u.context for u in chunk],
-                    metadatas=[_metadata(u, fingerprint(version)) for u in chunk],
+                    metadatas=[_metadata(u, prints[key]) for u in chunk],
                     ids=[u.id for u in chunk],
                 )
                 done += len(chunk)
