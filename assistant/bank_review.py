@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from assistant.corpus.documents import PolicyVersion
 from assistant.corpus.units import parse_policy
-from assistant.retrieval.question_bank import ExampleQuestion
+from assistant.retrieval.question_bank import ExampleQuestion, fold
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,8 @@ class BankReview:
 
 def stale_examples(examples: list[ExampleQuestion], version: PolicyVersion) -> list[ExampleQuestion]:
     """The answerable examples none of whose evidence occurs in ``version`` (white space and case folded)."""
-    text = _fold(parse_policy(version).text)
-    return [e for e in examples if e.answerable and not any(_fold(x) in text for x in e.evidence)]
+    text = fold(parse_policy(version).text)
+    return [e for e in examples if e.answerable and not any(fold(x) in text for x in e.evidence)]
 
 
 def review_bank(
@@ -58,7 +58,3 @@ def review_bank(
         and (previous is None or not answers(e.question, previous))
     ]
     return BankReview(version, stale_examples(examples, version), now_answered)
-
-
-def _fold(text: str) -> str:
-    return " ".join(text.split()).lower()

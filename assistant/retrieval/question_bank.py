@@ -188,11 +188,11 @@ class QuestionBank:
             cached = self._answers.get(key)
         if cached is not None:
             return cached
-        texts = [(u.id, _fold(u.text)) for u in units]
-        texts += [(unit_id, _fold(text)) for unit_id, text in reworded.items()]
+        texts = [(u.id, fold(u.text)) for u in units]
+        texts += [(unit_id, fold(text)) for unit_id, text in reworded.items()]
         found = [
             list(dict.fromkeys(uid for uid, text in texts if any(e in text for e in evidence)))
-            for evidence in ([_fold(e) for e in example.evidence] for example in self.examples[document])
+            for evidence in ([fold(e) for e in example.evidence] for example in self.examples[document])
         ]
         with self._lock:
             self._answers[key] = found
@@ -261,5 +261,5 @@ def read_examples(path: Path) -> list[ExampleQuestion]:
     return examples
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     return " ".join(text.split()).lower()
