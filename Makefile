@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install run test lint bench
+.PHONY: install run test lint bench train
 install: $(STAMP)
 
 $(STAMP): pyproject.toml requirements.lock
@@ -31,6 +31,10 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Refits the answer model from the labelled questions (README, "The answer model"); needs ../shared/data.
+train: install
+	$(BIN)/privacy-assistant train
 
 bench: install
 	$(BIN)/python bench/ask_latency.py

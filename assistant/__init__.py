@@ -9,7 +9,7 @@ The public API (stable; see ARCHITECTURE.md)::
 """
 
 import assistant.settings  # noqa: F401  (first: its environment defaults must precede numpy and torch)
-from assistant.answering import Answer, Citation
+from assistant.answering.compose import Answer, Citation
 from assistant.conversation import Conversation, Turn
 from assistant.core import Assistant
 from assistant.corpus.diff import Change

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
-from assistant.answering import Answer
+from assistant.answering.compose import Answer
 from assistant.cli_outbox import deliver_once, deliver_queued, outbox_group, worker
 from assistant.conversation import ACTIONS, Conversation
 from assistant.core import Assistant
@@ -168,6 +168,30 @@ def serve() -> None:
 @cli.group("eval")
 def eval_group() -> None:
     """Score the assistant against the datasets in evals/datasets."""
+
+
+@cli.command()
+@click.option(
+    "--shared",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The public data folder (default: ../shared/data beside the checkout).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the parameters (default: the packaged assistant/answering/answer_model.npz).",
+)
+def train(shared: Path | None, out: Path | None) -> None:
+    """Refit the answer model from the labelled questions (README, "The answer model")."""
+    from assistant.answering.model import PARAMETERS
+    from evals.policies import SHARED_DATA
+    from evals.train import train as fit_answer_model
+
+    model = fit_answer_model(get_settings(), shared or SHARED_DATA, out or PARAMETERS)
+    for fold, figures in model.provenance["held_out_by_policy"].items():
+        click.echo(f"{fold}, held out: untrained {figures['untrained']}")
+        click.echo(f"{' ' * len(fold)}              fitted    {figures['fitted']}")
+    click.echo(f"Wrote {out or PARAMETERS} and its provenance.")
 
 
 # -- the corpus and its history ------------------------------------------------------------------------

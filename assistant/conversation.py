@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from assistant.answering import Answer, clean_question
+from assistant.answering.compose import Answer, clean_question
 from assistant.exceptions import InvalidInputError, VerificationError
 from assistant.intake.classifier import right_cues
 from assistant.intake.draft import ON_BEHALF_OF, RIGHT_LABELS, RequestDraft

@@ -8,7 +8,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from assistant.answering import Answer, Answerer, clean_question, privacy_contact
+from assistant.answering.compose import Answer, Answerer, clean_question, privacy_contact
+from assistant.answering.model import AnswerModel
 from assistant.bank_review import BankReview, review_bank
 from assistant.conversation import Conversation
 from assistant.corpus.diff import Change, diff_versions
@@ -48,11 +49,8 @@ class Assistant:
             self.prompts,
             settings.public_base_url,
             threshold=settings.answer_threshold,
-            min_coverage=settings.min_coverage,
             min_privacy=settings.min_privacy_probability,
-            min_support=settings.min_term_support,
             max_unanswerable=settings.max_unanswerable_probability,
-            min_passage_support=settings.min_passage_support,
             max_citations=settings.max_citations,
         )
         self.scope = ScopeClassifier(self.embeddings)
@@ -90,6 +88,7 @@ class Assistant:
                     corpus=self.corpus,
                     store=UnitStore(self.settings, self.embeddings),
                     embeddings=self.embeddings,
+                    model=AnswerModel.load(),
                     bank=self.question_bank,
                     candidates=self.settings.retrieval_candidates,
                     k=max(5, self.settings.max_citations),

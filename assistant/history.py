@@ -15,7 +15,7 @@ from datetime import date
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Literal
 
-from assistant.answering import Answer, Citation, privacy_contact
+from assistant.answering.compose import Answer, Citation, privacy_contact
 from assistant.corpus.diff import Change, content_key, diff_versions
 from assistant.corpus.documents import PolicyVersion
 from assistant.corpus.substance import by_substance, is_minor
@@ -413,8 +413,8 @@ class HistoryAnswerer:
         retriever = self.assistant.retriever
         # The topic is words of the policy, not a visitor's question; and the bank's examples vote for the
         # passages of today's version, never for one a later version removed.
-        results = retriever.search(topic, versions, precedents=False)
-        coverage = retriever.coverage(topic, versions)
+        found = retriever.retrieve(topic, versions, precedents=False)
+        results = found.results
         answerer = self.assistant.answerer
         # "Mention X" is a question about words: a passage holding every topic word answers it, however
         # low a one-word topic ("ChatGPT") scores against whole sentences.
@@ -422,7 +422,7 @@ class HistoryAnswerer:
         naming = [r for r in results if wanted and wanted <= set(tokenize(r.unit.text))]
         if naming:
             best = naming[0]
-        elif results and results[0].score >= answerer.threshold and coverage >= answerer.min_coverage:
+        elif results and found.margin >= answerer.threshold:
             best = results[0]
         else:
             return answerer.abstain(question, [versions[-1]], results[0].score if results else 0.0, None)

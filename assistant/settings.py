@@ -61,31 +61,16 @@ class Settings(BaseSettings):
     )
     max_citations: int = Field(3, ge=1, le=10, description="At most this many quotes in one answer.")
     answer_threshold: float = Field(
-        0.6,
-        ge=0,
-        le=2,
-        description="Least relevance (cosine + 0.3 x scaled BM25) to answer instead of abstain.",
-    )
-    min_coverage: float = Field(
-        0.34, ge=0, le=1, description="Least share of the question's words the policy uses, to answer."
+        -0.1,
+        ge=-1,
+        le=1,
+        description="Answer when the answer model's margin (its best unit's score above \"the policy does "
+        'not answer this") is at least this; lower answers more, higher abstains more.',
     )
     # 0.3 until 2026-11-28: on 1,400 dev and calibration questions, 0.2 answers 9 more the policy answers
     # ("how do you decide which offers to push at me?") and 1 more it does not.
     min_privacy_probability: float = Field(
         0.2, ge=0, le=1, description="Least probability that the question is about privacy, to answer."
-    )
-    min_term_support: float = Field(
-        0.3,
-        ge=0,
-        le=1,
-        description="Least cosine between each word of the question and some word of the policy, to answer.",
-    )
-    min_passage_support: float = Field(
-        0.3,
-        ge=0,
-        le=1,
-        description="Least cosine between the question's two least matched words and the words of the "
-        "passages to quote, unless the question bank's neighbours make an answer likely.",
     )
     max_unanswerable_probability: float = Field(
         0.6,

@@ -6,14 +6,16 @@ import math
 import re
 from collections.abc import Sequence
 
+from assistant.retrieval.question_bank import fold
+
 
 def evidence_hit(quotes: Sequence[str], evidence: Sequence[str], k: int) -> bool:
     """True when one of the first ``k`` quoted passages contains one of the gold evidence strings.
 
     Compared with white space folded, so a quote that wraps differently still counts.
     """
-    gold = [_fold(e) for e in evidence if e.strip()]
-    return any(g in _fold(q) for q in quotes[:k] for g in gold)
+    gold = [fold(e) for e in evidence if e.strip()]
+    return any(g in fold(q) for q in quotes[:k] for g in gold)
 
 
 def abstention_accuracy(expected_answerable: Sequence[bool], answered: Sequence[bool]) -> float:
@@ -127,7 +129,7 @@ def faithfulness(answer: str, sources: Sequence[str], templates: Sequence[str]) 
     of them is, since a sentence added or altered anywhere breaks the match. 1.0 for an empty answer
     would flatter, so an answer with no sentence gives NaN.
     """
-    folded_sources = [_fold(s) for s in sources]
+    folded_sources = [fold(s) for s in sources]
     quotes: list[str] = []
     frame, position = "", 0
     for end in _QUOTE_END.finditer(answer):
@@ -137,9 +139,9 @@ def faithfulness(answer: str, sources: Sequence[str], templates: Sequence[str]) 
         if not opens:
             continue
         start = next(
-            (i for i in opens if _fold(answer[i + 1 : end.start()]) in "\n".join(folded_sources)), opens[-1]
+            (i for i in opens if fold(answer[i + 1 : end.start()]) in "\n".join(folded_sources)), opens[-1]
         )
-        quote = _fold(answer[start + 1 : end.start()])
+        quote = fold(answer[start + 1 : end.start()])
         quotes.append(quote)
         frame += answer[position:start] + "“…”"
         position = end.start() + 1
@@ -168,10 +170,6 @@ def percentile(values: Sequence[float], q: float) -> float:
     position = (len(ordered) - 1) * q / 100
     low, high = math.floor(position), math.ceil(position)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def _fold(text: str) -> str:
-    return " ".join(text.split()).lower()
 
 
 # -- intake -----------------------------------------------------------------------------------------

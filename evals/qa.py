@@ -105,5 +105,5 @@ class QASuite:
                 expected = (
                     " | ".join(r["evidence"]) if r["answerable"] else "(abstain: the policy does not say)"
                 )
-                run.failures.append(Failure(r["id"], r["question"], expected, got, citations))
+                run.failures.append(Failure(r["id"], r["question"], expected, got, citations, o.reasons))
         return run

@@ -60,11 +60,22 @@ def markdown(report: dict[str, Any]) -> str:
                 "",
                 f"Failures ({len(run['failures'])}):",
                 "",
-                "| id | question | expected | got |",
-                "|---|---|---|---|",
+                "| id | question | expected | got | why |",
+                "|---|---|---|---|---|",
             ]
             lines += [
-                "| " + " | ".join(_md(x) for x in (f["id"], f["question"], f["expected"], f["got"])) + " |"
+                "| "
+                + " | ".join(
+                    _md(x)
+                    for x in (
+                        f["id"],
+                        f["question"],
+                        f["expected"],
+                        f["got"],
+                        "; ".join(f.get("reasons", [])),
+                    )
+                )
+                + " |"
                 for f in run["failures"]
             ]
         lines.append("")
@@ -163,14 +174,15 @@ def page(report: dict[str, Any]) -> str:
         f"<h2>Summary</h2><pre>{e(format_summary({**report, 'runs': [{**r, 'failures': []} for r in report['runs']]}))}</pre>"
     )
     body.append(
-        "<h2>Failures</h2><table><tr><th>suite</th><th>id</th><th>question</th><th>expected</th><th>got</th><th>citations</th></tr>"
+        "<h2>Failures</h2><table><tr><th>suite</th><th>id</th><th>question</th><th>expected</th><th>got</th><th>why</th><th>citations</th></tr>"
     )
     for run in report["runs"]:
         for f in run["failures"]:
             cites = "<br>".join(e(c) for c in f["citations"])
             body.append(
                 f"<tr><td>{e(_label(run))}</td><td>{e(f['id'])}</td><td>{e(f['question'])}</td>"
-                f"<td>{e(f['expected'])}</td><td>{e(f['got'])}</td><td>{cites}</td></tr>"
+                f"<td>{e(f['expected'])}</td><td>{e(f['got'])}</td><td>{e('; '.join(f.get('reasons', [])))}</td>"
+                f"<td>{cites}</td></tr>"
             )
     body.append("</table>")
     style = "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px;vertical-align:top;font-size:13px}figure{display:inline-block;margin:1em}"

@@ -91,7 +91,8 @@ def format_summary(report: dict[str, Any]) -> str:
         if run["failures"]:
             lines.append(f"  failures ({len(run['failures'])}):")
             for f in run["failures"]:
-                lines.append(f"    {f['id']}: {f['question'][:70]!r} -> {f['got'][:70]}")
+                why = f" ({'; '.join(f['reasons'])})" if f.get("reasons") else ""
+                lines.append(f"    {f['id']}: {f['question'][:70]!r} -> {f['got'][:70]}{why}")
     return "\n".join(lines)
 
 

@@ -36,6 +36,7 @@ class Failure:
     expected: str
     got: str
     citations: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # the answer's: why it answered or declined
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from assistant.answering import Answer
+from assistant.answering.compose import Answer
 from assistant.conversation import Turn
 from assistant.prompts import Prompts
 from assistant.requests.queue import RightsRequest

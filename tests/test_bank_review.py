@@ -62,7 +62,7 @@ def test_corpus_add_reports_what_the_new_version_does_to_the_bank(
     assert "example(s) whose evidence numecent-privacy-policy 2024-09-01 no longer holds:" in out
     assert "'What is this privacy policy actually for?'" in out
     answered = out.split("marked unanswerable that numecent-privacy-policy 2024-09-01 may answer")[1]
-    assert "'which cloud provider hosts your servers, aws or azure?'" in answered
+    assert "'is my data stored on amazon web services?'" in answered  # the added sentence answers it
     # An example the new text does not answer either is not listed.
     assert "Mailchimp" not in answered
 

@@ -15,7 +15,6 @@ import httpx
 import pytest
 
 from assistant import Assistant
-from assistant.retrieval.support import TermSupport
 from tests.conftest import free_port, serving
 
 QUESTIONS = [
@@ -46,34 +45,22 @@ def busy_switching() -> Iterator[None]:
     sys.setswitchinterval(before)
 
 
-def test_term_support_leaves_the_models_tokenizer_as_a_batch_in_flight_set_it(assistant: Assistant):
-    """A tokenizer that keeps padding as state each call sets let term support, splitting a question into
-    word pieces from a request thread, unpad the batch another thread was encoding (issue 20's "expected
-    sequence of length 15 at dim 1 (got 8)"). The model's tokenizer is now configured once and only read."""
-    retriever = assistant.retriever
-    version = retriever.versions_for(None)[0]
-    units = retriever.units_of(version)
-    question = "Is my data HIPAA-compliant on Kubernetes?"
+def test_splitting_a_question_leaves_the_models_tokenizer_as_a_batch_in_flight_set_it(assistant: Assistant):
+    """A tokenizer that keeps padding as state each call sets let one request thread, splitting a question
+    into word pieces, unpad the batch another thread was encoding (issue 20's "expected sequence of length
+    15 at dim 1 (got 8)"). The model's tokenizer is now configured once and only read."""
     tokenizer = assistant.embeddings.model.tokenizer
     before = (tokenizer.padding, tokenizer.truncation)
-    encoded = assistant.embeddings.encode_pieces([question, "a longer question than the first one"])[0]
+    assistant.embeddings.encode_pieces(
+        ["Is my data HIPAA-compliant?", "a longer question than the first one"]
+    )
     assert (tokenizer.padding, tokenizer.truncation) == before  # a batch pads itself
 
-    support = TermSupport(assistant.embeddings)
-    support.weakest(question, encoded, [("v", units)], retriever.policy_words([version]), [units[0].id])
-    assert (tokenizer.padding, tokenizer.truncation) == before
 
-
-def test_term_support_judged_while_batches_are_in_the_model_breaks_neither(
-    assistant: Assistant, busy_switching
-):
-    """Both at once, as on a web server at load: every batch is encoded and every judgement made."""
+def test_retrieval_while_batches_are_in_the_model_breaks_neither(assistant: Assistant, busy_switching):
+    """Both at once, as on a web server at load: every batch is encoded and every question retrieved."""
     retriever = assistant.retriever
-    version = retriever.versions_for(None)[0]
-    units = retriever.units_of(version)
-    words = retriever.policy_words([version])
-    support = TermSupport(assistant.embeddings)
-    judged = [(q, assistant.embeddings.encode_pieces([q])[0]) for q in QUESTIONS]
+    versions = retriever.versions_for(None)
     failures: list[BaseException] = []
     start = threading.Barrier(8)
 
@@ -84,16 +71,16 @@ def test_term_support_judged_while_batches_are_in_the_model_breaks_neither(
         except BaseException as exc:  # every failure counts, whatever its kind
             failures.append(exc)
 
-    def judge(offset: int) -> None:
-        for i in range(40):
-            question, encoded = judged[(offset + i) % len(judged)]
-            support.weakest(question, encoded, [("v", units)], words, [units[i % len(units)].id])
+    def retrieve(offset: int) -> None:
+        for i in range(20):
+            found = retriever.retrieve(QUESTIONS[(offset + i) % len(QUESTIONS)], versions)
+            assert found.results
 
     def search(offset: int) -> None:
         for i in range(40):
             assistant.embeddings.encode_query(QUESTIONS[(offset + i) % len(QUESTIONS)] * (1 + i % 3))
 
-    threads = [threading.Thread(target=run, args=(lambda n=n: judge(n),)) for n in range(2)]
+    threads = [threading.Thread(target=run, args=(lambda n=n: retrieve(n),)) for n in range(2)]
     threads += [threading.Thread(target=run, args=(lambda n=n: search(n),)) for n in range(6)]
     for thread in threads:
         thread.start()

@@ -97,6 +97,6 @@ def test_a_fact_asked_for_stays_missing_however_like_an_answered_example(assista
     # The bank answers "how long do you keep my CV?"; the policy names no number of months.
     question = "I didn't get the job. Exactly how many months will you hang on to my CV?"
     found = assistant.retriever.retrieve(question, assistant.retriever.versions_for())
-    assert found.missing_detail == "number" and found.precedents.answered >= assistant.answerer.like_answered
+    assert found.missing_detail == "number" and found.precedents.answered >= 0.8
     assert not assistant.ask(question).answerable
     assert assistant.ask("I didn't get the job. How long will you hang on to my CV?").answerable

@@ -142,16 +142,22 @@ class RandomRetriever(PolicyRetriever):
         units = [u for v in versions for u in self.units_of(v)]
         picked = random.Random(question).sample(units, len(real.results))
         results = [
-            ScoredUnit(u, s.score, s.similarity, s.lexical) for u, s in zip(picked, real.results, strict=True)
+            ScoredUnit(u, s.score, s.similarity, s.lexical, s.margin)
+            for u, s in zip(picked, real.results, strict=True)
         ]
-        return Retrieval(results, real.query_vector, real.coverage)
+        return Retrieval(results, real.query_vector, real.precedents, real.missing_detail, real.margin)
 
 
 def test_gate_fails_with_a_broken_retriever(assistant: Assistant, data_dir: Path):
     broken = Assistant.open(corpus_dir=CORPUS, data_dir=data_dir)
     real = broken.retriever
     broken._retriever = RandomRetriever(
-        corpus=real.corpus, store=real.store, embeddings=real.embeddings, candidates=real.candidates, k=real.k
+        corpus=real.corpus,
+        store=real.store,
+        embeddings=real.embeddings,
+        model=real.model,
+        candidates=real.candidates,
+        k=real.k,
     )
     report = run_suites([QASuite()], Targets(default=InProcessTarget(broken)))
     lines, ok = compare(report, read_baseline(BASELINE))

@@ -38,9 +38,10 @@ def test_ask_returns_the_cores_answer_with_the_api_field_names(client, assistant
     response = client.post("/api/ask", json={"question": "How long do you keep my data?"})
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"question", "answerable", "text", "citations", "confidence", "as_of"}
+    assert set(body) == {"question", "answerable", "text", "citations", "confidence", "as_of", "reasons"}
     assert body == assistant.ask("How long do you keep my data?").to_dict()
     assert body["answerable"] and body["citations"]
+    assert body["reasons"][0].startswith("answer model: margin +")  # why it answered
     text = policy_text(assistant, SEED_DOCUMENT, VERSION)
     for citation in body["citations"]:
         assert set(citation) == {"n", "document", "version", "section", "quote", "url"}

@@ -16,20 +16,19 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
+from assistant.answering.model import AnswerModel
 from assistant.corpus.diff import diff_versions
 from assistant.corpus.documents import Corpus, PolicyVersion, organization_of
 from assistant.corpus.units import PolicyUnit, parse_policy
 from assistant.exceptions import UnknownDocumentError
 from assistant.retrieval.details import missing_detail
 from assistant.retrieval.embeddings import LocalEmbeddings, dot_products
-from assistant.retrieval.lexical import LexicalIndex, LexicalIndexes, tokenize, words
+from assistant.retrieval.lexical import LexicalIndexes, tokenize
 from assistant.retrieval.question_bank import Precedents, QuestionBank
 from assistant.retrieval.scope import query_text
 from assistant.retrieval.store import UnitStore, version_key
-from assistant.retrieval.support import PolicyWords, TermSupport
-from assistant.retrieval.vocabulary import VISITOR_TERMS
 
-QUOTED = 3  # the best units, whose words must come near the question's (``Retrieval.passage_support``)
+QUOTED = 3  # the best units, which must hold the kind of fact asked for (``Retrieval.missing_detail``)
 
 
 @dataclass(frozen=True)
@@ -38,20 +37,18 @@ class Retrieval:
 
     results: list[ScoredUnit]
     query_vector: list[float]
-    coverage: float  # share of the question's words the policy knows
-    support: float = 1.0  # how near the policy's words come to the question's least matched word
-    unsupported: str = ""  # that word
     precedents: Precedents = field(default_factory=Precedents)  # what the question bank says
     missing_detail: str = ""  # the kind of fact the question asks for that the best units do not hold
-    passage_support: float = 1.0  # how near the best units' words come to the question's two least matched
+    margin: float = 0.0  # the answer model's: the best unit's score above "the policy does not answer this"
 
 
 @dataclass(frozen=True)
 class ScoredUnit:
     unit: PolicyUnit
-    score: float  # relevance: similarity plus the scaled BM25 score
+    score: float  # relevance: similarity plus the scaled BM25 score, plus the question bank's vote
     similarity: float  # cosine similarity of the unit to the question; 0.0 when dense search missed it
     lexical: float  # BM25 score; 0.0 when lexical search missed it
+    margin: float = 0.0  # the answer model's: this unit's score above "the policy does not answer this"
 
 
 class PolicyRetriever(BaseRetriever):
@@ -62,6 +59,7 @@ class PolicyRetriever(BaseRetriever):
     corpus: Corpus
     store: UnitStore
     embeddings: LocalEmbeddings
+    model: AnswerModel
     bank: QuestionBank | None = None
     candidates: int = 20
     k: int = 5
@@ -74,8 +72,6 @@ class PolicyRetriever(BaseRetriever):
 
     _lexical: LexicalIndexes = PrivateAttr(default_factory=LexicalIndexes)
     _units: dict[str, PolicyUnit] = PrivateAttr(default_factory=dict)
-    _support: TermSupport | None = PrivateAttr(default=None)
-    _policy_words: dict[tuple[str, ...], PolicyWords] = PrivateAttr(default_factory=dict)
     _views: dict[str, tuple[list[str], np.ndarray]] = PrivateAttr(default_factory=dict)
     _reworded: dict[tuple[str, str], dict[str, str]] = PrivateAttr(default_factory=dict)
 
@@ -106,7 +102,8 @@ class PolicyRetriever(BaseRetriever):
         self, question: str, versions: list[PolicyVersion], k: int | None = None, *, precedents: bool = True
     ) -> Retrieval:
         """Units ranked by relevance: cosine similarity plus the BM25 score scaled to the best one, plus the
-        votes of the question bank's examples like the question (unless ``precedents`` is False).
+        votes of the question bank's examples like the question (unless ``precedents`` is False). Beside
+        the ranking, the answer model's margin: whether the policy answers the question at all.
 
         Candidates come from both searches; a unit only one of them found still gets both scores, so
         a rare policy word ("Privacy Shield") lifts a unit the embedding ranked low, and vice versa.
@@ -117,7 +114,9 @@ class PolicyRetriever(BaseRetriever):
 
         encoded = self.embeddings.encode_query(query)
         vector = encoded.vector.tolist()
+        adapted = self.model.adapt(encoded.vector).tolist()
         similarity = dict(self.store.search(vector, keys, self.candidates))
+        learned = dict(self.store.search(adapted, keys, self.candidates))
 
         tokens = tokenize(query)
         lexical: dict[str, float] = {}
@@ -129,42 +128,37 @@ class PolicyRetriever(BaseRetriever):
                     lexical[units[i].id] = float(scores[i])
         bank = self.precedents(encoded.vector, versions) if precedents else Precedents()
         votes = bank.votes
-        missing = [i for i in [*lexical, *votes] if i not in similarity]
+        missing = [i for i in [*lexical, *votes, *learned] if i not in similarity]
         similarity.update(self.store.similarities(vector, list(dict.fromkeys(missing))))
         for unit_id, value in self.view_similarities(encoded.vector, versions).items():
             similarity[unit_id] = max(similarity.get(unit_id, value), value)
+        learned.update(self.store.similarities(adapted, [i for i in similarity if i not in learned]))
 
         best_lexical = max(lexical.values(), default=0.0) or 1.0
-        scored = [
-            ScoredUnit(
-                unit=self._units[unit_id],
-                score=sim
-                + self.lexical_weight * lexical.get(unit_id, 0.0) / best_lexical
-                + self.bank_weight * max(0.0, votes.get(unit_id, 0.0) - self.bank_floor),
-                similarity=sim,
-                lexical=lexical.get(unit_id, 0.0),
+        scored = []
+        for unit_id, sim in similarity.items():
+            if unit_id not in self._units:
+                continue
+            scaled = lexical.get(unit_id, 0.0) / best_lexical
+            scored.append(
+                ScoredUnit(
+                    unit=self._units[unit_id],
+                    score=sim
+                    + self.lexical_weight * scaled
+                    + self.bank_weight * max(0.0, votes.get(unit_id, 0.0) - self.bank_floor),
+                    similarity=sim,
+                    lexical=lexical.get(unit_id, 0.0),
+                    margin=self.model.margin(self.model.score(learned[unit_id], scaled)),
+                )
             )
-            for unit_id, sim in similarity.items()
-            if unit_id in self._units
-        ]
         scored.sort(key=lambda s: -s.score)
         results = _diverse(scored, k, self.per_section)
-        support = self.support.weakest(
-            question,
-            encoded,
-            [(key, self.units_of(v)) for v, key in zip(versions, keys, strict=True)],
-            self.policy_words(versions),
-            [s.unit.id for s in results[:QUOTED]],
-        )
         return Retrieval(
             results,
             vector,
-            self.coverage(question, versions),
-            support.value,
-            support.word,
             bank,
             missing_detail(question, (s.unit.text for s in results[:QUOTED])),
-            support.passages,
+            max((s.margin for s in scored), default=-1.0),
         )
 
     def view_similarities(self, query_vector: np.ndarray, versions: list[PolicyVersion]) -> dict[str, float]:
@@ -212,42 +206,6 @@ class PolicyRetriever(BaseRetriever):
                         found[unit_id] = change.new_text or ""
             self._reworded[key] = found
         return found
-
-    @property
-    def support(self) -> TermSupport:
-        if self._support is None:
-            self._support = TermSupport(self.embeddings)
-        return self._support
-
-    def coverage(self, question: str, versions: list[PolicyVersion]) -> float:
-        """Share of the question's content words that the policy (or the visitor vocabulary) knows.
-
-        A question most of whose words the policy never uses ("cancel my license") is about something
-        the policy does not discuss, however close its embedding lands.
-        """
-        asked = dict(zip(tokenize(question), words(question), strict=True))  # stem -> word as typed
-        if not asked:
-            return 0.0
-        known = set(tokenize(" ".join(VISITOR_TERMS)))
-        for version in versions:
-            known |= self._lexical_index(version).vocabulary
-        policy_words = self.policy_words(versions)
-        found = [stem in known or policy_words.misspelt(word) for stem, word in asked.items()]
-        return sum(found) / len(found)
-
-    def policy_words(self, versions: list[PolicyVersion]) -> PolicyWords:
-        """Every word the versions use (unstemmed), to tell a typo from a word the policy lacks."""
-        key = tuple(version_key(v.document, v.version) for v in versions)
-        found = self._policy_words.get(key)
-        if found is None:
-            found = PolicyWords(frozenset().union(*(self._lexical_index(v).words for v in versions)))
-            if len(self._policy_words) >= 16:  # sets of versions asked together; a few in practice
-                self._policy_words.clear()
-            self._policy_words[key] = found
-        return found
-
-    def _lexical_index(self, version: PolicyVersion) -> LexicalIndex:
-        return self._lexical.get(version_key(version.document, version.version), self.units_of(version))
 
     def _get_relevant_documents(
         self,

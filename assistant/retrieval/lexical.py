@@ -52,7 +52,6 @@ class LexicalIndex:
         self.units = list(units)
         tokens = [tokenize(u.context) for u in self.units]
         self.vocabulary = frozenset(t for unit_tokens in tokens for t in unit_tokens)
-        self.words = frozenset(w for u in self.units for w in words(u.context))  # to tell typos
         self._bm25 = bm25s.BM25()
         # An empty token list would make bm25s drop the document, so every unit keeps a placeholder.
         self._bm25.index([t or ["\x00"] for t in tokens], show_progress=False)

@@ -19,7 +19,7 @@ from prometheus_client import (
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.answering import Answer
+from assistant.answering.compose import Answer
 from assistant.conversation import Turn
 from assistant.requests import AuditEvent
 from assistant.requests.outbox import OutboxCounts

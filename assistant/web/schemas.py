@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from assistant.answering import Answer
+from assistant.answering.compose import Answer
 from assistant.conversation import Turn
 
 # new_conversation_id() makes 22 URL-safe characters; allow some room, refuse anything else.
@@ -56,6 +56,9 @@ class AnswerOut(BaseModel):
     citations: list[CitationOut]
     confidence: float
     as_of: str | None
+    reasons: list[str] = Field(
+        default_factory=list, description="Why it answered or declined: the answer model's margin, any veto."
+    )
 
     @classmethod
     def of(cls, answer: Answer) -> AnswerOut:

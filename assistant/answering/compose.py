@@ -43,6 +43,7 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     confidence: float = 0.0
     as_of: str | None = None
+    reasons: list[str] = field(default_factory=list)  # why it answered or declined, strongest first
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -71,29 +72,16 @@ class Answerer:
         prompts: Prompts,
         base_url: str,
         threshold: float,
-        min_coverage: float,
         min_privacy: float,
         max_citations: int,
-        min_support: float = 0.0,
         max_unanswerable: float = 1.0,
-        min_passage_support: float = 0.0,
     ) -> None:
         self.prompts = prompts
         self.base_url = base_url.rstrip("/")
         self.threshold = threshold
-        self.min_coverage = min_coverage
         self.min_privacy = min_privacy
-        self.min_support = min_support
         self.max_citations = max_citations
         self.max_unanswerable = max_unanswerable
-        self.min_passage_support = min_passage_support
-        # A question this similar to a bank example the policy answers, and this much nearer to it than
-        # to any it does not, is answered despite doubtful words (tuned on the dev questions).
-        self.like_answered = 0.8
-        self.answered_margin = 0.2
-        # Weak passage support abstains only when the bank's probability is at least this share of the
-        # maximum (tuned on the dev questions, blind sets #5 and #6 among them).
-        self.doubt_share = 2 / 3
 
     def compose(
         self,
@@ -106,8 +94,8 @@ class Answerer:
         """An answer quoting what the retriever ``found``, or an abstention (``should_abstain``)."""
         results = found.results
         confidence = results[0].score if results else 0.0
-        if self.should_abstain(found, privacy):
-            return self.abstain(question, versions, confidence, as_of)
+        if declined := self.reasons_to_abstain(found, privacy):
+            return self.abstain(question, versions, confidence, as_of, declined)
         citations = self._select(results, versions)
         version = citations[0].version
         intro = self.prompts.line(
@@ -125,40 +113,36 @@ class Answerer:
             citations=citations,
             confidence=round(confidence, 4),
             as_of=as_of.isoformat() if as_of else None,
+            reasons=[f"answer model: margin {found.margin:+.3f}, at least {self.threshold:+.3f}"],
         )
 
     def should_abstain(self, found: Retrieval, privacy: float) -> bool:
-        """Abstain when the best unit is not relevant enough, or the question bank's neighbours make it
-        likely that the policy does not answer it; or when most of its words are foreign to the policy,
-        it is not about privacy, or one of its words has nothing like it in the policy ("HIPAA"), unless it
-        is much like an example the policy answers ("data portability?"); or when it asks for a kind of fact
-        the passages to be quoted do not hold (a phone number); or when those passages miss words of the
-        question and the bank has doubts too."""
-        precedents = found.precedents
-        like_answered = (
-            precedents.answered >= self.like_answered
-            and precedents.answered >= precedents.unanswered + self.answered_margin
-        )
-        doubtful = (
-            found.coverage < self.min_coverage
-            or privacy < self.min_privacy
-            or found.support < self.min_support
-        )
-        # The best passages miss words of the question, and the bank has doubts too: two weak doubts.
-        unquoted = (
-            found.passage_support < self.min_passage_support
-            and precedents.unanswerable >= self.max_unanswerable * self.doubt_share
-        )
-        confidence = found.results[0].score if found.results else 0.0
-        # A fact asked for that the passages lack stays missing however like an answered example the
-        # question is: "How many months do you keep my CV?" is near "How long do you keep my CV?".
-        unanswerable = (
-            precedents.unanswerable >= self.max_unanswerable or unquoted or bool(found.missing_detail)
-        )
-        return confidence < self.threshold or unanswerable or (doubtful and not like_answered)
+        """Abstain when the answer model finds no unit that answers the question (its margin is below the
+        threshold); and, as categorical vetoes, when the question is not about privacy, when the question
+        bank's neighbours make it likely the policy does not answer it, or when it asks for a kind of fact
+        the passages to be quoted do not hold (a phone number)."""
+        return bool(self.reasons_to_abstain(found, privacy))
+
+    def reasons_to_abstain(self, found: Retrieval, privacy: float) -> list[str]:
+        """Why the answer is declined, one phrase per reason; empty when it is given."""
+        reasons = []
+        if found.margin < self.threshold:
+            reasons.append(f"answer model: margin {found.margin:+.3f} below {self.threshold:+.3f}")
+        if privacy < self.min_privacy:
+            reasons.append(f"not about privacy: probability {privacy:.2f}")
+        if found.precedents.unanswerable >= self.max_unanswerable:
+            reasons.append(f"question bank: unanswered with probability {found.precedents.unanswerable:.2f}")
+        if found.missing_detail:
+            reasons.append(f"the passages hold no {found.missing_detail}")
+        return reasons
 
     def abstain(
-        self, question: str, versions: list[PolicyVersion], confidence: float, as_of: date | None
+        self,
+        question: str,
+        versions: list[PolicyVersion],
+        confidence: float,
+        as_of: date | None,
+        reasons: list[str] | None = None,
     ) -> Answer:
         contact = privacy_contact(versions[0]) if versions else None
         citations = [self.cite(1, contact[1])] if contact else []
@@ -175,6 +159,7 @@ class Answerer:
             citations=citations,
             confidence=round(confidence, 4),
             as_of=as_of.isoformat() if as_of else None,
+            reasons=reasons or [],
         )
 
     def cite(
@@ -203,7 +188,7 @@ class Answerer:
         ranked = [r.unit for r in results]
         # Runner-ups relevant enough to answer on their own are quoted after the best, up to
         # max_citations: the passage that answers is often the second (hit@3 on dev 0.90 -> 0.94).
-        seeds = [best.unit] + [r.unit for r in results[1:] if r.score >= self.threshold]
+        seeds = [best.unit] + [r.unit for r in results[1:] if r.margin >= self.threshold]
         citations: list[Citation] = []
         covered: set[str] = set()
 

@@ -1,0 +1,303 @@
+"""Fit the answer model (``assistant/answering/model.py``) from labelled questions over many policies.
+
+The training data, all of it read where it lies (nothing is copied into the project):
+
+- the dev policies' blind question sets (``evals/datasets/policies``, split "dev"; the test policies are
+  never read here) over their policies in ``../shared/data/policies``;
+- every document's question bank (``question_bank/<document>.jsonl``), over the corpus;
+- half of PolicyQA's development split (``../shared/data/policyqa-dev.json``, the policies at even
+  places in title order); the other half is held out for ``bench/policyqa.py``.
+
+Figures held out by policy come from two folds over the dev policies: each fold's policies are measured
+by a model fit without them. They are written, with digests of every input, into the provenance file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from assistant import Assistant
+from assistant.answering.model import PARAMETERS, PROVENANCE, AnswerModel
+from assistant.corpus.documents import Corpus, PolicyVersion, organization_of
+from assistant.corpus.units import slugify
+from assistant.exceptions import InvalidInputError
+from assistant.retrieval.lexical import LexicalIndexes, tokenize
+from assistant.retrieval.question_bank import fold
+from assistant.retrieval.scope import query_text
+from assistant.settings import Settings
+from evals.datasets_io import read_jsonl
+from evals.policies import POLICY_SETS, SHARED_DATA, onboard, read_sources
+
+POLICYQA = "policyqa-dev.json"
+CANDIDATES = 20  # BM25 keeps its best 20 units per question, as the retriever does
+# Fitting: softmax over a policy's units and "no answer", temperature 0.05, the adapter pulled towards
+# the identity. Chosen on the dev folds; none of these is read at answer time.
+TEMPERATURE = 0.05
+PULL_TO_IDENTITY = 0.1
+LEARNING_RATE = 2e-3
+EPOCHS = 8
+BATCH = 64
+_MARKDOWN_START = re.compile(r"^([#>*+\-=|`]|\d+[.)])")
+
+
+@dataclass
+class PolicyQuestions:
+    """One policy's units and the questions asked of it, as vectors and BM25 scores."""
+
+    name: str
+    group: str  # "policies" (blind sets), "bank" (question banks) or "policyqa"
+    unit_vectors: np.ndarray
+    query_vectors: np.ndarray
+    lexical: np.ndarray  # question x unit: BM25 scaled to the question's best unit, best CANDIDATES only
+    gold: list[list[int]]  # the units holding each question's evidence; [] when the policy does not answer
+
+
+def read_examples(
+    assistant: Assistant,
+    version: PolicyVersion,
+    rows: Iterable[dict[str, Any]],
+    name: str,
+    group: str,
+    lexical: LexicalIndexes,
+) -> PolicyQuestions:
+    units = assistant.retriever.units_of(version)
+    folded = [fold(u.text) for u in units]
+    index = lexical.get(f"{version.document}@{version.version}", units)
+    organization = organization_of([version])
+    queries, gold, scaled = [], [], []
+    for row in rows:
+        evidence = [fold(e) for e in row.get("evidence", []) if e.strip()]
+        units_holding = [i for i, text in enumerate(folded) if any(e in text for e in evidence)]
+        if row.get("answerable", True) and not units_holding:
+            continue  # evidence across units, or text the import changed: no unit to learn from
+        query = query_text(row["question"], organization)
+        scores = index.scores(tokenize(query))
+        kept = np.zeros_like(scores)
+        best = np.argsort(-scores)[:CANDIDATES]
+        kept[best] = scores[best] / (scores.max() or 1.0)
+        queries.append(query)
+        gold.append(units_holding if row.get("answerable", True) else [])
+        scaled.append(kept)
+    return PolicyQuestions(
+        name,
+        group,
+        assistant.embeddings.encode([u.context for u in units]).astype(
+            np.float32
+        ),  # as the store embeds them
+        assistant.embeddings.encode(queries).astype(np.float32)
+        if queries
+        else np.zeros((0, 384), np.float32),
+        np.array(scaled, dtype=np.float32).reshape(len(queries), len(units)),
+        gold,
+    )
+
+
+def write_policyqa_corpus(policies: list[dict[str, Any]], folder: Path) -> dict[str, str]:
+    """One Markdown document per PolicyQA policy; returns policy title -> document id."""
+    ids: dict[str, str] = {}
+    for policy in policies:
+        document = slugify(policy["title"])[:50] or "policy"
+        ids[policy["title"]] = document
+        # PolicyQA is plain text: escape what Markdown would read as markup at a line's start.
+        paragraphs = [
+            _MARKDOWN_START.sub(r"\\\1", " ".join(p["context"].split())) for p in policy["paragraphs"]
+        ]
+        path = folder / document / "2020-01-01.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        front = (
+            f"---\ndocument: {document}\ntitle: {json.dumps(policy['title'])}\neffective: 2020-01-01\n---\n"
+        )
+        path.write_text(front + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
+    return ids
+
+
+def policyqa_split(policies: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """PolicyQA's policies to fit on, and the ones held out for ``bench/policyqa.py``."""
+    ordered = sorted(policies, key=lambda p: p["title"])
+    return ordered[::2], ordered[1::2]
+
+
+def gather(
+    settings: Settings, shared: Path, progress: bool = True
+) -> tuple[list[PolicyQuestions], dict[str, str]]:
+    """Every policy's training questions, and the SHA-256 of every file they came from."""
+    policyqa_file = shared / POLICYQA
+    sources = {d: s for d, s in read_sources().items() if s["split"] == "dev"}
+    missing = [shared / s["file"] for s in sources.values() if not (shared / s["file"]).is_file()]
+    if missing or not policyqa_file.is_file():
+        raise InvalidInputError(
+            f"the training data is not here ({(missing or [policyqa_file])[0]}): `train` reads the public "
+            f"data folder beside the checkout (../shared/data); pass --shared to point at it"
+        )
+    digests: dict[str, str] = {}
+    lexical = LexicalIndexes()
+    found: list[PolicyQuestions] = []
+    say: Callable[[str], None] = (lambda m: print(m, file=sys.stderr)) if progress else (lambda m: None)
+
+    say(f"training data: {len(sources)} dev policies (blind questions)")
+    policies = onboard(settings, shared, sources)
+    for document, source in sorted(sources.items()):
+        questions = POLICY_SETS / source["questions"]
+        digests[f"policies/{source['questions']}"] = _digest(questions)
+        digests[source["file"]] = _digest(shared / source["file"])
+        version = policies.corpus.versions(document)[-1]
+        found.append(read_examples(policies, version, read_jsonl(questions), document, "policies", lexical))
+
+    say("training data: question banks")
+    own = Assistant.open(settings=settings)
+    for document in own.corpus.documents:
+        bank = settings.question_bank_dir / f"{document}.jsonl"
+        if bank.is_file():
+            digests[f"question_bank/{bank.name}"] = _digest(bank)
+            version = own.corpus.versions(document)[-1]
+            found.append(read_examples(own, version, read_jsonl(bank), document, "bank", lexical))
+
+    say("training data: PolicyQA (the half at even places)")
+    digests[POLICYQA] = _digest(policyqa_file)
+    fitting, _ = policyqa_split(json.loads(policyqa_file.read_text(encoding="utf-8"))["data"])
+    with tempfile.TemporaryDirectory() as scratch:
+        ids = write_policyqa_corpus(fitting, Path(scratch))
+        corpus = Corpus.load(scratch)
+        for policy in fitting:
+            version = corpus.versions(ids[policy["title"]])[-1]
+            rows = [
+                {"question": qa["question"], "evidence": [a["text"] for a in qa["answers"]]}
+                for paragraph in policy["paragraphs"]
+                for qa in paragraph["qas"]
+            ]
+            found.append(read_examples(own, version, rows, ids[policy["title"]], "policyqa", lexical))
+    return found, digests
+
+
+def fit(policies: list[PolicyQuestions], seed: int = 0, start: AnswerModel | None = None) -> AnswerModel:
+    """The model that best ranks each question's gold units (or "no answer") first among its policy's units."""
+    import torch
+
+    torch.manual_seed(seed)
+    dimensions = policies[0].unit_vectors.shape[1]
+    start = start or AnswerModel.identity(dimensions)
+    identity = torch.eye(dimensions)
+    adapter = torch.nn.Parameter(torch.from_numpy(start.adapter.copy()))
+    lexical_weight = torch.nn.Parameter(torch.tensor(start.lexical_weight))
+    no_answer = torch.nn.Parameter(torch.tensor(start.no_answer))
+    optimiser = torch.optim.Adam([adapter, lexical_weight, no_answer], lr=LEARNING_RATE)
+    batches = []
+    for policy in policies:
+        units = torch.from_numpy(policy.unit_vectors)
+        for first in range(0, len(policy.gold), BATCH):
+            rows = slice(first, first + BATCH)
+            target = torch.full((len(policy.gold[rows]), len(units) + 1), float("-inf"))
+            for i, gold in enumerate(policy.gold[rows]):
+                target[i, gold or [len(units)]] = 0.0
+            batches.append(
+                (
+                    units,
+                    torch.from_numpy(policy.query_vectors[rows]),
+                    torch.from_numpy(policy.lexical[rows]),
+                    target,
+                )
+            )
+    order = random.Random(seed)
+    for _ in range(EPOCHS):
+        order.shuffle(batches)
+        for units, queries, lexical, target in batches:
+            adapted = torch.nn.functional.normalize(queries @ adapter, dim=1)
+            scores = adapted @ units.T + lexical_weight * lexical
+            logits = torch.cat([scores, no_answer.expand(len(queries), 1)], dim=1) / TEMPERATURE
+            loss = (torch.logsumexp(logits, 1) - torch.logsumexp(logits + target, 1)).mean()
+            loss = loss + PULL_TO_IDENTITY * ((adapter - identity) ** 2).sum() / dimensions
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+    return AnswerModel(adapter.detach().numpy().copy(), float(lexical_weight.item()), float(no_answer.item()))
+
+
+def measure(model: AnswerModel, policies: list[PolicyQuestions]) -> dict[str, Any]:
+    """hit@1 and hit@3 over answerable questions; abstention accuracy, answered share and ROC AUC of the
+    margin for telling answerable from not, over all."""
+    hit1, hit3, margins, answerable = [], [], [], []
+    for policy in policies:
+        adapted = policy.query_vectors @ model.adapter
+        adapted /= np.maximum(np.linalg.norm(adapted, axis=1, keepdims=True), 1e-12)
+        scores = adapted @ policy.unit_vectors.T + model.lexical_weight * policy.lexical
+        for row, gold in enumerate(policy.gold):
+            top = np.argsort(-scores[row])[:3]
+            margins.append(model.margin(float(scores[row, top[0]])))
+            answerable.append(bool(gold))
+            if gold:
+                hit1.append(int(top[0]) in gold)
+                hit3.append(bool(set(top.tolist()) & set(gold)))
+    flags, margin = np.array(answerable), np.array(margins)
+    figures: dict[str, Any] = {
+        "questions": len(flags),
+        "hit@1": round(float(np.mean(hit1)), 3),
+        "hit@3": round(float(np.mean(hit3)), 3),
+        "answered_when_answerable": round(float((margin[flags] > 0).mean()), 3),
+    }
+    if (~flags).any():
+        figures["abstention_accuracy"] = round(float((margin[~flags] <= 0).mean()), 3)
+        figures["auc"] = round(float(roc_auc_score(flags, margin)), 3)
+    return figures
+
+
+def train(
+    settings: Settings, shared: Path = SHARED_DATA, out: Path = PARAMETERS, progress: bool = True
+) -> AnswerModel:
+    """Gather, measure by policy on two folds of the dev policies, fit on everything, write with provenance."""
+    policies, digests = gather(settings, shared, progress)
+    blind = sorted(p.name for p in policies if p.group == "policies")
+    folds = [blind[0::2], blind[1::2]]
+    held_out: dict[str, Any] = {}
+    for number, names in enumerate(folds):
+        model = fit([p for p in policies if p.name not in names])
+        held = [p for p in policies if p.name in names]
+        held_out[f"fold {number + 1}"] = {
+            "policies": names,
+            "untrained": measure(AnswerModel.identity(model.adapter.shape[0]), held),
+            "fitted": measure(model, held),
+        }
+        if progress:
+            print(
+                f"fold {number + 1} held out {names}: {held_out[f'fold {number + 1}']['fitted']}",
+                file=sys.stderr,
+            )
+    model = fit(policies)
+    about = {
+        "fitted": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": "privacy-assistant train",
+        "data": digests,
+        "questions": {
+            group: sum(len(p.gold) for p in policies if p.group == group)
+            for group in ("policies", "bank", "policyqa")
+        },
+        "held_out_by_policy": held_out,
+        "fitting": {
+            "temperature": TEMPERATURE,
+            "pull_to_identity": PULL_TO_IDENTITY,
+            "learning_rate": LEARNING_RATE,
+            "epochs": EPOCHS,
+            "batch": BATCH,
+        },
+        "lexical_weight": round(model.lexical_weight, 4),
+        "no_answer": round(model.no_answer, 4),
+    }
+    model = AnswerModel(model.adapter, model.lexical_weight, model.no_answer, about)
+    model.save(out, out.with_suffix(".json") if out != PARAMETERS else PROVENANCE)
+    return model
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -1,0 +1,101 @@
+"""The answer model: the packaged parameters, fitting on a problem with a known answer, and its use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from assistant import Assistant
+from assistant.answering.model import PARAMETERS, AnswerModel
+from assistant.cli import cli
+from assistant.exceptions import ConfigurationError
+from evals.policies import read_sources
+from evals.train import PolicyQuestions, fit, measure
+
+
+def test_the_packaged_model_is_small_and_says_where_it_came_from():
+    model = AnswerModel.load()
+    assert model.adapter.shape == (384, 384)
+    assert PARAMETERS.stat().st_size < 1_000_000  # committed with the code
+    about = model.provenance
+    assert about["command"] == "privacy-assistant train"
+    assert {"policyqa-dev.json", "question_bank/numecent-privacy-policy.jsonl"} <= set(about["data"])
+    assert all(len(digest) == 64 for digest in about["data"].values())
+    folds = [set(fold["policies"]) for fold in about["held_out_by_policy"].values()]
+    # Each dev policy is measured once, by the model of the fold that left it out.
+    assert len(folds) == 2 and not folds[0] & folds[1]
+    dev = {d for d, s in read_sources().items() if s["split"] == "dev"}
+    assert folds[0] | folds[1] == dev
+    assert all(f["fitted"]["questions"] > 0 for f in about["held_out_by_policy"].values())
+
+
+def test_half_precision_keeps_what_the_adapter_does(tmp_path: Path):
+    rng = np.random.default_rng(0)
+    model = AnswerModel(np.eye(384, dtype=np.float32) + 0.05 * rng.standard_normal((384, 384)), 0.2, 0.3)
+    model.save(tmp_path / "m.npz", tmp_path / "m.json")
+    again = AnswerModel.load(tmp_path / "m.npz", tmp_path / "m.json")
+    vectors = rng.standard_normal((20, 384)).astype(np.float32)
+    for v in vectors:
+        assert np.abs(model.adapt(v) - again.adapt(v)).max() < 1e-3
+    assert (again.lexical_weight, again.no_answer) == pytest.approx((0.2, 0.3), abs=1e-6)
+
+
+def test_a_broken_parameters_file_is_a_clear_error(tmp_path: Path):
+    broken = tmp_path / "answer_model.npz"
+    broken.write_bytes(b"not a numpy archive")
+    with pytest.raises(ConfigurationError, match="privacy-assistant train"):
+        AnswerModel.load(broken, tmp_path / "none.json")
+
+
+def synthetic_policies(count: int, wording: np.ndarray, rng: np.random.Generator) -> list[PolicyQuestions]:
+    """Policies whose visitors word things their own way (a fixed linear map of the policy's vectors), with
+    questions the policy does not answer (vectors near none of its units)."""
+    policies = []
+    for n in range(count):
+        units = rng.standard_normal((60, 384)).astype(np.float32)
+        units /= np.linalg.norm(units, axis=1, keepdims=True)
+        gold = [[int(i)] for i in rng.integers(0, 60, 300)] + [[] for _ in range(150)]
+        queries = np.array(
+            [
+                units[g[0]] @ wording + 0.05 * rng.standard_normal(384) if g else rng.standard_normal(384)
+                for g in gold
+            ],
+            dtype=np.float32,
+        )
+        queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+        policies.append(
+            PolicyQuestions(f"p{n}", "policies", units, queries, np.zeros((450, 60), np.float32), gold)
+        )
+    return policies
+
+
+def test_fitting_learns_how_visitors_word_things_on_policies_it_never_saw():
+    rng = np.random.default_rng(16)
+    wording = (
+        0.3 * np.eye(384) + rng.standard_normal((384, 16)) @ rng.standard_normal((16, 384)) / 20
+    ).astype(np.float32)
+    policies = synthetic_policies(6, wording, rng)
+    fitted = fit(policies[:4])
+    before = measure(AnswerModel.identity(384), policies[4:])
+    after = measure(fitted, policies[4:])
+    assert before["hit@1"] < 0.4 and after["hit@1"] > 0.9
+    assert before["auc"] < 0.7 and after["auc"] > 0.9  # "no answer" is told from an answer
+
+
+def test_train_without_the_data_folder_says_where_it_looks(tmp_path: Path):
+    result = CliRunner().invoke(
+        cli, ["train", "--shared", str(tmp_path / "absent"), "--out", str(tmp_path / "m.npz")]
+    )
+    assert result.exit_code != 0
+    assert "../shared/data" in str(result.exception) + result.output
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_every_answer_says_why(assistant: Assistant):
+    answered = assistant.ask("How long do you keep my data?")
+    assert answered.answerable and answered.reasons[0].startswith("answer model: margin +")
+    declined = assistant.ask("What is the capital of France?")
+    assert not declined.answerable and declined.reasons
