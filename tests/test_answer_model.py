@@ -12,6 +12,7 @@ from assistant import Assistant
 from assistant.answering.model import PARAMETERS, AnswerModel
 from assistant.cli import cli
 from assistant.exceptions import ConfigurationError
+from assistant.retrieval.store import version_key
 from evals.policies import read_sources
 from evals.train import PolicyQuestions, fit, measure
 
@@ -99,3 +100,15 @@ def test_every_answer_says_why(assistant: Assistant):
     assert answered.answerable and answered.reasons[0].startswith("answer model: margin +")
     declined = assistant.ask("What is the capital of France?")
     assert not declined.answerable and declined.reasons
+
+
+def test_the_in_memory_search_finds_what_the_stores_search_finds(assistant: Assistant):
+    retriever = assistant.retriever
+    version = retriever.versions_for(None)[0]
+    key = version_key(version.document, version.version)
+    ids, vectors = retriever.unit_vectors([key])
+    assert sorted(ids) == sorted(u.id for u in retriever.units_of(version))
+    for question in ("How long do you keep my CV?", "Do you use cookies for advertising?"):
+        vector = assistant.embeddings.encode_query(question).vector
+        by_store = [unit_id for unit_id, _ in retriever.store.search(vector.tolist(), [key], 5)]
+        assert [ids[n] for n in np.argsort(-(vectors @ vector))[:5]] == by_store

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -70,6 +70,14 @@ def fuzz(operation: APIOperation, examples: int) -> None:
         suppress_health_check=list(HealthCheck),
     )
     def send_and_check(case) -> None:
+        # OpenAPI matches a concrete path before a templated one: "/requests/export" is the export, not
+        # the request with the reference "export", so that case is no request to that operation.
+        assume(
+            not (
+                case.path.endswith("/{reference}")
+                and (case.path_parameters or {}).get("reference") == "export"
+            )
+        )
         response = case.call(headers={"Authorization": f"Bearer {TOKEN}"})
         sent.append((case.method, case.path, response.status_code))
         case.validate_response(

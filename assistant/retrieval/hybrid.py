@@ -6,6 +6,8 @@ returns LangChain Documents; ``search`` returns the scored units the answerer co
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -28,6 +30,7 @@ from assistant.retrieval.question_bank import Precedents, QuestionBank
 from assistant.retrieval.scope import query_text
 from assistant.retrieval.store import UnitStore, version_key
 
+CACHED_VERSIONS = 16  # versions whose unit vectors stay in memory: 0.5 MB for 300 units
 QUOTED = 3  # the best units, which must hold the kind of fact asked for (``Retrieval.missing_detail``)
 
 
@@ -46,7 +49,7 @@ class Retrieval:
 class ScoredUnit:
     unit: PolicyUnit
     score: float  # relevance: similarity plus the scaled BM25 score, plus the question bank's vote
-    similarity: float  # cosine similarity of the unit to the question; 0.0 when dense search missed it
+    similarity: float  # cosine similarity of the unit to the question (a table row: its best view's)
     lexical: float  # BM25 score; 0.0 when lexical search missed it
     margin: float = 0.0  # the answer model's: this unit's score above "the policy does not answer this"
 
@@ -74,6 +77,8 @@ class PolicyRetriever(BaseRetriever):
     _units: dict[str, PolicyUnit] = PrivateAttr(default_factory=dict)
     _views: dict[str, tuple[list[str], np.ndarray]] = PrivateAttr(default_factory=dict)
     _reworded: dict[tuple[str, str], dict[str, str]] = PrivateAttr(default_factory=dict)
+    _unit_vectors: OrderedDict[str, tuple[list[str], np.ndarray]] = PrivateAttr(default_factory=OrderedDict)
+    _cache_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     # -- which versions a question is asked of --------------------------------------------------
     def versions_for(self, document: str | None = None, as_of: date | None = None) -> list[PolicyVersion]:
@@ -113,10 +118,10 @@ class PolicyRetriever(BaseRetriever):
         keys = [version_key(v.document, v.version) for v in versions]
 
         encoded = self.embeddings.encode_query(query)
-        vector = encoded.vector.tolist()
-        adapted = self.model.adapt(encoded.vector).tolist()
-        similarity = dict(self.store.search(vector, keys, self.candidates))
-        learned = dict(self.store.search(adapted, keys, self.candidates))
+        ids, vectors = self.unit_vectors(keys)
+        plain = vectors @ encoded.vector  # cosine: the stored vectors and the question's are unit length
+        adapted = vectors @ self.model.adapt(encoded.vector)
+        position = {unit_id: n for n, unit_id in enumerate(ids)}
 
         tokens = tokenize(query)
         lexical: dict[str, float] = {}
@@ -128,16 +133,20 @@ class PolicyRetriever(BaseRetriever):
                     lexical[units[i].id] = float(scores[i])
         bank = self.precedents(encoded.vector, versions) if precedents else Precedents()
         votes = bank.votes
-        missing = [i for i in [*lexical, *votes, *learned] if i not in similarity]
-        similarity.update(self.store.similarities(vector, list(dict.fromkeys(missing))))
+        candidates = [
+            *(ids[n] for n in np.argsort(-plain)[: self.candidates]),
+            *lexical,
+            *votes,
+            *(ids[n] for n in np.argsort(-adapted)[: self.candidates]),
+        ]
+        similarity = {i: float(plain[position[i]]) for i in dict.fromkeys(candidates) if i in position}
         for unit_id, value in self.view_similarities(encoded.vector, versions).items():
             similarity[unit_id] = max(similarity.get(unit_id, value), value)
-        learned.update(self.store.similarities(adapted, [i for i in similarity if i not in learned]))
 
         best_lexical = max(lexical.values(), default=0.0) or 1.0
         scored = []
         for unit_id, sim in similarity.items():
-            if unit_id not in self._units:
+            if unit_id not in self._units or unit_id not in position:
                 continue
             scaled = lexical.get(unit_id, 0.0) / best_lexical
             scored.append(
@@ -148,18 +157,48 @@ class PolicyRetriever(BaseRetriever):
                     + self.bank_weight * max(0.0, votes.get(unit_id, 0.0) - self.bank_floor),
                     similarity=sim,
                     lexical=lexical.get(unit_id, 0.0),
-                    margin=self.model.margin(self.model.score(learned[unit_id], scaled)),
+                    margin=self.model.margin(self.model.score(float(adapted[position[unit_id]]), scaled)),
                 )
             )
         scored.sort(key=lambda s: -s.score)
         results = _diverse(scored, k, self.per_section)
+        # The model judges the whole version: its best unit may be one neither search ranked.
+        best = max(
+            [float(adapted.max(initial=-1.0))]
+            + [
+                self.model.score(float(adapted[position[i]]), v / best_lexical)
+                for i, v in lexical.items()
+                if i in position
+            ]
+        )
         return Retrieval(
             results,
-            vector,
+            encoded.vector.tolist(),
             bank,
             missing_detail(question, (s.unit.text for s in results[:QUOTED])),
-            max((s.margin for s in scored), default=-1.0),
+            self.model.margin(best),
         )
+
+    def unit_vectors(self, keys: list[str]) -> tuple[list[str], np.ndarray]:
+        """The ids and stored vectors of every unit of the versions ``keys``. Each version's are read from
+        the store once and kept in memory for the versions asked most recently: an exact search over a
+        version's few hundred units is one product, quicker than asking the store each time."""
+        found: list[tuple[list[str], np.ndarray]] = []
+        for key in keys:
+            with self._cache_lock:  # request threads share the cache
+                cached = self._unit_vectors.get(key)
+                if cached is not None:
+                    self._unit_vectors.move_to_end(key)
+            if cached is None:
+                cached = self.store.vectors_of(key)
+                with self._cache_lock:
+                    self._unit_vectors[key] = cached
+                    while len(self._unit_vectors) > CACHED_VERSIONS:
+                        self._unit_vectors.popitem(last=False)
+            found.append(cached)
+        if len(found) == 1:
+            return found[0]
+        return [i for ids, _ in found for i in ids], np.vstack([vectors for _, vectors in found])
 
     def view_similarities(self, query_vector: np.ndarray, versions: list[PolicyVersion]) -> dict[str, float]:
         """The best cosine of the query to each table row's views (``PolicyUnit.views``)."""

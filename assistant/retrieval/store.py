@@ -147,6 +147,13 @@ class UnitStore:
         # Chroma's cosine space returns a distance: 1 - cosine similarity.
         return [(str(doc.id), 1.0 - distance) for doc, distance in hits]
 
+    def vectors_of(self, key: str) -> tuple[list[str], np.ndarray]:
+        """The ids and stored vectors of every unit of the version ``key``, one row per unit."""
+        found = self.collection.get(where={"version_key": key}, include=["embeddings"])
+        return list(found["ids"]), np.asarray(found["embeddings"], dtype=np.float32).reshape(
+            len(found["ids"]), -1
+        )
+
     def similarities(self, query_vector: list[float], ids: list[str]) -> dict[str, float]:
         """Cosine similarity of the query to each of ``ids`` (units the dense search did not return)."""
         if not ids:
