@@ -112,3 +112,8 @@ def test_the_in_memory_search_finds_what_the_stores_search_finds(assistant: Assi
         vector = assistant.embeddings.encode_query(question).vector
         by_store = [unit_id for unit_id, _ in retriever.store.search(vector.tolist(), [key], 5)]
         assert [ids[n] for n in np.argsort(-(vectors @ vector))[:5]] == by_store
+
+
+def test_a_version_the_store_does_not_hold_has_no_vectors(assistant: Assistant):
+    ids, vectors = assistant.retriever.store.vectors_of(version_key("no-such-policy", "2024-01-01"))
+    assert ids == [] and vectors.shape == (0, 384)

@@ -21,7 +21,7 @@ from langchain_core.documents import Document
 from assistant.corpus.documents import PolicyVersion
 from assistant.corpus.units import PolicyUnit, parse_policy
 from assistant.exceptions import ConfigurationError, StoreError
-from assistant.retrieval.embeddings import MODEL_NAME, LocalEmbeddings
+from assistant.retrieval.embeddings import DIMENSIONS, MODEL_NAME, LocalEmbeddings
 from assistant.settings import Settings
 
 COLLECTION = "policy_units"
@@ -150,9 +150,9 @@ class UnitStore:
     def vectors_of(self, key: str) -> tuple[list[str], np.ndarray]:
         """The ids and stored vectors of every unit of the version ``key``, one row per unit."""
         found = self.collection.get(where={"version_key": key}, include=["embeddings"])
-        return list(found["ids"]), np.asarray(found["embeddings"], dtype=np.float32).reshape(
-            len(found["ids"]), -1
-        )
+        if not found["ids"]:
+            return [], np.zeros((0, DIMENSIONS), dtype=np.float32)
+        return list(found["ids"]), np.asarray(found["embeddings"], dtype=np.float32)
 
     def similarities(self, query_vector: list[float], ids: list[str]) -> dict[str, float]:
         """Cosine similarity of the query to each of ``ids`` (units the dense search did not return)."""
