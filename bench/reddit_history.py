@@ -22,15 +22,49 @@ from assistant.corpus.diff import content_key, diff_versions, summarize
 from assistant.corpus.importing import add_version
 from assistant.corpus.lint import lint_version
 from assistant.corpus.units import parse_policy
+from assistant.history import read_history_question
 from assistant.settings import PROJECT_ROOT
 
 REDDIT = PROJECT_ROOT.parent / "shared" / "data" / "reddit-privacy-policy"
 DOCUMENT = "reddit-privacy-policy"
 QUESTIONS = ("Do you sell my personal data?", "How can I delete my account?")
+PER_VERSION = 5  # old sentences asked per version
 
 
 def words(version) -> list[str]:
     return [content_key(u.text) for u in parse_policy(version).units]
+
+
+def old_sentences(assistant: Assistant, versions: list) -> int:
+    """Ask each old version's own sentences (ones the version in force no longer has), as of that version's
+    date: the answer should quote that version. Asked with no date, the answer should quote only the
+    version in force (or abstain). Returns the number of no-date answers from an old version."""
+    today = assistant.corpus.in_force(DOCUMENT, date.today())
+    current = set(words(today))
+    found, asked, undated, from_old = 0, 0, 0, 0
+    for version in versions:
+        if version.version == today.version:
+            continue
+        units = [u for u in parse_policy(version).units if content_key(u.text) not in current]
+        for unit in [u for u in units if len(u.text.split()) >= 8][:PER_VERSION]:
+            asked += 1
+            then = assistant.ask(unit.text, as_of=version.effective)
+            found += any(c.version == version.version and unit.text in c.quote for c in then.citations)
+            if read_history_question(unit.text, date.today()) is not None:
+                continue  # it names a time ("take effect on December 15, 2022"): not a question with no date
+            undated += 1
+            now = assistant.ask(unit.text)
+            if any(c.version != today.version for c in now.citations):
+                from_old += 1
+                print(
+                    f"  FAIL no date, answered from {sorted({c.version for c in now.citations})}: {unit.text[:80]!r}"
+                )
+    print(
+        f"\nold versions' own sentences ({asked}, at most {PER_VERSION} per version): as of the version's date, "
+        f"quoted from it {found / max(asked, 1):.3f}; the {undated} naming no time, asked with no date, were "
+        f"answered from an old version {from_old} times"
+    )
+    return from_old
 
 
 def main() -> int:
@@ -94,6 +128,7 @@ def main() -> int:
             if not failures
             else ""
         )
+        failures += old_sentences(assistant, versions)
         for question in ("What changed in the last version?", "Since when does the policy mention ChatGPT?"):
             answer = assistant.ask(question)
             print(f"\n  Q: {question}\n  A: {answer.text[:400]}")
