@@ -34,9 +34,11 @@ from assistant.answering.model import PARAMETERS, PROVENANCE, AnswerModel
 from assistant.corpus.documents import Corpus, PolicyVersion, organization_of
 from assistant.corpus.units import slugify
 from assistant.exceptions import InvalidInputError
+from assistant.retrieval.embeddings import DIMENSIONS
 from assistant.retrieval.lexical import LexicalIndexes, tokenize
 from assistant.retrieval.question_bank import fold
 from assistant.retrieval.scope import query_text
+from assistant.retrieval.store import version_key
 from assistant.settings import Settings
 from evals.datasets_io import read_jsonl
 from evals.policies import POLICY_SETS, SHARED_DATA, onboard, read_sources
@@ -75,7 +77,7 @@ def read_examples(
 ) -> PolicyQuestions:
     units = assistant.retriever.units_of(version)
     folded = [fold(u.text) for u in units]
-    index = lexical.get(f"{version.document}@{version.version}", units)
+    index = lexical.get(version_key(version.document, version.version), units)
     organization = organization_of([version])
     queries, gold, scaled = [], [], []
     for row in rows:
@@ -99,7 +101,7 @@ def read_examples(
         ),  # as the store embeds them
         assistant.embeddings.encode(queries).astype(np.float32)
         if queries
-        else np.zeros((0, 384), np.float32),
+        else np.zeros((0, DIMENSIONS), np.float32),
         np.array(scaled, dtype=np.float32).reshape(len(queries), len(units)),
         gold,
     )
