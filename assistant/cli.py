@@ -648,7 +648,7 @@ def _run_eval(
     if update_baseline:
         if (
             target is not None
-            or names != ["qa", "history", "intake"]
+            or names != ["qa", "history", "intake", "policies"]
             or any(datasets.values())
             or split != "both"
         ):
@@ -715,8 +715,8 @@ def eval_policies(**options) -> None:
 @eval_group.command("all")
 @_eval_options
 def eval_all(**options) -> None:
-    """Every suite; with --compare, the regression gate `make test` runs."""
-    _run_eval(["qa", "history", "intake"], **options)
+    """Every suite; with --split dev --compare, the regression gate `make test` runs."""
+    _run_eval(["qa", "history", "intake", "policies"], **options)
 
 
 @eval_group.command("validate")

@@ -6,7 +6,8 @@ corpus of its own with no question bank. Its question set (``datasets/policies/<
 written blind from the policy text alone (``evals/blind_brief_policies.md``). The sources file puts
 each policy in one split, chosen once by a seeded draw: ``dev`` policies may be fit and tuned on;
 ``test`` policies never are, and are scored only when asked. Figures are per policy, with 95%
-bootstrap intervals, and pooled per split.
+bootstrap intervals, and pooled per split; each policy's figures are metrics of their own
+(``hit@1.<document>``), so the gate compares the dev policies one by one.
 
 The index is kept under the cache folder between runs: a policy version is embedded once per machine
 (the index is keyed by the version's digest).
@@ -145,6 +146,12 @@ class PolicySuite:
         sources_of = Sources(assistant.settings.corpus_dir, assistant.settings.prompts_dir)
         metrics = answer_metrics(rows, observed, sources_of)
         metrics["answerability_f1"] = _f1(metrics["abstention_precision"], metrics["abstention_recall"])
+        # Each policy's own figures, gated one by one: a gain on one policy cannot hide a loss on another.
+        metrics |= {
+            f"{name}.{document}": figures[name]["value"]
+            for document, figures in per_policy.items()
+            for name in PER_POLICY
+        }
         run = SuiteRun(
             self.name,
             self.split,

@@ -80,9 +80,11 @@ def format_summary(report: dict[str, Any]) -> str:
     for run in report["runs"]:
         label = "test, held out" if run["split"] == "test" else f"{run['split']}, tuned on"
         lines.append(f"{run['suite']} [{label}]: {run['dataset']}")
+        per_policy = run["details"].get("per_policy", {})
         for name, value in run["metrics"].items():
-            lines.append(f"  {name:<24} {_number(value)}")
-        if run["details"].get("per_policy"):
+            if name.partition(".")[2] not in per_policy:  # those are in the table below, with intervals
+                lines.append(f"  {name:<24} {_number(value)}")
+        if per_policy:
             lines.append("  per policy (95% bootstrap interval):")
             lines += format_per_policy(run)
         unobserved = run["details"].get("unobserved_fields")

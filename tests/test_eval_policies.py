@@ -8,7 +8,8 @@ from pathlib import Path
 
 from assistant import Assistant
 from evals.metrics import bootstrap_interval
-from evals.policies import PolicySuite, read_sources
+from evals.policies import PER_POLICY, PolicySuite, read_sources
+from evals.runner import compare
 from evals.targets import Targets
 
 ACME = """Acme Privacy Notice
@@ -77,6 +78,9 @@ def test_a_policy_is_onboarded_and_scored_per_policy(assistant: Assistant, tmp_p
         low, value, high = figures[name]["low"], figures[name]["value"], figures[name]["high"]
         assert low <= value <= high
     assert figures["hit@3"]["value"] == 1.0  # two short sections: each answer is one of a handful of units
+    # Each policy's figures are metrics of their own, so the gate compares them one by one.
+    assert run.metrics["hit@3.acme-privacy-notice"] == 1.0
+    assert {f"{n}.acme-privacy-notice" for n in PER_POLICY} <= run.metrics.keys()
     # Onboarded as `corpus add` does: into its own corpus, with the organization given.
     corpus = tmp_path / "cache" / "eval-policies" / "corpus" / "acme-privacy-notice"
     assert "organization: Acme" in next(corpus.glob("*.md")).read_text(encoding="utf-8")
@@ -112,3 +116,17 @@ def test_bootstrap_interval_brackets_the_rate_and_is_repeatable():
     assert low < 0.6 < high and (low, high) == bootstrap_interval(flags)
     assert bootstrap_interval([True] * 5) == (1.0, 1.0)
     assert all(math.isnan(x) for x in bootstrap_interval([]))
+
+
+def test_the_gate_fails_when_one_policy_drops_though_the_pooled_figure_holds():
+    def report(first: float, second: float) -> dict:
+        metrics = {"hit@1": (first + second) / 2, "hit@1.first": first, "hit@1.second": second}
+        return {"runs": [{"suite": "policies", "split": "dev", "metrics": metrics}]}
+
+    accepted = report(0.8, 0.6)["runs"][0]["metrics"]
+    baseline = {
+        "metrics": {f"policies/dev/{k}": {"value": v, "tolerance": 0.02} for k, v in accepted.items()}
+    }
+    lines, ok = compare(report(0.9, 0.5), baseline)
+    assert not ok
+    assert [line.split()[0] for line in lines if line.endswith("REGRESSION")] == ["policies/dev/hit@1.second"]
