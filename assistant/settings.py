@@ -61,11 +61,12 @@ class Settings(BaseSettings):
     )
     max_citations: int = Field(3, ge=1, le=10, description="At most this many quotes in one answer.")
     answer_threshold: float = Field(
-        -0.1,
+        0.0,
         ge=-1,
         le=1,
         description="Answer when the answer model's margin (its best unit's score above \"the policy does "
-        'not answer this") is at least this; lower answers more, higher abstains more.',
+        'not answer this") is at least this. 0 is the operating point `train` fits; lower answers more, '
+        "higher abstains more.",
     )
     # 0.3 until 2026-11-28: on 1,400 dev and calibration questions, 0.2 answers 9 more the policy answers
     # ("how do you decide which offers to push at me?") and 1 more it does not.

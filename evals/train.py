@@ -9,7 +9,8 @@ The training data, all of it read where it lies (nothing is copied into the proj
   places in title order); the other half is held out for ``bench/policyqa.py``.
 
 Figures held out by policy come from two folds over the dev policies: each fold's policies are measured
-by a model fit without them. They are written, with digests of every input, into the provenance file.
+by a model fit without them. Their margins also fix the operating point, the margin at which the model
+answers. All is written, with digests of every input, into the provenance file.
 """
 
 from __future__ import annotations
@@ -227,10 +228,10 @@ def fit(policies: list[PolicyQuestions], seed: int = 0, start: AnswerModel | Non
     return AnswerModel(adapter.detach().numpy().copy(), float(lexical_weight.item()), float(no_answer.item()))
 
 
-def measure(model: AnswerModel, policies: list[PolicyQuestions]) -> dict[str, Any]:
-    """hit@1 and hit@3 over answerable questions; abstention accuracy, answered share and ROC AUC of the
-    margin for telling answerable from not, over all."""
-    hit1, hit3, margins, answerable = [], [], [], []
+def judge(model: AnswerModel, policies: list[PolicyQuestions]) -> dict[str, np.ndarray]:
+    """Per question: the model's margin, whether the policy answers it, and whether the gold evidence is
+    the model's first unit (hit@1) or among its first three (hit@3)."""
+    margins, answerable, hit1, hit3 = [], [], [], []
     for policy in policies:
         adapted = policy.query_vectors @ model.adapter
         adapted /= np.maximum(np.linalg.norm(adapted, axis=1, keepdims=True), 1e-12)
@@ -239,20 +240,48 @@ def measure(model: AnswerModel, policies: list[PolicyQuestions]) -> dict[str, An
             top = np.argsort(-scores[row])[:3]
             margins.append(model.margin(float(scores[row, top[0]])))
             answerable.append(bool(gold))
-            if gold:
-                hit1.append(int(top[0]) in gold)
-                hit3.append(bool(set(top.tolist()) & set(gold)))
-    flags, margin = np.array(answerable), np.array(margins)
+            hit1.append(int(top[0]) in gold)
+            hit3.append(bool(set(top.tolist()) & set(gold)))
+    return {
+        "margin": np.array(margins, dtype=np.float64),
+        "answerable": np.array(answerable, dtype=bool),
+        "hit@1": np.array(hit1, dtype=bool),
+        "hit@3": np.array(hit3, dtype=bool),
+    }
+
+
+def measure(model: AnswerModel, policies: list[PolicyQuestions], offset: float = 0.0) -> dict[str, Any]:
+    """hit@1 and hit@3 over answerable questions; answered share, abstention accuracy (the policy answers
+    when the margin is at least ``offset``) and ROC AUC of the margin for telling answerable from not."""
+    judged = judge(model, policies)
+    flags, answered = judged["answerable"], judged["margin"] >= offset
     figures: dict[str, Any] = {
         "questions": len(flags),
-        "hit@1": round(float(np.mean(hit1)), 3),
-        "hit@3": round(float(np.mean(hit3)), 3),
-        "answered_when_answerable": round(float((margin[flags] > 0).mean()), 3),
+        "hit@1": round(float(judged["hit@1"][flags].mean()), 3),
+        "hit@3": round(float(judged["hit@3"][flags].mean()), 3),
+        "answered_when_answerable": round(float(answered[flags].mean()), 3),
     }
     if (~flags).any():
-        figures["abstention_accuracy"] = round(float((margin[~flags] <= 0).mean()), 3)
-        figures["auc"] = round(float(roc_auc_score(flags, margin)), 3)
+        figures["abstention_accuracy"] = round(float((~answered[~flags]).mean()), 3)
+        figures["auc"] = round(float(roc_auc_score(flags, judged["margin"])), 3)
     return figures
+
+
+def operating_point(judged: dict[str, np.ndarray]) -> float:
+    """The margin to answer at that handles the most questions right: an answerable one answered with its
+    evidence in the first three units, or an unanswerable one declined. Midway between two observed
+    margins, so the choice does not sit on one question."""
+    margins = np.unique(judged["margin"])
+    cuts = np.concatenate([[margins[0] - 1e-3], (margins[1:] + margins[:-1]) / 2, [margins[-1] + 1e-3]])
+    right = judged["answerable"] & judged["hit@3"]
+    handled = [
+        int(
+            (right & (judged["margin"] >= cut)).sum()
+            + (~judged["answerable"] & (judged["margin"] < cut)).sum()
+        )
+        for cut in cuts
+    ]
+    return float(cuts[int(np.argmax(handled))])
 
 
 def train(
@@ -263,13 +292,17 @@ def train(
     blind = sorted(p.name for p in policies if p.group == "policies")
     folds = [blind[0::2], blind[1::2]]
     held_out: dict[str, Any] = {}
-    for number, names in enumerate(folds):
-        model = fit([p for p in policies if p.name not in names])
+    fold_models = [(fit([p for p in policies if p.name not in names]), names) for names in folds]
+    judged = [judge(model, [p for p in policies if p.name in names]) for model, names in fold_models]
+    # The one threshold is fit too: the final model's "no answer" score moves by the offset, so margin 0
+    # is where the left-out policies' questions were handled best.
+    offset = operating_point({key: np.concatenate([j[key] for j in judged]) for key in judged[0]})
+    for number, (model, names) in enumerate(fold_models):
         held = [p for p in policies if p.name in names]
         held_out[f"fold {number + 1}"] = {
             "policies": names,
             "untrained": measure(AnswerModel.identity(model.adapter.shape[0]), held),
-            "fitted": measure(model, held),
+            "fitted": measure(model, held, offset),
         }
         if progress:
             print(
@@ -293,10 +326,17 @@ def train(
             "epochs": EPOCHS,
             "batch": BATCH,
         },
+        "operating_point": {
+            "offset": round(offset, 4),
+            "chosen": "the margin that handles the most left-out dev policies' questions right (answerable: "
+            "answered with the evidence in the first three units; unanswerable: declined), over both "
+            "folds; the folds' answered and abstention figures above are at this margin, so they are "
+            "tuned on, not held out",
+        },
         "lexical_weight": round(model.lexical_weight, 4),
-        "no_answer": round(model.no_answer, 4),
+        "no_answer": round(model.no_answer + offset, 4),
     }
-    model = AnswerModel(model.adapter, model.lexical_weight, model.no_answer, about)
+    model = AnswerModel(model.adapter, model.lexical_weight, model.no_answer + offset, about)
     model.save(out, out.with_suffix(".json") if out != PARAMETERS else PROVENANCE)
     return model
 

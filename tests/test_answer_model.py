@@ -14,7 +14,7 @@ from assistant.cli import cli
 from assistant.exceptions import ConfigurationError
 from assistant.retrieval.store import version_key
 from evals.policies import read_sources
-from evals.train import PolicyQuestions, fit, measure
+from evals.train import PolicyQuestions, fit, measure, operating_point
 
 
 def test_the_packaged_model_is_small_and_says_where_it_came_from():
@@ -84,6 +84,19 @@ def test_fitting_learns_how_visitors_word_things_on_policies_it_never_saw():
     after = measure(fitted, policies[4:])
     assert before["hit@1"] < 0.4 and after["hit@1"] > 0.9
     assert before["auc"] < 0.7 and after["auc"] > 0.9  # "no answer" is told from an answer
+
+
+def test_the_operating_point_handles_the_most_questions_right():
+    judged = {
+        "margin": np.array([0.30, 0.20, 0.05, -0.02, 0.04, -0.10, -0.20, 0.00]),
+        "answerable": np.array([True, True, True, True, False, False, False, False]),
+        "hit@3": np.array([True, True, True, False, False, False, False, False]),
+    }
+    # Between 0.04 and 0.05 all seven are handled right: the three found answers kept, the four
+    # unanswerable declined. The answerable one at -0.02 had no evidence found, so declining it costs nothing.
+    assert operating_point(judged) == pytest.approx(0.045)
+    judged["hit@3"][3] = True  # now it is worth keeping, but not at the price of two declines
+    assert operating_point(judged) == pytest.approx(0.045)
 
 
 def test_train_without_the_data_folder_says_where_it_looks(tmp_path: Path):

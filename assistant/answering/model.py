@@ -7,7 +7,9 @@ One model, fit from labelled questions over many policies (``privacy-assistant t
   so an index needs no rebuild), which teaches the retriever how visitors word what policies say;
 - a unit's score is the adapted cosine plus a learned weight times its BM25 score scaled to the best;
 - "the policy does not answer this" competes with the units as one more option with a learned score:
-  the policy answers when its best unit scores above it (``margin`` > 0, ``answer_threshold`` moves it).
+  the policy answers when its best unit scores above it (``margin`` >= 0). Its score is set last, at the
+  margin that handled the most questions of policies left out of fitting right; ``answer_threshold``
+  moves it.
 
 The parameters are a small committed file beside this module, with its provenance (data digests, date,
 cross-validation figures held out by policy) in ``answer_model.json``.
