@@ -122,7 +122,7 @@ def test_the_in_memory_search_finds_what_the_stores_search_finds(assistant: Assi
     ids, vectors = retriever.unit_vectors([key])
     assert sorted(ids) == sorted(u.id for u in retriever.units_of(version))
     for question in ("How long do you keep my CV?", "Do you use cookies for advertising?"):
-        vector = assistant.embeddings.encode_query(question).vector
+        vector = assistant.embeddings.encode_query(question)
         by_store = [unit_id for unit_id, _ in retriever.store.search(vector.tolist(), [key], 5)]
         assert [ids[n] for n in np.argsort(-(vectors @ vector))[:5]] == by_store
 

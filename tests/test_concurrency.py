@@ -45,16 +45,14 @@ def busy_switching() -> Iterator[None]:
     sys.setswitchinterval(before)
 
 
-def test_splitting_a_question_leaves_the_models_tokenizer_as_a_batch_in_flight_set_it(assistant: Assistant):
-    """A tokenizer that keeps padding as state each call sets let one request thread, splitting a question
-    into word pieces, unpad the batch another thread was encoding (issue 20's "expected sequence of length
-    15 at dim 1 (got 8)"). The model's tokenizer is now configured once and only read."""
+def test_encoding_a_batch_leaves_the_models_tokenizer_as_it_was_set(assistant: Assistant):
+    """A tokenizer that keeps padding as state each call sets let one request thread unpad the batch
+    another thread was encoding (issue 20's "expected sequence of length 15 at dim 1 (got 8)"). The
+    model's tokenizer is configured once and only read; a batch pads itself."""
     tokenizer = assistant.embeddings.model.tokenizer
     before = (tokenizer.padding, tokenizer.truncation)
-    assistant.embeddings.encode_pieces(
-        ["Is my data HIPAA-compliant?", "a longer question than the first one"]
-    )
-    assert (tokenizer.padding, tokenizer.truncation) == before  # a batch pads itself
+    assistant.embeddings.encode(["Is my data HIPAA-compliant?", "a longer question than the first one"])
+    assert (tokenizer.padding, tokenizer.truncation) == before
 
 
 def test_retrieval_while_batches_are_in_the_model_breaks_neither(assistant: Assistant, busy_switching):

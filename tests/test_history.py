@@ -282,7 +282,7 @@ def test_the_banks_examples_vote_for_the_earlier_wording_of_their_evidence(histo
     thirty_days = next(u for u in units if "requests within 30 days" in u.text)
     assert "within one month" in retriever.reworded(old)[thirty_days.id]
     assert retriever.reworded(retriever.versions_for(SEED_DOCUMENT)[0]) == {}  # the latest: its own words
-    vector = history.embeddings.encode_query("How long do you take to respond to a request?").vector
+    vector = history.embeddings.encode_query("How long do you take to respond to a request?")
     found = history.question_bank.precedents(
         vector, [(old, units)], retriever.bank_floor, {(old.document, old.version): retriever.reworded(old)}
     )

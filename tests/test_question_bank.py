@@ -76,14 +76,14 @@ def test_a_similar_question_votes_for_the_examples_passage(assistant: Assistant,
     bank = QuestionBank.load(write_bank(tmp_path / "bank", [WEATHER, AI]), assistant.embeddings)
     retriever = assistant.retriever
     versions = retriever.versions_for(SEED_DOCUMENT)
-    vector = assistant.embeddings.encode_query("how's the weather at your offices").vector
+    vector = assistant.embeddings.encode_query("how's the weather at your offices")
     found = bank.precedents(vector, [(v, retriever.units_of(v)) for v in versions], 0.6)
     assert found.answered > 0.6 > found.unanswered
     [(unit_id, similarity)] = found.votes.items()
     assert ADDRESS in retriever._units[unit_id].text and similarity == found.answered
 
     # An unrelated question is too far from the example to vote.
-    far = assistant.embeddings.encode_query("Do you sell my personal information?").vector
+    far = assistant.embeddings.encode_query("Do you sell my personal information?")
     assert bank.precedents(far, [(v, retriever.units_of(v)) for v in versions], 0.6).votes == {}
 
 
@@ -111,7 +111,7 @@ def test_a_version_without_the_evidence_gets_no_vote(assistant: Assistant, tmp_p
     )
     retriever = assistant.retriever
     version = retriever.versions_for(SEED_DOCUMENT)[0]
-    vector = assistant.embeddings.encode_query("what's the weather like at your office?").vector
+    vector = assistant.embeddings.encode_query("what's the weather like at your office?")
     found = bank.precedents(vector, [(version, retriever.units_of(version))], 0.6)
     assert found.answered > 0.9 and found.votes == {}
 
@@ -147,7 +147,7 @@ def test_a_bank_of_one_kind_has_no_answerability_model(assistant: Assistant, tmp
     assert bank.model(SEED_DOCUMENT) is None
     retriever = assistant.retriever
     version = retriever.versions_for(SEED_DOCUMENT)[0]
-    vector = assistant.embeddings.encode_query("what's the weather like at your office?").vector
+    vector = assistant.embeddings.encode_query("what's the weather like at your office?")
     found = bank.precedents(vector, [(version, retriever.units_of(version))], 0.6)
     assert found.unanswerable == 0.0 and found.answered > 0.9
 

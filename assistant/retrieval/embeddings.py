@@ -6,7 +6,6 @@ import json
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -26,23 +25,13 @@ _model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Encoded:
-    """A text's unit-length vector, and its word pieces with their unit-length contextual vectors."""
-
-    vector: np.ndarray
-    pieces: tuple[str, ...]  # word pieces, without [CLS] and [SEP]
-    piece_vectors: np.ndarray  # one row per piece
-
-
 class MiniLM:
     """all-MiniLM-L6-v2 run as sentence-transformers runs it (BERT, the mean of the real tokens' vectors),
     loaded with ``transformers`` and ``tokenizers`` alone. Importing sentence-transformers would hold
     some 20 MB more for its training and evaluation code; ``tests/test_embeddings.py`` checks the vectors
     equal the ones it gives.
 
-    The tokenizer is configured once and only read afterwards (batches are padded here, not by the
-    tokenizer), so splitting a question into word pieces from any thread cannot change a batch in flight.
+    The tokenizer is configured once and only read afterwards: batches are padded here, not by it.
     """
 
     def __init__(self, path: Path, device: str = "cpu") -> None:
@@ -61,16 +50,17 @@ class MiniLM:
         self.device = device
         self.network = BertModel.from_pretrained(str(path), local_files_only=True).to(device).eval()
 
-    def forward(self, texts: list[str], batch_size: int) -> list[tuple[list[str], np.ndarray, np.ndarray]]:
-        """For each text: its tokens with [CLS] and [SEP], their contextual vectors and the mean vector
-        (neither scaled to unit length). Texts of a length share a batch, so little is padding."""
+    def forward(self, texts: list[str], batch_size: int) -> np.ndarray:
+        """Each text's vector, the mean of its tokens' contextual vectors (not scaled to unit length), one
+        row per text. Texts of a length share a batch, so little is padding."""
         import torch
 
         encodings = self.tokenizer.encode_batch(texts)
         order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
-        results: list = [None] * len(texts)
+        means = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         for start in range(0, len(order), batch_size):
-            batch = [encodings[i] for i in order[start : start + batch_size]]
+            rows = order[start : start + batch_size]
+            batch = [encodings[i] for i in rows]
             ids = np.zeros((len(batch), max(len(e.ids) for e in batch)), dtype=np.int64)
             real = np.zeros_like(ids)
             for row, encoding in enumerate(batch):
@@ -82,16 +72,8 @@ class MiniLM:
                     input_ids=torch.from_numpy(ids).to(self.device), attention_mask=mask
                 ).last_hidden_state
             weights = mask.unsqueeze(-1).float()
-            means = ((tokens * weights).sum(1) / weights.sum(1).clamp(min=1e-9)).float().cpu()
-            tokens = tokens.float().cpu()
-            for row, encoding in enumerate(batch):
-                length = len(encoding.ids)
-                results[order[start + row]] = (
-                    encoding.tokens,
-                    tokens[row, :length].numpy(),
-                    means[row].numpy(),
-                )
-        return results
+            means[rows] = ((tokens * weights).sum(1) / weights.sum(1).clamp(min=1e-9)).float().cpu().numpy()
+        return means
 
 
 @lru_cache(maxsize=2)
@@ -112,38 +94,29 @@ class LocalEmbeddings(Embeddings):
     def __init__(self, device: str = "cpu", batch_size: int = 64) -> None:
         self.device = device
         self.batch_size = batch_size
-        self._queries: QueryBatcher[Encoded] = QueryBatcher(self.encode_pieces, max_batch=batch_size)
+        self._queries: QueryBatcher[np.ndarray] = QueryBatcher(self._encode_each, max_batch=batch_size)
 
     @property
     def model(self) -> MiniLM:
         return _loaded(self.device)
 
-    def _forward(self, texts: list[str]) -> list[tuple[list[str], np.ndarray, np.ndarray]]:
-        return _model_thread.submit(self.model.forward, texts, self.batch_size).result()
-
     def encode(self, texts: list[str]) -> np.ndarray:
+        """Unit-length vectors, one row per text."""
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        return _unit(np.stack([mean for _, _, mean in self._forward(texts)]))
+        return _unit(_model_thread.submit(self.model.forward, texts, self.batch_size).result())
 
-    def word_pieces(self, text: str) -> list[str]:
-        """The model's word pieces of ``text`` ("hip", "##aa"), without [CLS] and [SEP]; safe from any thread."""
-        return self.model.tokenizer.encode(text, add_special_tokens=False).tokens
-
-    def encode_pieces(self, texts: list[str]) -> list[Encoded]:
-        """Vectors and word-piece vectors from one forward pass (the same vectors ``encode`` gives)."""
-        return [
-            Encoded(_unit(mean), tuple(tokens[1:-1]), _unit(vectors[1:-1]))
-            for tokens, vectors, mean in self._forward(texts)
-        ]
+    def _encode_each(self, texts: list[str]) -> list[np.ndarray]:
+        return list(self.encode(texts))
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(texts).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        return self.encode_query(text).vector.tolist()
+        return self.encode_query(text).tolist()
 
-    def encode_query(self, text: str) -> Encoded:
+    def encode_query(self, text: str) -> np.ndarray:
+        """The question's unit-length vector; questions asked at the same time share one forward pass."""
         return self._queries.embed(text)
 
 

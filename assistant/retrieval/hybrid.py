@@ -117,10 +117,10 @@ class PolicyRetriever(BaseRetriever):
         query = query_text(question, organization_of(versions))
         keys = [version_key(v.document, v.version) for v in versions]
 
-        encoded = self.embeddings.encode_query(query)
+        vector = self.embeddings.encode_query(query)
         ids, vectors = self.unit_vectors(keys)
-        plain = vectors @ encoded.vector  # cosine: the stored vectors and the question's are unit length
-        adapted = vectors @ self.model.adapt(encoded.vector)
+        plain = vectors @ vector  # cosine: the stored vectors and the question's are unit length
+        adapted = vectors @ self.model.adapt(vector)
         position = {unit_id: n for n, unit_id in enumerate(ids)}
 
         tokens = tokenize(query)
@@ -131,7 +131,7 @@ class PolicyRetriever(BaseRetriever):
             for i in np.argsort(-scores)[: self.candidates]:
                 if scores[i] > 0:
                     lexical[units[i].id] = float(scores[i])
-        bank = self.precedents(encoded.vector, versions) if precedents else Precedents()
+        bank = self.precedents(vector, versions) if precedents else Precedents()
         votes = bank.votes
         candidates = [
             *(ids[n] for n in np.argsort(-plain)[: self.candidates]),
@@ -140,7 +140,7 @@ class PolicyRetriever(BaseRetriever):
             *(ids[n] for n in np.argsort(-adapted)[: self.candidates]),
         ]
         similarity = {i: float(plain[position[i]]) for i in dict.fromkeys(candidates) if i in position}
-        for unit_id, value in self.view_similarities(encoded.vector, versions).items():
+        for unit_id, value in self.view_similarities(vector, versions).items():
             similarity[unit_id] = max(similarity.get(unit_id, value), value)
 
         best_lexical = max(lexical.values(), default=0.0) or 1.0
@@ -173,7 +173,7 @@ class PolicyRetriever(BaseRetriever):
         )
         return Retrieval(
             results,
-            encoded.vector.tolist(),
+            vector.tolist(),
             bank,
             missing_detail(question, (s.unit.text for s in results[:QUOTED])),
             self.model.margin(best),

@@ -154,15 +154,6 @@ class UnitStore:
             return [], np.zeros((0, DIMENSIONS), dtype=np.float32)
         return list(found["ids"]), np.asarray(found["embeddings"], dtype=np.float32)
 
-    def similarities(self, query_vector: list[float], ids: list[str]) -> dict[str, float]:
-        """Cosine similarity of the query to each of ``ids`` (units the dense search did not return)."""
-        if not ids:
-            return {}
-        found = self.collection.get(ids=ids, include=["embeddings"])
-        vectors = np.asarray(found["embeddings"], dtype=np.float32)
-        scores = vectors @ np.asarray(query_vector, dtype=np.float32)
-        return dict(zip(found["ids"], (float(s) for s in scores), strict=True))
-
 
 def _metadata(unit: PolicyUnit, fp: str) -> dict[str, str | int]:
     return {
