@@ -6,18 +6,20 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from pydantic import ValidationError
 
-from assistant.answering.compose import Answer
-from assistant.cli_outbox import deliver_once, deliver_queued, outbox_group, worker
-from assistant.conversation import ACTIONS, Conversation
-from assistant.core import Assistant
+from assistant.cli_outbox import deliver_once, deliver_queued, open_queue, outbox_group, worker
 from assistant.exceptions import InvalidInputError, PrivacyAssistantError
-from assistant.requests.resend import resend_code
-from assistant.requests.unverified import close_unverified
+from assistant.requests import OutboxWorker
 from assistant.settings import get_settings
+
+if TYPE_CHECKING:
+    from assistant.answering.compose import Answer
+    from assistant.conversation import Conversation
+    from assistant.core import Assistant
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
@@ -30,6 +32,10 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
 
 
 def open_assistant() -> Assistant:
+    """The whole assistant. Imported here, not at the top: the model, index and classifiers take seconds
+    to import, and the commands that only work the request queue need none of them."""
+    from assistant.core import Assistant
+
     return Assistant.open()
 
 
@@ -104,10 +110,12 @@ def chat() -> None:
         _chat_loop(conversation)
     finally:
         assistant.outbox.stop()
-        deliver_queued(assistant)
+        deliver_queued(assistant.outbox)
 
 
 def _chat_loop(conversation: Conversation) -> None:
+    from assistant.conversation import ACTIONS
+
     while True:
         try:
             line = input("you> ").strip()
@@ -144,6 +152,8 @@ def serve() -> None:
     if "public_base_url" not in settings.model_fields_set and settings.host not in ("0.0.0.0", "::"):
         # Citation links point at this server unless a public address is configured.
         settings = settings.model_copy(update={"public_base_url": f"http://{settings.host}:{settings.port}"})
+    from assistant.core import Assistant
+
     assistant = Assistant.open(settings=settings)
     index_with_progress(assistant)
     # Requests run side by side, each a short forward pass: one intra-op thread apiece. More makes
@@ -263,7 +273,9 @@ def corpus_add(
 @corpus_group.command("list")
 def corpus_list() -> None:
     """Every document and its versions, oldest first; the one in force today is marked."""
-    corpus = open_assistant().corpus
+    from assistant.corpus.documents import Corpus
+
+    corpus = Corpus.load(get_settings().corpus_dir)
     today = date.today()
     for document in corpus.documents:
         versions = corpus.versions(document)
@@ -283,9 +295,12 @@ def corpus_list() -> None:
 )
 def diff_command(document: str, old: str, new: str, fmt: str) -> None:
     """What changed in DOCUMENT from version OLD to version NEW (ISO dates)."""
+    from assistant.corpus.diff import diff_versions
     from assistant.corpus.diff_render import render_diff_html, render_diff_json, render_diff_text
+    from assistant.corpus.documents import Corpus
 
-    changes = open_assistant().diff(document, _day(old, "OLD"), _day(new, "NEW"))
+    corpus = Corpus.load(get_settings().corpus_dir)
+    changes = diff_versions(corpus.get(document, _day(old, "OLD")), corpus.get(document, _day(new, "NEW")))
     render = {"text": render_diff_text, "json": render_diff_json, "html": render_diff_html}[fmt]
     click.echo(render(changes, document, old, new))
 
@@ -352,7 +367,7 @@ def requests_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def requests_list(statuses: tuple[str, ...], due_before: date | None, overdue: bool, as_json: bool) -> None:
     """Requests, soonest due first; overdue ones are marked OVERDUE."""
-    requests = open_assistant().requests.list(**_filters(statuses, due_before, overdue))
+    requests = open_queue().list(**_filters(statuses, due_before, overdue))
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in requests], ensure_ascii=False, indent=2))
         return
@@ -368,7 +383,7 @@ def requests_list(statuses: tuple[str, ...], due_before: date | None, overdue: b
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def requests_show(reference: str, as_json: bool) -> None:
     """One request with its requester and audit trail."""
-    queue = open_assistant().requests
+    queue = open_queue()
     request = queue.get(reference)
     events = queue.events(reference)
     if as_json:
@@ -406,10 +421,10 @@ def requests_show(reference: str, as_json: bool) -> None:
 @click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who makes the change.")
 def requests_assign(reference: str, assignee: str, actor: str) -> None:
     """Give REFERENCE to ASSIGNEE."""
-    assistant = open_assistant()
-    request = assistant.requests.assign(reference, assignee, actor=actor)
+    queue = open_queue()
+    request = queue.assign(reference, assignee, actor=actor)
     click.echo(f"{request.reference} assigned to {request.assignee}")
-    deliver_queued(assistant)
+    deliver_queued(OutboxWorker(queue))
 
 
 @requests_group.command("transition")
@@ -419,10 +434,10 @@ def requests_assign(reference: str, assignee: str, actor: str) -> None:
 @click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who makes the change.")
 def requests_transition(reference: str, status: str, note: str | None, actor: str) -> None:
     """Move REFERENCE to STATUS (the life cycle decides which moves are allowed)."""
-    assistant = open_assistant()
-    request = assistant.requests.transition(reference, status, actor=actor, note=note)
+    queue = open_queue()
+    request = queue.transition(reference, status, actor=actor, note=note)
     click.echo(f"{request.reference} is now {request.status}")
-    deliver_queued(assistant)
+    deliver_queued(OutboxWorker(queue))
 
 
 @requests_group.command("extend")
@@ -432,10 +447,10 @@ def requests_transition(reference: str, status: str, note: str | None, actor: st
 @click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who makes the change.")
 def requests_extend(reference: str, reason: str, months: int, actor: str) -> None:
     """Extend the due date of REFERENCE, recording the reason."""
-    assistant = open_assistant()
-    request = assistant.requests.extend(reference, reason, actor=actor, months=months)
+    queue = open_queue()
+    request = queue.extend(reference, reason, actor=actor, months=months)
     click.echo(f"{request.reference} is now due {request.due_at.isoformat()}")
-    deliver_queued(assistant)
+    deliver_queued(OutboxWorker(queue))
 
 
 @requests_group.command("export")
@@ -450,7 +465,7 @@ def requests_export(
     statuses: tuple[str, ...], due_before: date | None, overdue: bool, fmt: str, output: str | None
 ) -> None:
     """Export requests, requester identity included, as CSV or JSON."""
-    text = open_assistant().requests.export(fmt, **_filters(statuses, due_before, overdue))
+    text = open_queue().export(fmt, **_filters(statuses, due_before, overdue))
     if output:
         import os
 
@@ -467,10 +482,10 @@ def requests_export(
 @click.argument("code")
 def requests_verify(reference: str, code: str) -> None:
     """Enter the requester's verification CODE for REFERENCE."""
-    assistant = open_assistant()
-    request = assistant.requests.verify(reference, code)
+    queue = open_queue()
+    request = queue.verify(reference, code)
     click.echo(f"{request.reference} is now {request.status}")
-    deliver_queued(assistant)
+    deliver_queued(OutboxWorker(queue))
 
 
 @requests_group.command("resend")
@@ -481,7 +496,9 @@ def requests_resend(reference: str, actor: str) -> None:
 
     For the team, e.g. after a requester phoned: the address is shown masked, as the chat shows it.
     """
-    click.echo(resend_code(open_assistant().requests, reference, actor=actor, show_address=True))
+    from assistant.requests.resend import resend_code
+
+    click.echo(resend_code(open_queue(), reference, actor=actor, show_address=True))
 
 
 @requests_group.command("close-unverified")
@@ -492,9 +509,11 @@ def requests_resend(reference: str, actor: str) -> None:
 )
 def requests_close_unverified(days: int | None) -> None:
     """Reject requests never verified within DAYS of their last code (audited); run it daily from cron."""
-    assistant = open_assistant()
-    days = assistant.settings.unverified_close_days if days is None else days
-    closed = close_unverified(assistant.requests, days)
+    from assistant.requests.unverified import close_unverified
+
+    queue = open_queue()
+    days = queue.settings.unverified_close_days if days is None else days
+    closed = close_unverified(queue, days)
     for reference in closed:
         click.echo(f"{reference} closed: not verified within {days} days")
     click.echo(f"closed {len(closed)} unverified request(s)", err=True)
@@ -513,7 +532,7 @@ def requests_verify_audit(as_json: bool) -> None:
     or changed without an audit event."""
     from assistant.requests.audit import verify_audit
 
-    queue = open_assistant().requests
+    queue = open_queue()
     report = verify_audit(queue.engine, queue.vault)
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))

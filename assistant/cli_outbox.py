@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import click
 
-from assistant.core import Assistant
 from assistant.exceptions import InvalidInputError
 from assistant.prompts import load_prompts
 from assistant.requests import OutboxWorker, RequestQueue
@@ -21,12 +20,11 @@ from assistant.settings import get_settings
 CLI_DELIVERY_SECONDS = 30
 
 
-def deliver_queued(assistant: Assistant) -> None:
+def deliver_queued(outbox: OutboxWorker) -> None:
     """With no separate worker (OUTBOX_WORKER=inprocess), send the mail and events this command queued
     before exiting; what cannot go yet stays in the outbox for the next sender."""
-    if assistant.settings.outbox_worker != "inprocess":
+    if outbox.settings.outbox_worker != "inprocess":
         return
-    outbox = assistant.outbox
     outbox.drain(CLI_DELIVERY_SECONDS)
     waiting = outbox.pending()
     if waiting:
@@ -38,8 +36,12 @@ def deliver_queued(assistant: Assistant) -> None:
 
 
 def open_queue() -> RequestQueue:
-    """The request queue alone: delivering mail needs no model or index."""
+    """The request queue alone: working requests and delivering mail need no model or index, so the
+    commands that do only that start in about a second."""
+    from assistant.requests.files import private_dir
+
     settings = get_settings()
+    private_dir(settings.data_dir)  # before the database or the outbox make it world-readable
     return RequestQueue(settings, load_prompts(settings.prompts_dir))
 
 

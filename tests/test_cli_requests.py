@@ -348,3 +348,23 @@ def test_purge_reports_what_went_and_a_dry_run_changes_nothing(seeded, run):
     again = run(data_dir, "requests", "purge", "--json")
     assert json.loads(again.stdout)["requests_anonymised"] == 0
     assert json.loads(again.stdout)["outbox_messages"] == 0
+
+
+def test_the_queue_commands_import_no_model_index_or_classifier():
+    """`requests ...` only works the queue: importing the CLI must not import the model stack (seconds)."""
+    probe = (
+        "import sys, assistant.cli; "
+        "print(sorted(m for m in ('torch', 'transformers', 'sklearn', 'chromadb', 'langchain_core') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_every_public_name_is_importable_from_the_package():
+    import assistant
+
+    for name in assistant.__all__:
+        assert getattr(assistant, name) is not None, name
+    assert assistant.Version is assistant.PolicyVersion
+    with pytest.raises(AttributeError):
+        assistant.NoSuchThing  # noqa: B018

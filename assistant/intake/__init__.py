@@ -1,6 +1,20 @@
 """Chat message -> structured rights request draft: which rights, who asks, and what is still missing."""
 
+from typing import TYPE_CHECKING
+
 from assistant.intake.draft import CATEGORIES, ON_BEHALF_OF, RIGHTS, RequestDraft
-from assistant.intake.intake import Intake
+
+if TYPE_CHECKING:
+    from assistant.intake.intake import Intake
 
 __all__ = ["CATEGORIES", "ON_BEHALF_OF", "RIGHTS", "Intake", "RequestDraft"]
+
+
+def __getattr__(name: str) -> object:
+    # The reader of messages loads its classifiers (scikit-learn, a second to import); the request queue,
+    # which only needs the draft's shape, does not wait for it.
+    if name == "Intake":
+        from assistant.intake.intake import Intake
+
+        return Intake
+    raise AttributeError(f"module 'assistant.intake' has no attribute {name!r}")
