@@ -47,14 +47,13 @@ def review_bank(
     examples: list[ExampleQuestion],
     version: PolicyVersion,
     previous: PolicyVersion | None,
-    answers: Callable[[str, PolicyVersion], bool],
+    answers: Callable[[int, PolicyVersion], bool],
 ) -> BankReview:
-    """``answers(question, version)``: whether the assistant, without the bank's votes, answers it there."""
+    """``answers(n, version)``: whether the assistant, without the bank's votes, answers the ``n``-th
+    example there."""
     now_answered = [
         e
-        for e in examples
-        if not e.answerable
-        and answers(e.question, version)
-        and (previous is None or not answers(e.question, previous))
+        for n, e in enumerate(examples)
+        if not e.answerable and answers(n, version) and (previous is None or not answers(n, previous))
     ]
     return BankReview(version, stale_examples(examples, version), now_answered)

@@ -242,9 +242,11 @@ class Assistant:
         new = self.corpus.get(document, version)
         earlier = [v for v in versions if v.effective < new.effective]
 
-        def answers(question: str, at: PolicyVersion) -> bool:
+        def answers(n: int, at: PolicyVersion) -> bool:
             # Without the bank's own votes: the example asked is in the bank, and would vote for itself.
-            found = self.retriever.retrieve(question, [at], precedents=False)
+            # Its vector is the bank's own (embedded once, in one batch, and cached), not embedded again.
+            vector = self.question_bank.vectors(document, organization_of([at]))[n]
+            found = self.retriever.retrieve(examples[n].question, [at], precedents=False, vector=vector)
             return not self.answerer.should_abstain(found, self.scope.probability(found.query_vector))
 
         return review_bank(examples, new, earlier[-1] if earlier else None, answers)

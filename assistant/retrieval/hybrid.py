@@ -104,7 +104,13 @@ class PolicyRetriever(BaseRetriever):
         return self.retrieve(question, versions, k, precedents=precedents).results
 
     def retrieve(
-        self, question: str, versions: list[PolicyVersion], k: int | None = None, *, precedents: bool = True
+        self,
+        question: str,
+        versions: list[PolicyVersion],
+        k: int | None = None,
+        *,
+        precedents: bool = True,
+        vector: np.ndarray | None = None,
     ) -> Retrieval:
         """Units ranked by relevance: cosine similarity plus the BM25 score scaled to the best one, plus the
         votes of the question bank's examples like the question (unless ``precedents`` is False). Beside
@@ -112,12 +118,14 @@ class PolicyRetriever(BaseRetriever):
 
         Candidates come from both searches; a unit only one of them found still gets both scores, so
         a rare policy word ("Privacy Shield") lifts a unit the embedding ranked low, and vice versa.
+        ``vector``: the question's vector when the caller has it already, embedded as ``query_text``
+        words the question for these versions (the question bank's examples are).
         """
         k = k or self.k
         query = query_text(question, organization_of(versions))
         keys = [version_key(v.document, v.version) for v in versions]
 
-        vector = self.embeddings.encode_query(query)
+        vector = self.embeddings.encode_query(query) if vector is None else vector
         ids, vectors = self.unit_vectors(keys)
         plain = vectors @ vector  # cosine: the stored vectors and the question's are unit length
         adapted = vectors @ self.model.adapt(vector)
