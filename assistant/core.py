@@ -56,6 +56,7 @@ class Assistant:
         self.scope = ScopeClassifier(self.embeddings)
         self._lock = threading.RLock()
         self._retriever: PolicyRetriever | None = None
+        self._history: HistoryAnswerer | None = None
         self._indexed = False
         self._requests: RequestQueue | None = None
         self._conversations: ConversationStore | None = None
@@ -95,6 +96,20 @@ class Assistant:
                 )
             return self._retriever
 
+    @property
+    def history(self) -> HistoryAnswerer:
+        """Answers questions that name a time or ask what changed; built once, over the retriever."""
+        with self._lock:
+            if self._history is None:
+                self._history = HistoryAnswerer(
+                    self.retriever,
+                    self.answerer,
+                    self.prompts,
+                    self.settings.public_base_url,
+                    self.settings.default_document,
+                )
+            return self._history
+
     def index(self, progress: Callable[[int, int], None] | None = None) -> IndexReport:
         """Bring the vector store in step with the corpus; re-embeds only versions that changed."""
         with self._lock:
@@ -124,7 +139,7 @@ class Assistant:
         history = read_history_question(text, date.today())
         if history is not None:
             # Names a time or asks about changes: answered from the versions of then, or from a diff.
-            return HistoryAnswerer(self).answer(text, history, document, day, date.today())
+            return self.history.answer(text, history, document, day, date.today())
         versions = self.retriever.versions_for(document or self.settings.default_document, day)
         found = self.retriever.retrieve(text, versions)
         privacy = self.scope.probability(found.query_vector)

@@ -24,7 +24,9 @@ from assistant.retrieval.lexical import preamble, tokenize
 from assistant.retrieval.vocabulary import expand
 
 if TYPE_CHECKING:
-    from assistant.core import Assistant
+    from assistant.answering.compose import Answerer
+    from assistant.prompts import Prompts
+    from assistant.retrieval.hybrid import PolicyRetriever
 
 Intent = Literal["as_of", "changes", "since"]
 Relative = Literal["previous", "current", "first"]
@@ -213,12 +215,22 @@ def _years_before(today: date, years: int) -> date:
 
 # -- answers -----------------------------------------------------------------------------------------
 class HistoryAnswerer:
-    """Answers history questions for an Assistant, from its corpus, retriever and prompts."""
+    """Answers history questions from the corpus the retriever searches (kept current when a version is
+    added), composing as the answerer does, in the prompts' words."""
 
-    def __init__(self, assistant: Assistant) -> None:
-        self.assistant = assistant
-        self.prompts = assistant.prompts
-        self.base_url = assistant.settings.public_base_url.rstrip("/")
+    def __init__(
+        self,
+        retriever: PolicyRetriever,
+        answerer: Answerer,
+        prompts: Prompts,
+        base_url: str,
+        default_document: str | None = None,
+    ) -> None:
+        self.retriever = retriever
+        self.answerer = answerer
+        self.prompts = prompts
+        self.base_url = base_url.rstrip("/")
+        self.default_document = default_document
 
     def answer(
         self, question: str, history: HistoryQuestion, document: str | None, as_of: date | None, today: date
@@ -232,22 +244,22 @@ class HistoryAnswerer:
         return self._since(question, history, documents[0], current_day)
 
     def _documents(self, document: str | None, topic: str, day: date) -> list[str]:
-        corpus = self.assistant.corpus
-        chosen = document or self.assistant.settings.default_document
+        corpus = self.retriever.corpus
+        chosen = document or self.default_document
         if chosen:
             corpus.versions(chosen)  # an unknown document is an error worth saying
             return [chosen]
         if len(corpus.documents) == 1:
             return corpus.documents
         # Several documents and none named: the one whose text answers the topic best comes first.
-        versions = self.assistant.retriever.versions_for(None, day)
-        results = self.assistant.retriever.search(topic, versions, k=1)
+        versions = self.retriever.versions_for(None, day)
+        results = self.retriever.search(topic, versions, k=1)
         best = results[0].unit.document if results else corpus.documents[0]
         return [best, *[d for d in corpus.documents if d != best]]
 
     # -- as of a time ----------------------------------------------------------------------------
     def _as_of(self, question: str, history: HistoryQuestion, documents: list[str], today: date) -> Answer:
-        corpus = self.assistant.corpus
+        corpus = self.retriever.corpus
         document = documents[0]
         history_of = [v for v in corpus.versions(document) if v.effective <= today]
         if history.relative:
@@ -262,8 +274,8 @@ class HistoryAnswerer:
             return self._no_version(question, document, history, day)
         topic = history.topic or question
         versions = [in_force]
-        found = self.assistant.retriever.retrieve(topic, versions)
-        answer = self.assistant.answerer.compose(question, found, versions, day)
+        found = self.retriever.retrieve(topic, versions)
+        answer = self.answerer.compose(question, found, versions, day)
         during = [
             v.version
             for v in history_of
@@ -294,7 +306,7 @@ class HistoryAnswerer:
         return versions[-2] if len(versions) > 1 else None
 
     def _no_version(self, question: str, document: str, history: HistoryQuestion, day: date | None) -> Answer:
-        versions = self.assistant.corpus.versions(document)
+        versions = self.retriever.corpus.versions(document)
         text = self.prompts.line(
             "history_no_version",
             phrase=history.phrase,
@@ -306,8 +318,8 @@ class HistoryAnswerer:
 
     # -- what changed ----------------------------------------------------------------------------
     def _changes(self, question: str, history: HistoryQuestion, document: str, today: date) -> Answer:
-        versions = [v for v in self.assistant.corpus.versions(document) if v.effective <= today]
-        corpus = self.assistant.corpus
+        versions = [v for v in self.retriever.corpus.versions(document) if v.effective <= today]
+        corpus = self.retriever.corpus
         if not versions:
             return self._no_version(question, document, history, today)
         new = versions[-1]
@@ -340,7 +352,7 @@ class HistoryAnswerer:
                 contact=contact[0] if contact else None,
                 marker="[1]" if contact else "",
             )
-            citations = [self.assistant.answerer.cite(1, contact[1])] if contact else []
+            citations = [self.answerer.cite(1, contact[1])] if contact else []
             return Answer(question, answerable=not only, text=text, citations=citations, as_of=new.version)
         changes = diff_versions(old, new)
         topic_tokens = _topic_tokens(history.topic)
@@ -406,26 +418,24 @@ class HistoryAnswerer:
 
     # -- since when ------------------------------------------------------------------------------
     def _since(self, question: str, history: HistoryQuestion, document: str, today: date) -> Answer:
-        versions = [v for v in self.assistant.corpus.versions(document) if v.effective <= today]
+        versions = [v for v in self.retriever.corpus.versions(document) if v.effective <= today]
         if not versions:
             return self._no_version(question, document, history, today)
         topic = history.topic or question
-        retriever = self.assistant.retriever
         # The topic is words of the policy, not a visitor's question; and the bank's examples vote for the
         # passages of today's version, never for one a later version removed.
-        found = retriever.retrieve(topic, versions, precedents=False)
+        found = self.retriever.retrieve(topic, versions, precedents=False)
         results = found.results
-        answerer = self.assistant.answerer
         # "Mention X" is a question about words: a passage holding every topic word answers it, however
         # low a one-word topic ("ChatGPT") scores against whole sentences.
         wanted = set(_topic_tokens(topic))
         naming = [r for r in results if wanted and wanted <= set(tokenize(r.unit.text))]
         if naming:
             best = naming[0]
-        elif results and found.margin >= answerer.threshold:
+        elif results and found.margin >= self.answerer.threshold:
             best = results[0]
         else:
-            return answerer.abstain(question, [versions[-1]], results[0].score if results else 0.0, None)
+            return self.answerer.abstain(question, [versions[-1]], results[0].score if results else 0.0, None)
         passage = best.unit
         required = set(_topic_tokens(topic)) & set(tokenize(passage.text))
         holding = [(v, unit) for v in versions if (unit := _same_passage(v, passage, required)) is not None]
