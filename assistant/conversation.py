@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,10 @@ from assistant.requests.resend import resend_code, why_not_resent
 from assistant.requests.states import PENDING_VERIFICATION
 
 if TYPE_CHECKING:
-    from assistant.core import Assistant
+    from assistant.intake.intake import Intake
+    from assistant.prompts import Prompts
+    from assistant.requests import RequestQueue
+    from assistant.requests.conversations import ConversationStore
 
 CHANNELS = ("web", "slack", "cli", "api")
 ACTIONS = ("confirm", "cancel", "resend")
@@ -65,6 +69,20 @@ class Turn:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class ConversationParts:
+    """What a conversation works with, wired once by ``Assistant``: it never reaches into the Assistant."""
+
+    ask: Callable[[str], Answer]  # a question about the policy, answered with citations
+    intake: Intake  # reads rights requests out of messages
+    requests: RequestQueue
+    store: ConversationStore
+    prompts: Prompts
+    own_addresses: Callable[[], tuple[str, ...]]  # the company's own e-mail addresses, never a requester's
+    max_message_chars: int
+    max_question_chars: int
+
+
 def new_conversation_id() -> str:
     """An unguessable id: 128 bits from the OS's generator, URL-safe."""
     return secrets.token_urlsafe(16)
@@ -75,7 +93,7 @@ class Conversation:
 
     def __init__(
         self,
-        assistant: Assistant,
+        parts: ConversationParts,
         conversation_id: str | None = None,
         channel: str = "web",
         requester_context: dict[str, Any] | None = None,
@@ -84,10 +102,12 @@ class Conversation:
             raise InvalidInputError(f"unknown channel {channel!r}; use one of: {', '.join(CHANNELS)}")
         if conversation_id is not None and not re.fullmatch(r"[A-Za-z0-9_-]{8,64}", conversation_id):
             raise InvalidInputError("a conversation id is 8 to 64 letters, digits, '-' or '_'")
-        self.assistant = assistant
+        self.parts = parts
+        self.prompts = parts.prompts
+        self.requests = parts.requests
         self.id = conversation_id or new_conversation_id()
         self.channel = channel
-        self.store = assistant.conversations
+        self.store = parts.store
         self.state = self.store.load(self.id) or {"stage": "idle", "drafts": 0}
         context = dict(requester_context or {})
         behalf = context.get("on_behalf_of") or CHANNEL_REQUESTER.get(channel)
@@ -97,17 +117,13 @@ class Conversation:
             self.state["on_behalf_of"] = behalf
 
     @property
-    def prompts(self):
-        return self.assistant.prompts
-
-    @property
     def stage(self) -> str:
         return self.state["stage"]
 
     # -- the two entry points -------------------------------------------------------------------
     def reply(self, message: str) -> Turn:
         """The assistant's answer to a typed message."""
-        text = clean_question(message, self.assistant.settings.max_message_chars, noun="message")
+        text = clean_question(message, self.parts.max_message_chars, noun="message")
         self.store.append(self.id, "visitor", text)
         notice = self._recover()
         turn = self._route(text)
@@ -158,13 +174,13 @@ class Conversation:
         offered = self.state.pop("offered_rights", None)
         if offered and _YES.match(text):
             return self._start(RequestDraft(rights=offered))
-        draft = self.assistant.intake(text, on_behalf_of=self.state.get("on_behalf_of"))
+        draft = self.parts.intake.read(text, on_behalf_of=self.state.get("on_behalf_of"))
         if draft is not None:
             return self._start(draft)
         return self._answer(text)
 
     def _answer(self, text: str, then_ask: bool = False) -> Turn:
-        answer = self.assistant.ask(text[: self.assistant.settings.max_question_chars])
+        answer = self.parts.ask(text[: self.parts.max_question_chars])
         reply = answer.text
         if then_ask:
             follow = self._ask_next()
@@ -204,12 +220,12 @@ class Conversation:
             return self._answer(text, then_ask=True)  # a question in the middle: answer it, ask again
         problem: str | None = None
         if asking == "rights":
-            verdict = self.assistant.intake_engine.classify(text)
+            verdict = self.parts.intake.classify(text)
             rights = verdict.rights or right_cues(text)
             if rights:
                 draft.rights = rights
         elif asking == "email":
-            email = find_email(text, self.assistant.own_addresses)
+            email = find_email(text, self.parts.own_addresses())
             if email:
                 draft.email = email
             else:
@@ -221,7 +237,7 @@ class Conversation:
             else:
                 problem = "intake_bad_name"
         if problem is None:
-            self.assistant.intake_engine.fill(draft, text, self.state.get("on_behalf_of"))
+            self.parts.intake.fill(draft, text, self.state.get("on_behalf_of"))
         self._save_draft(draft)
         if problem:
             return self._ask_next(lead=self.prompts.line(problem))
@@ -246,13 +262,13 @@ class Conversation:
         if _NO.match(text):
             return self._cancel()
         draft = self._draft()
-        email = find_email(text, self.assistant.own_addresses)
+        email = find_email(text, self.parts.own_addresses())
         if "@" in text and not email:
             return self._turn(self._summary(draft), lead=self.prompts.line("intake_bad_email"))
         rights = right_cues(text)
         if rights:
             draft.rights = rights  # a correction names the rights wanted instead
-        self.assistant.intake_engine.fill(draft, text, self.state.get("on_behalf_of"))
+        self.parts.intake.fill(draft, text, self.state.get("on_behalf_of"))
         self._save_draft(draft)
         return self._ask_next()
 
@@ -279,7 +295,7 @@ class Conversation:
         key = self.state.get("idempotency_key") or f"conversation:{self.id}:{self.state.get('drafts', 1)}"
         self.state.update(stage="submitting", idempotency_key=key)
         self._save()
-        submission = self.assistant.requests.submit(draft, idempotency_key=key, channel=self.channel)
+        submission = self.requests.submit(draft, idempotency_key=key, channel=self.channel)
         request = submission.request
         self.state.update(stage="submitted", reference=request.reference, due_at=request.due_at.isoformat())
         if not submission.created:
@@ -298,7 +314,7 @@ class Conversation:
         code = "".join(_CODE.match(text).groups())  # type: ignore[union-attr]
         reference = self.state["reference"]
         try:
-            self.assistant.requests.verify(reference, code)
+            self.requests.verify(reference, code)
         except VerificationError as exc:
             return self._turn(
                 self.prompts.line("verification_failed", problem=str(exc), offer_resend=self._awaiting_code())
@@ -315,9 +331,9 @@ class Conversation:
                 self.id, self.prompts.line("verification_nothing_to_resend", reference=None, status=None)
             )
         try:
-            reply = resend_code(self.assistant.requests, reference, actor="requester", show_address=True)
+            reply = resend_code(self.requests, reference, actor="requester", show_address=True)
         except VerificationError as exc:  # the hour's limit, or no longer waiting for a code
-            reply = why_not_resent(self.assistant.requests, reference, exc)
+            reply = why_not_resent(self.requests, reference, exc)
         return self._turn(reply)
 
     def _awaiting_code(self) -> bool:
@@ -325,13 +341,13 @@ class Conversation:
         reference = self.state.get("reference")
         if self.stage != "submitted" or not reference:
             return False
-        return self.assistant.requests.get(reference).status == PENDING_VERIFICATION
+        return self.requests.get(reference).status == PENDING_VERIFICATION
 
     def _recover(self) -> str | None:
         """After a crash between confirmation and reply: find out whether the request was saved, and say."""
         if self.stage != "submitting":
             return None
-        request = self.assistant.requests.find(self.state["idempotency_key"])
+        request = self.requests.find(self.state["idempotency_key"])
         if request is None:
             self.state["stage"] = "confirming"
             return self.prompts.line("intake_recovered_not_submitted")

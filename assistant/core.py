@@ -11,7 +11,7 @@ from typing import Any
 from assistant.answering.compose import Answer, Answerer, clean_question, privacy_contact
 from assistant.answering.model import AnswerModel
 from assistant.bank_review import BankReview, review_bank
-from assistant.conversation import Conversation
+from assistant.conversation import Conversation, ConversationParts
 from assistant.corpus.diff import Change, diff_versions
 from assistant.corpus.documents import Corpus, PolicyVersion, organization_of
 from assistant.corpus.importing import add_version
@@ -155,7 +155,17 @@ class Assistant:
 
         ``requester_context={"on_behalf_of": "employee_forwarding"}`` fixes who is asking (Slack's default).
         """
-        return Conversation(self, conversation_id, channel, requester_context)
+        parts = ConversationParts(
+            ask=self.ask,
+            intake=self.intake_engine,
+            requests=self.requests,
+            store=self.conversations,
+            prompts=self.prompts,
+            own_addresses=lambda: self.own_addresses,
+            max_message_chars=self.settings.max_message_chars,
+            max_question_chars=self.settings.max_question_chars,
+        )
+        return Conversation(parts, conversation_id, channel, requester_context)
 
     # -- rights requests ------------------------------------------------------------------------
     def intake(self, message: str, on_behalf_of: str | None = None) -> RequestDraft | None:
