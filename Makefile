@@ -26,12 +26,15 @@ run: install
 # drops below the baseline. Test splits are scored only when asked (`eval all --split test`).
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest
 	$(BIN)/privacy-assistant eval all --split dev --compare evals/baseline.json --no-progress
 
+# The import contracts (pyproject.toml, [tool.importlinter]): the core never imports a door.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 # Refits the answer model from the labelled questions (README, "The answer model"); needs ../shared/data.
 train: install
