@@ -24,6 +24,7 @@ from assistant.intake.draft import ON_BEHALF_OF, RIGHT_LABELS, RequestDraft
 from assistant.intake.fields import find_email, find_name, valid_email
 from assistant.intake.new_code import asks_for_new_code
 from assistant.requests.dates import due_date
+from assistant.requests.queue import CHANNELS
 from assistant.requests.resend import resend_code, why_not_resent
 from assistant.requests.states import PENDING_VERIFICATION
 
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
     from assistant.requests import RequestQueue
     from assistant.requests.conversations import ConversationStore
 
-CHANNELS = ("web", "slack", "cli", "api")
 ACTIONS = ("confirm", "cancel", "resend")
 # Who is asking, when the channel knows better than the message: Slack users are employees forwarding.
 CHANNEL_REQUESTER = {"slack": "employee_forwarding"}

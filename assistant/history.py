@@ -86,7 +86,7 @@ _CHANGES = re.compile(
 )
 _SINCE = re.compile(
     r"\bsince\s+when\b"
-    r"|\bwhen\s+did\s+(?:the\s+|your\s+)?(?:privacy\s+)?(?:policy|you|it|numecent|they|we)\s+(?:first\s+)?(?:start|begin|began|first)"
+    r"|\bwhen\s+did\s+(?:the\s+|your\s+)?(?:privacy\s+)?(?:policy|you|it|they|we|[\w&.-]+)\s+(?:first\s+)?(?:start|begin|began|first)"
     r"|\b(?:did|has|have|does|was|were)\s+(?:the\s+|your\s+)?(?:privacy\s+)?(?:policy|it|you)\s+always\b"
     r"|\bhow\s+long\s+(?:has|have)\s+(?:the\s+|your\s+)?(?:privacy\s+)?(?:policy|you)\s+(?:mentioned|said|used|been)"
     r"|\bwhen\s+(?:was|were)\b.{0,80}\b(?:added|introduced)\b"

@@ -187,6 +187,8 @@ def test_a_passage_that_was_later_removed(history):
         ("What's new in the latest version?", "changes", None, None, "current"),
         ("How has the policy changed since 2023-05-01?", "changes", date(2023, 5, 1), date(2023, 5, 1), None),
         ("Since when do you use HubSpot?", "since", None, None, None),
+        # Any organization by name, not only the first customer's.
+        ("When did Acme first start sharing data with advertisers?", "since", None, None, None),
         ("Has the policy always said you can delete your data?", "since", None, None, None),
         ("What did the policy say two years ago?", "as_of", date(2024, 11, 27), date(2024, 11, 27), None),
     ],

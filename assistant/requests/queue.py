@@ -51,7 +51,7 @@ from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("web", "slack", "cli", "api")
+CHANNELS = ("web", "slack", "cli", "api")  # where a request (and a conversation) can come from
 REFERENCE = re.compile(r"DSAR-\d{4}-\d{6}")
 MAX_EXTENSION_MONTHS = 2  # GDPR Art. 12(3): "by two further months where necessary"
 _CODE = re.compile(r"\d{6}")
