@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from assistant.answering.compose import Answer, clean_question
@@ -35,6 +36,29 @@ if TYPE_CHECKING:
     from assistant.requests.conversations import ConversationStore
 
 ACTIONS = ("confirm", "cancel", "resend")
+
+
+class Stage(StrEnum):
+    """Where a conversation is in taking a rights request (stored as its value)."""
+
+    IDLE = "idle"  # questions only, no request begun
+    COLLECTING = "collecting"  # asking for what the request still misses
+    CONFIRMING = "confirming"  # the summary shown, waiting for "yes"
+    SUBMITTING = "submitting"  # confirmed, being written (a crash here is recovered on the next turn)
+    SUBMITTED = "submitted"  # in the queue; a code typed in the chat verifies it
+    CANCELLED = "cancelled"
+
+
+# The one place the dialogue's steps are defined, as states.py does for a request's life cycle.
+STAGE_MOVES: dict[Stage, frozenset[Stage]] = {
+    Stage.IDLE: frozenset({Stage.COLLECTING}),
+    Stage.COLLECTING: frozenset({Stage.COLLECTING, Stage.CONFIRMING, Stage.CANCELLED}),
+    Stage.CONFIRMING: frozenset({Stage.COLLECTING, Stage.CONFIRMING, Stage.SUBMITTING, Stage.CANCELLED}),
+    Stage.SUBMITTING: frozenset({Stage.COLLECTING, Stage.CONFIRMING, Stage.SUBMITTING, Stage.SUBMITTED}),
+    Stage.SUBMITTED: frozenset({Stage.COLLECTING}),
+    Stage.CANCELLED: frozenset({Stage.COLLECTING}),
+}
+TAKING = (Stage.COLLECTING, Stage.CONFIRMING)  # a request being taken: "cancel" applies
 # Who is asking, when the channel knows better than the message: Slack users are employees forwarding.
 CHANNEL_REQUESTER = {"slack": "employee_forwarding"}
 
@@ -108,7 +132,7 @@ class Conversation:
         self.id = conversation_id or new_conversation_id()
         self.channel = channel
         self.store = parts.store
-        self.state = self.store.load(self.id) or {"stage": "idle", "drafts": 0}
+        self.state = self.store.load(self.id) or {"stage": Stage.IDLE, "drafts": 0}
         context = dict(requester_context or {})
         behalf = context.get("on_behalf_of") or CHANNEL_REQUESTER.get(channel)
         if behalf is not None and behalf not in ON_BEHALF_OF:
@@ -117,8 +141,14 @@ class Conversation:
             self.state["on_behalf_of"] = behalf
 
     @property
-    def stage(self) -> str:
-        return self.state["stage"]
+    def stage(self) -> Stage:
+        return Stage(self.state["stage"])
+
+    def _move(self, stage: Stage, **fields: Any) -> None:
+        """Go to ``stage`` (with ``fields`` of the state); only the steps ``STAGE_MOVES`` lists are taken."""
+        if stage not in STAGE_MOVES[self.stage]:
+            raise RuntimeError(f"conversation {self.id}: no step from {self.stage} to {stage}")
+        self.state.update(stage=stage, **fields)
 
     # -- the two entry points -------------------------------------------------------------------
     def reply(self, message: str) -> Turn:
@@ -135,16 +165,16 @@ class Conversation:
         if action not in ACTIONS:
             raise InvalidInputError(f"unknown action {action!r}; use one of: {', '.join(ACTIONS)}")
         self.store.append(self.id, "visitor", f"[{action}]")
-        notice = None if action == "confirm" and self.stage == "submitting" else self._recover()
+        notice = None if action == "confirm" and self.stage == Stage.SUBMITTING else self._recover()
         if action == "cancel":
-            turn = self._cancel() if self.stage in ("collecting", "confirming") else self._nothing_waiting()
+            turn = self._cancel() if self.stage in TAKING else self._nothing_waiting()
         elif action == "resend":
             turn = self._resend()
-        elif self.stage in ("confirming", "submitting"):
+        elif self.stage in (Stage.CONFIRMING, Stage.SUBMITTING):
             turn = self._submit()
-        elif self.stage == "collecting":
+        elif self.stage == Stage.COLLECTING:
             turn = self._ask_next(lead=self.prompts.line("intake_confirm_first"))
-        elif self.stage == "submitted" and self.state.get("reference"):
+        elif self.stage == Stage.SUBMITTED and self.state.get("reference"):
             turn = self._turn(
                 self.prompts.line("intake_already_submitted", reference=self.state["reference"])
             )
@@ -159,17 +189,17 @@ class Conversation:
     # -- routing --------------------------------------------------------------------------------
     def _route(self, text: str) -> Turn:
         stage = self.stage
-        if stage in ("collecting", "confirming") and _CANCEL.match(text):
+        if stage in TAKING and _CANCEL.match(text):
             return self._cancel()
         # Never answered as a policy question. While a request is being taken, an address in the
         # message is an answer to the question asked, whatever else it says.
-        if asks_for_new_code(text) and not (stage in ("collecting", "confirming") and find_email(text)):
+        if asks_for_new_code(text) and not (stage in TAKING and find_email(text)):
             return self._resend()
-        if stage == "collecting":
+        if stage == Stage.COLLECTING:
             return self._collect(text)
-        if stage == "confirming":
+        if stage == Stage.CONFIRMING:
             return self._confirming(text)
-        if stage == "submitted" and _CODE.match(text) and self.state.get("reference"):
+        if stage == Stage.SUBMITTED and _CODE.match(text) and self.state.get("reference"):
             return self._verify(text)
         offered = self.state.pop("offered_rights", None)
         if offered and _YES.match(text):
@@ -186,7 +216,7 @@ class Conversation:
             follow = self._ask_next()
             return Turn(self.id, f"{reply}\n\n{follow.reply}", answer, follow.intake, follow.actions)
         rights = right_cues(text)
-        if rights and self.stage not in ("collecting", "confirming"):
+        if rights and self.stage not in TAKING:
             # A question about a right: answer it, and offer to start that request.
             self.state["offered_rights"] = rights
             reply = f"{reply}\n\n{self.prompts.line('intake_offer', rights=[_label(r) for r in rights])}"
@@ -197,8 +227,8 @@ class Conversation:
         behalf = self.state.get("on_behalf_of")
         if behalf:
             draft.on_behalf_of = behalf
-        self.state.update(
-            stage="collecting",
+        self._move(
+            Stage.COLLECTING,
             draft=draft.refresh_missing().to_dict(),
             drafts=self.state.get("drafts", 0) + 1,
             reference=None,
@@ -246,10 +276,10 @@ class Conversation:
     def _ask_next(self, lead: str | None = None) -> Turn:
         draft = self._draft()
         if not draft.missing:
-            self.state.update(stage="confirming", asking=None)
+            self._move(Stage.CONFIRMING, asking=None)
             return self._turn(self._summary(draft), lead=lead)
         field_name = draft.missing[0]
-        self.state.update(stage="collecting", asking=field_name)
+        self._move(Stage.COLLECTING, asking=field_name)
         labels = [_label(r) for r in draft.rights]
         question = self.prompts.line(
             f"intake_ask_{field_name}", rights=labels, on_behalf_of=draft.on_behalf_of
@@ -293,11 +323,11 @@ class Conversation:
         # The key is fixed before anything is written: a retry after a crash reuses it, so the queue
         # returns the request it already has instead of making a second one.
         key = self.state.get("idempotency_key") or f"conversation:{self.id}:{self.state.get('drafts', 1)}"
-        self.state.update(stage="submitting", idempotency_key=key)
+        self._move(Stage.SUBMITTING, idempotency_key=key)
         self._save()
         submission = self.requests.submit(draft, idempotency_key=key, channel=self.channel)
         request = submission.request
-        self.state.update(stage="submitted", reference=request.reference, due_at=request.due_at.isoformat())
+        self._move(Stage.SUBMITTED, reference=request.reference, due_at=request.due_at.isoformat())
         if not submission.created:
             return self._turn(self.prompts.line("intake_already_submitted", reference=request.reference))
         return self._turn(
@@ -307,7 +337,7 @@ class Conversation:
         )
 
     def _cancel(self) -> Turn:
-        self.state.update(stage="cancelled", asking=None, idempotency_key=None)
+        self._move(Stage.CANCELLED, asking=None, idempotency_key=None)
         return self._turn(self.prompts.line("intake_cancelled"))
 
     def _verify(self, text: str) -> Turn:
@@ -323,9 +353,9 @@ class Conversation:
 
     def _resend(self) -> Turn:
         """A new verification code for this conversation's request; the old one stops working."""
-        if self.stage in ("collecting", "confirming"):
+        if self.stage in TAKING:
             return self._ask_next(lead=self.prompts.line("verification_not_sent_yet"))
-        reference = self.state.get("reference") if self.stage == "submitted" else None
+        reference = self.state.get("reference") if self.stage == Stage.SUBMITTED else None
         if reference is None:
             return Turn(
                 self.id, self.prompts.line("verification_nothing_to_resend", reference=None, status=None)
@@ -339,19 +369,19 @@ class Conversation:
     def _awaiting_code(self) -> bool:
         """Whether this conversation's submitted request still waits for its verification code."""
         reference = self.state.get("reference")
-        if self.stage != "submitted" or not reference:
+        if self.stage != Stage.SUBMITTED or not reference:
             return False
         return self.requests.get(reference).status == PENDING_VERIFICATION
 
     def _recover(self) -> str | None:
         """After a crash between confirmation and reply: find out whether the request was saved, and say."""
-        if self.stage != "submitting":
+        if self.stage != Stage.SUBMITTING:
             return None
         request = self.requests.find(self.state["idempotency_key"])
         if request is None:
-            self.state["stage"] = "confirming"
+            self._move(Stage.CONFIRMING)
             return self.prompts.line("intake_recovered_not_submitted")
-        self.state.update(stage="submitted", reference=request.reference, due_at=request.due_at.isoformat())
+        self._move(Stage.SUBMITTED, reference=request.reference, due_at=request.due_at.isoformat())
         return self.prompts.line(
             "intake_recovered_submitted", reference=request.reference, due_at=request.due_at.isoformat()
         )
@@ -365,16 +395,16 @@ class Conversation:
             reply = f"{lead} {reply}"
         draft = self._draft() if self.state.get("draft") else None
         stage = self.stage
-        actions = {"collecting": ["cancel"], "confirming": ["confirm", "cancel"]}.get(stage, [])
+        actions = {Stage.COLLECTING: ["cancel"], Stage.CONFIRMING: ["confirm", "cancel"]}.get(stage, [])
         if self._awaiting_code():
             actions = ["resend"]
         intake = {
             "stage": stage,
             "rights": draft.rights if draft else [],
             "missing": draft.missing if draft else [],
-            "summary": self._summary(draft) if draft and stage == "confirming" else None,
-            "reference": self.state.get("reference") if stage == "submitted" else None,
-            "due_at": self.state.get("due_at") if stage == "submitted" else None,
+            "summary": self._summary(draft) if draft and stage == Stage.CONFIRMING else None,
+            "reference": self.state.get("reference") if stage == Stage.SUBMITTED else None,
+            "due_at": self.state.get("due_at") if stage == Stage.SUBMITTED else None,
         }
         return Turn(self.id, reply, None, intake, actions)
 

@@ -241,3 +241,19 @@ def test_transcripts_are_encrypted_at_rest(indexed):
             for row in connection.execute(text(f"SELECT * FROM {table}"))
         )
     assert "zoe@example.io" not in dump and "Zoe Adams" not in dump
+
+
+def test_the_dialogue_takes_only_the_steps_its_table_lists(indexed):
+    from assistant.conversation import STAGE_MOVES, Stage
+
+    assert set(STAGE_MOVES) == set(Stage)
+    conversation = indexed.conversation()
+    assert conversation.stage == Stage.IDLE
+    with pytest.raises(RuntimeError, match="no step from idle to submitted"):
+        conversation._move(Stage.SUBMITTED, reference="DSAR-2026-000001")
+    assert conversation.stage == Stage.IDLE and "reference" not in conversation.state
+    turn = conversation.reply("Please delete all my data, my email is sam@example.com")
+    assert (
+        conversation.stage in (Stage.COLLECTING, Stage.CONFIRMING)
+        and turn.intake["stage"] == conversation.stage
+    )
