@@ -251,28 +251,32 @@ def judge(model: AnswerModel, policies: list[PolicyQuestions]) -> dict[str, np.n
 
 
 def measure(model: AnswerModel, policies: list[PolicyQuestions], offset: float = 0.0) -> dict[str, Any]:
+    """``figures`` of ``model`` on ``policies``."""
+    return figures(judge(model, policies), offset)
+
+
+def figures(judged: dict[str, np.ndarray], offset: float = 0.0) -> dict[str, Any]:
     """hit@1 and hit@3 over answerable questions; answered share, abstention accuracy (the policy answers
     when the margin is at least ``offset``) and ROC AUC of the margin for telling answerable from not."""
-    judged = judge(model, policies)
     flags, answered = judged["answerable"], judged["margin"] >= offset
-    figures: dict[str, Any] = {
+    found: dict[str, Any] = {
         "questions": len(flags),
         "hit@1": round(float(judged["hit@1"][flags].mean()), 3),
         "hit@3": round(float(judged["hit@3"][flags].mean()), 3),
         "answered_when_answerable": round(float(answered[flags].mean()), 3),
     }
     if (~flags).any():
-        figures["abstention_accuracy"] = round(float((~answered[~flags]).mean()), 3)
-        figures["auc"] = round(float(roc_auc_score(flags, judged["margin"])), 3)
-    return figures
+        found["abstention_accuracy"] = round(float((~answered[~flags]).mean()), 3)
+        found["auc"] = round(float(roc_auc_score(flags, judged["margin"])), 3)
+    return found
 
 
 def operating_point(judged: dict[str, np.ndarray]) -> float:
     """The margin to answer at that handles the most questions right: an answerable one answered with its
     evidence in the first three units, or an unanswerable one declined. Midway between two observed
-    margins, so the choice does not sit on one question."""
+    margins, so the choice does not sit on one question; or at either end: answer all, or none."""
     margins = np.unique(judged["margin"])
-    cuts = np.concatenate([[margins[0] - 1e-3], (margins[1:] + margins[:-1]) / 2, [margins[-1] + 1e-3]])
+    cuts = np.concatenate([margins[:1], (margins[1:] + margins[:-1]) / 2, np.nextafter(margins[-1:], np.inf)])
     right = judged["answerable"] & judged["hit@3"]
     handled = [
         int(
@@ -302,7 +306,7 @@ def train(
         held_out[f"fold {number + 1}"] = {
             "policies": names,
             "untrained": measure(AnswerModel.identity(model.adapter.shape[0]), held),
-            "fitted": measure(model, held, offset),
+            "fitted": figures(judged[number], offset),
         }
         if progress:
             print(
