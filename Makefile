@@ -15,7 +15,7 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[web,slack,evals,dev]'
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -43,3 +43,4 @@ train: install
 bench: install
 	$(BIN)/python bench/ask_latency.py
 	$(BIN)/python bench/load_ask.py
+	$(BIN)/python bench/startup.py

@@ -61,7 +61,11 @@ class Assistant:
         self._requests: RequestQueue | None = None
         self._conversations: ConversationStore | None = None
         self._outbox: OutboxWorker | None = None
-        self.intake_engine = Intake(self.embeddings, self.own_addresses)
+        self.intake_engine = Intake(
+            self.embeddings,
+            self.own_addresses,
+            self.corpus.data_categories(first=settings.default_document),
+        )
 
     @classmethod
     def open(
@@ -192,14 +196,14 @@ class Assistant:
         """The worker that delivers the queue's mail and webhook events after commit (not started)."""
         with self._lock:
             if self._outbox is None:
-                self._outbox = OutboxWorker(self.requests)
+                self._outbox = OutboxWorker(self.requests.storage)
             return self._outbox
 
     @property
     def conversations(self) -> ConversationStore:
         with self._lock:
             if self._conversations is None:
-                self._conversations = ConversationStore(self.requests)
+                self._conversations = ConversationStore(self.requests.storage)
             return self._conversations
 
     def purge(self, now: datetime | None = None, dry_run: bool = False) -> PurgeReport:

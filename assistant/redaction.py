@@ -87,19 +87,3 @@ def install_redaction(loggers: Iterable[str] = ("", "uvicorn", "uvicorn.access",
         for handler in logging.getLogger(name).handlers:
             if not any(isinstance(f, RedactingFilter) for f in handler.filters):
                 handler.addFilter(RedactingFilter())
-
-
-def uvicorn_log_config() -> dict:
-    """uvicorn's own logging set-up, with every handler redacting (access lines carry query strings)."""
-    from uvicorn.config import LOGGING_CONFIG
-
-    config = {
-        key: value.copy() if isinstance(value, dict) else value for key, value in LOGGING_CONFIG.items()
-    }
-    config["filters"] = {"redact": {"()": "assistant.redaction.RedactingFilter"}}
-    config["handlers"] = {
-        name: {**handler, "filters": ["redact"]} for name, handler in LOGGING_CONFIG["handlers"].items()
-    }
-    # The service's own loggers (assistant.*) write through the same redacting handler.
-    config["loggers"] = {**LOGGING_CONFIG["loggers"], "assistant": {"handlers": ["default"], "level": "INFO"}}
-    return config

@@ -18,9 +18,10 @@ from itertools import pairwise
 from pathlib import Path
 
 from assistant import Assistant
-from assistant.corpus.diff import content_key, diff_versions, summarize
+from assistant.corpus.diff import diff_versions, summarize
 from assistant.corpus.importing import add_version
 from assistant.corpus.lint import lint_version
+from assistant.corpus.outline import content_key
 from assistant.corpus.units import parse_policy
 from assistant.history import read_history_question
 from assistant.settings import PROJECT_ROOT

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.corpus.documents import Corpus
 from assistant.exceptions import InvalidInputError
 from assistant.settings import PROJECT_ROOT
 from evals.datasets_io import DATASETS, read_jsonl
@@ -39,8 +40,10 @@ class HistorySuite:
                     f"{self.dataset}: row {number} lacks {missing or 'a kind in ' + str(KINDS)}"
                 )
         observed = []
+        # A row naming no document asks its corpus's only one.
+        sole = {name: Corpus.load(PROJECT_ROOT / name).sole_document for name in {r["corpus"] for r in rows}}
         for row in progress_bar(rows, len(rows), "history", progress):
-            document = row.get("document") or "numecent-privacy-policy"
+            document = row.get("document") or sole[row["corpus"]] or ""
             needed = sorted({v for r in rows if r["corpus"] == row["corpus"] for v in r["versions"]})
             target = targets.for_corpus(row["corpus"], document, needed)
             observed.append(target.ask(row["question"], document=row.get("document"), as_of=row.get("as_of")))

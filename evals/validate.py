@@ -18,7 +18,6 @@ from assistant.retrieval.scope import TRAINING as SCOPE_TRAINING
 from assistant.settings import PROJECT_ROOT
 from evals.datasets_io import DATASETS, read_jsonl
 
-DEFAULT_DOCUMENT = "numecent-privacy-policy"
 QUESTION_BANKS = tuple(sorted((PROJECT_ROOT / "question_bank").glob("*.jsonl")))
 TRAINING_FILES = (INTAKE_TRAINING, SCOPE_TRAINING, *QUESTION_BANKS)
 _STR, _BOOL, _LIST = (str,), (bool,), (list,)
@@ -150,13 +149,14 @@ def validate(path: Path, training: set[str] | None = None, corpus_dir: Path | No
                 report("an answerable question needs gold evidence")
             folder = corpus_dir or PROJECT_ROOT / "corpus"
             day = date.fromisoformat(row["as_of"]) if row.get("as_of") else date.today()
-            version = corpus(folder).in_force(row.get("document") or DEFAULT_DOCUMENT, day)
+            version = corpus(folder).in_force(row.get("document") or corpus(folder).sole_document or "", day)
             versions = [version] if version else []
         else:
             folder = PROJECT_ROOT / row["corpus"]
             try:
                 versions = [
-                    corpus(folder).get(row.get("document") or DEFAULT_DOCUMENT, v) for v in row["versions"]
+                    corpus(folder).get(row.get("document") or corpus(folder).sole_document or "", v)
+                    for v in row["versions"]
                 ]
             except PrivacyAssistantError as exc:
                 report(str(exc))

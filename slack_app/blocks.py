@@ -12,8 +12,8 @@ from typing import Any
 from assistant.answering.compose import Answer
 from assistant.conversation import Turn
 from assistant.prompts import Prompts
-from assistant.requests.queue import RightsRequest
 from assistant.requests.states import IN_PROGRESS, OPEN_STATUSES
+from assistant.requests.storage import RightsRequest
 
 Block = dict[str, Any]
 MAX_BLOCKS = 50

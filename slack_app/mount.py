@@ -1,16 +1,19 @@
-"""HTTP mode: the Bolt app behind ``POST /slack/events`` of the FastAPI service."""
+"""HTTP mode: the Bolt app behind ``POST /slack/events`` of the FastAPI service.
+
+The web app finds ``mount_slack`` through its plug-in entry point (pyproject.toml), and this module
+imports Bolt only when Slack is configured: the web service runs without the [slack] extra.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from fastapi import FastAPI, Request, Response
-from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from starlette.concurrency import run_in_threadpool
 
 from assistant.core import Assistant
+from assistant.exceptions import ConfigurationError
 from assistant.settings import Settings
-from slack_app.app import create_slack_app, start_announcer
 
 log = logging.getLogger("slack_app")
 
@@ -22,6 +25,14 @@ def mount_slack(web: FastAPI, assistant: Assistant, settings: Settings) -> bool:
             "Slack is not configured (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET unset): /slack/events is off"
         )
         return False
+    try:
+        from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+
+        from slack_app.app import create_slack_app, start_announcer
+    except ModuleNotFoundError as exc:
+        raise ConfigurationError(
+            f"Slack is configured but {exc.name} is not installed: pip install 'privacy-assistant[slack]'"
+        ) from None
     slack = create_slack_app(assistant, settings)
     web.state.slack_app = slack
     web.state.slack_announcer = start_announcer(assistant, settings)

@@ -11,8 +11,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from assistant.core import Assistant
-from assistant.requests.queue import AuditEvent, RightsRequest
 from assistant.requests.states import OPEN_STATUSES
+from assistant.requests.storage import AuditEvent, RightsRequest
 from slack_app import blocks
 
 log = logging.getLogger(__name__)

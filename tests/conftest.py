@@ -26,6 +26,12 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def assistant(data_dir: Path) -> Assistant:
     """The shipped corpus, indexed once into a Chroma store of the session's own."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        import torch
+
+        # Each of the workers (one per core) runs its own forward passes: more threads would spin
+        # against the other worker's, as they do against concurrent requests in `serve`.
+        torch.set_num_threads(1)
     a = Assistant.open(corpus_dir=CORPUS, data_dir=data_dir)
     a.index()
     return a
@@ -35,24 +41,51 @@ def assistant(data_dir: Path) -> Assistant:
 POSTGRES_URL = os.environ.get("PRIVACY_ASSISTANT_TEST_POSTGRES_URL")
 
 
-def reset_postgres(url: str) -> None:
-    """An empty public schema, so each test starts from the migrations."""
+def _engine(url: str, **options):
     from sqlalchemy import create_engine
 
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    return create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), **options)
+
+
+def reset_postgres(url: str) -> None:
+    """An empty public schema, so each test starts from the migrations."""
+    engine = _engine(url)
     with engine.begin() as connection:
         connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     engine.dispose()
 
 
+def worker_postgres(url: str) -> str:
+    """Under pytest-xdist, a database of this worker's own on the test server (made at first use), so
+    workers never empty each other's schema; else ``url`` itself."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"{base.database}_{worker}"
+    server = _engine(
+        base.set(database="postgres").render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+    )
+    with server.connect() as connection:
+        exists = connection.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).first()
+        if not exists:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    server.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def fresh_postgres() -> str:
-    """The test server's URL, its schema emptied; skips (saying why) when no server was given."""
+    """The test server's URL (this worker's database), its schema emptied; skips (saying why) when no
+    server was given."""
     if not POSTGRES_URL:
         pytest.skip(
             "PRIVACY_ASSISTANT_TEST_POSTGRES_URL is not set; .ci/postgres starts a server and prints it"
         )
-    reset_postgres(POSTGRES_URL)
-    return POSTGRES_URL
+    url = worker_postgres(POSTGRES_URL)
+    reset_postgres(url)
+    return url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -132,22 +165,31 @@ CHROMIUM_ARGS = [
 @contextmanager
 def serving(env: dict[str, str], log: Path, url: str, ready_seconds: float = 180):
     """``privacy-assistant serve`` with ``env``, its output in ``log``, until ``url``/readyz answers."""
+    command = [sys.executable, "-m", "assistant.cli", "serve"]
+    with running(command, env, log, f"{url}/readyz", ready_seconds) as process:
+        yield process
+
+
+@contextmanager
+def running(command: list[str], env: dict[str, str], log: Path, ready_url: str, ready_seconds: float):
+    """``command`` in a process of its own, its output in ``log``, until ``ready_url`` answers 200; the
+    process is stopped on leaving."""
     with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "assistant.cli", "serve"], env=env, stdout=sink, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + ready_seconds
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()}")
+                raise RuntimeError(
+                    f"{' '.join(command)} exited with {process.returncode}:\n{log.read_text()}"
+                )
             try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                if httpx.get(ready_url, timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the server was not ready in {ready_seconds:.0f} s:\n{log.read_text()}")
+                raise RuntimeError(f"{ready_url} did not answer in {ready_seconds:.0f} s:\n{log.read_text()}")
             time.sleep(0.5)
         yield process
     finally:

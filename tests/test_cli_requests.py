@@ -320,8 +320,8 @@ def test_purge_reports_what_went_and_a_dry_run_changes_nothing(seeded, run):
     closed = queue.submit(
         RequestDraft(rights=["access"], name="Long Gone", email="gone@example.com"), "gone", now=long_ago
     ).request.reference
-    OutboxWorker(queue).deliver_due(long_ago)
-    OutboxWorker(queue).deliver_due(datetime.now(UTC) - timedelta(days=45))  # the late request's mail
+    OutboxWorker(queue.storage).deliver_due(long_ago)
+    OutboxWorker(queue.storage).deliver_due(datetime.now(UTC) - timedelta(days=45))  # the late request's mail
     queue.transition(closed, "withdrawn", actor="ana", now=long_ago)
     queue.close()
     before = run(data_dir, "requests", "export", "--format", "json").stdout

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from assistant import Change, Corpus
-from assistant.corpus.diff import content_key, diff_versions, word_diff
+from assistant.corpus.diff import diff_versions, word_diff
 from assistant.corpus.diff_render import render_diff_html, render_diff_json, render_diff_text
 from assistant.corpus.importing import add_version
+from assistant.corpus.outline import content_key
 from assistant.corpus.sentences import split_sentences
 from assistant.corpus.substance import by_substance
 from assistant.corpus.units import parse_policy

@@ -7,6 +7,8 @@ import json
 import pytest
 
 from assistant import InvalidInputError, RequestDraft
+from assistant.corpus.documents import PolicyPack, read_pack
+from assistant.exceptions import CorpusError
 from assistant.intake.classifier import (
     TRAINING_FILE,
     get_classifier,
@@ -15,7 +17,7 @@ from assistant.intake.classifier import (
     right_cues,
     speech_act_features,
 )
-from assistant.intake.draft import CATEGORIES, ON_BEHALF_OF, RIGHTS
+from assistant.intake.draft import ON_BEHALF_OF, RIGHTS
 from assistant.intake.fields import (
     find_categories,
     find_email,
@@ -29,6 +31,7 @@ from assistant.intake.fields import (
 )
 from evals.datasets_io import read_jsonl
 from evals.intake import DEFAULT_DATASET, DEV_DATASET
+from tests.conftest import CORPUS, SEED_DOCUMENT
 
 
 # -- the data -----------------------------------------------------------------------------------
@@ -250,15 +253,31 @@ def test_one_question_is_a_question_whatever_request_words_it_holds():
     assert asks[0] == 1 and demands[0] == 0
 
 
-def test_subject_name_categories_and_redaction():
-    assert find_categories("my IP address, my newsletter and my date of birth") == [
+def test_the_data_categories_are_the_policy_packs():
+    categories = read_pack(CORPUS / SEED_DOCUMENT / "policy.yaml").data_categories
+    assert next(iter(categories)) == "Identity"
+    assert find_categories("my IP address, my newsletter and my date of birth", categories) == [
         "Identity",
         "Contact",
         "Technical",
         "Marketing and Communications",
     ]
-    assert set(find_categories("stop the newsletters")) <= set(CATEGORIES)
+    assert find_categories("my log in history and my cookies", categories) == ["Technical"]
+    assert find_categories("stop the newsletters", {}) == []  # a policy without a pack names none
     assert redact("jo@example.com / +44 7700 900123") == "[e-mail] / [phone]"
+
+
+def test_a_malformed_pack_fails_the_corpus_load_with_its_problem(tmp_path):
+    pack = tmp_path / "acme-privacy" / "policy.yaml"
+    pack.parent.mkdir()
+    pack.write_text("data_categories:\n  Identity: name\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="data_categories must map each category's name to a list of words"):
+        read_pack(pack)
+    pack.write_text("vocabulary: {}\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="unknown keys"):
+        read_pack(pack)
+    pack.write_text("data_categories:\n  Contact: [phone]\n", encoding="utf-8")
+    assert read_pack(pack) == PolicyPack("acme-privacy", {"Contact": ("phone",)})
 
 
 # -- the classifier, on the real model ----------------------------------------------------------

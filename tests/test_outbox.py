@@ -52,7 +52,7 @@ def outbox_rows(queue: RequestQueue) -> list[OutboxMessage]:
 def test_a_request_only_queues_its_mail_and_the_worker_wakes_at_commit(queue_settings):
     # Polling once an hour: only the wake after a commit can deliver in time.
     queue = open_queue(queue_settings, outbox_poll_seconds=3600)
-    worker = OutboxWorker(queue)
+    worker = OutboxWorker(queue.storage)
     try:
         reference = queue.submit(draft(), "k", now=NOW).request.reference
         assert worker.folder.paths() == []  # nothing was sent inside submit
@@ -70,7 +70,7 @@ def test_a_stalled_smtp_server_holds_up_no_request(queue_settings):
     inbox = StallingInbox()
     with smtp_server(inbox) as url:
         queue = open_queue(queue_settings, smtp_url=url, smtp_timeout_seconds=120)
-        worker = OutboxWorker(queue)
+        worker = OutboxWorker(queue.storage)
         try:
             with worker.running():
                 first = queue.submit(draft("first@example.com"), "k1").request.reference
@@ -99,7 +99,7 @@ def test_backoff_doubles_from_thirty_seconds_up_to_an_hour():
 def test_a_down_server_is_retried_with_backoff_and_gets_the_mail_once_it_is_up(queue_settings):
     port = free_port()
     queue = open_queue(queue_settings, smtp_url=f"smtp://127.0.0.1:{port}")
-    worker = OutboxWorker(queue)
+    worker = OutboxWorker(queue.storage)
     try:
         queue.submit(draft(), "k", now=NOW)
         assert worker.deliver_due(NOW) == 0  # connection refused
@@ -124,7 +124,7 @@ def test_after_its_last_attempt_a_message_is_dead_counted_and_logged_without_the
 ):
     with smtp_server(RefusingInbox()) as url:
         queue = open_queue(queue_settings, smtp_url=url, outbox_max_attempts=3)
-        worker = OutboxWorker(queue)
+        worker = OutboxWorker(queue.storage)
         try:
             queue.submit(draft("refused.person@example.com"), "k", now=NOW)
             with caplog.at_level(logging.INFO):
@@ -154,7 +154,7 @@ def test_two_workers_deliver_each_message_exactly_once(queue_settings):
         try:
             for n in range(30):
                 queue.submit(draft(f"person{n}@example.com"), f"k{n}", now=NOW)
-            workers = [OutboxWorker(queue), OutboxWorker(other)]
+            workers = [OutboxWorker(queue.storage), OutboxWorker(other.storage)]
             delivered = [0, 0]
 
             def drain(i: int) -> None:
@@ -177,7 +177,7 @@ def test_two_workers_deliver_each_message_exactly_once(queue_settings):
 # -- the mail folder (no SMTP server) -----------------------------------------------------------------
 def test_mail_files_hold_no_address_code_or_link_in_clear_and_are_deleted_after_the_retention(queue):
     reference = queue.submit(draft("siobhan.files@example.ie"), "k", now=NOW).request.reference
-    worker = OutboxWorker(queue)
+    worker = OutboxWorker(queue.storage)
     assert worker.deliver_due() == 1
     [path] = worker.folder.paths()
     body = worker.folder.read(path).get_content()  # a developer can read it with the key

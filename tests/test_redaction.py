@@ -7,7 +7,8 @@ import logging
 
 import pytest
 
-from assistant.redaction import RedactingFilter, redact, uvicorn_log_config
+from assistant.redaction import RedactingFilter, redact
+from assistant.web.server import uvicorn_log_config
 
 
 @pytest.mark.parametrize(

@@ -46,7 +46,7 @@ def draft(**changes) -> RequestDraft:
 
 def mails(queue: RequestQueue) -> list[email.message.EmailMessage]:
     """Every mail the queue sent: the outbox worker delivers what is due, then its folder is read."""
-    worker = OutboxWorker(queue)
+    worker = OutboxWorker(queue.storage)
     worker.deliver_due()
     return worker.folder.messages()
 
@@ -365,7 +365,7 @@ def test_verification_mail_goes_to_the_outbox_with_code_and_link(queue):
     assert reference in message["Subject"]
     code, token = code_and_token(message)
     assert f"http://127.0.0.1:8000/verify?ref={reference}&code={token}" in message.get_content()
-    [path] = OutboxWorker(queue).folder.paths()
+    [path] = OutboxWorker(queue.storage).folder.paths()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert path.name.endswith(".eml.enc") and b"jo@example.com" not in path.read_bytes()
     assert queue.verify(reference, code, now=NOW + timedelta(minutes=5)).status == "verified"
@@ -481,7 +481,7 @@ def test_webhook_events_are_signed_and_survive_a_down_endpoint(queue_settings, t
     try:
         reference = queue.submit(draft(), "k", now=NOW).request.reference
         queue.transition(reference, "verified", actor="team", now=NOW)
-        worker = OutboxWorker(queue)
+        worker = OutboxWorker(queue.storage)
         assert worker.deliver_due(NOW) == 1  # the verification mail went out
         assert worker.pending() == 2  # both events wait
         assert worker.deliver_due(NOW + timedelta(seconds=5)) == 0  # not due yet: back-off
@@ -531,7 +531,7 @@ def test_verification_mail_through_a_real_smtp_server(queue_settings):
     queue = RequestQueue(settings, load_prompts(settings.prompts_dir))
     try:
         reference = queue.submit(draft(email="Mixed.Case@Example.com"), "k").request.reference
-        assert OutboxWorker(queue).deliver_due() == 1
+        assert OutboxWorker(queue.storage).deliver_due() == 1
         [(_sender, recipients, content)] = inbox.messages
         assert recipients == ["mixed.case@example.com"]
         message = email.message_from_bytes(content, policy=policy.default)
@@ -551,7 +551,7 @@ def test_mail_to_a_down_smtp_server_waits_in_the_outbox(queue_settings):
     try:
         submission = queue.submit(draft(), "k")
         assert submission.created  # the request is safe even though the mail could not go yet
-        worker = OutboxWorker(queue)
+        worker = OutboxWorker(queue.storage)
         assert worker.deliver_due() == 0
         assert worker.pending() == 1
     finally:

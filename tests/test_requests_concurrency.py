@@ -59,8 +59,8 @@ def test_200_concurrent_submissions_each_made_twice_give_exactly_200_requests(pg
         assert connection.execute(text("SELECT count(*) FROM audit_events")).scalar_one() == 200
         mails = connection.execute(text("SELECT count(*) FROM outbox WHERE kind = 'email'")).scalar_one()
         assert mails == 200
-    assert OutboxWorker(pg_queue).drain(120) == 200
-    assert OutboxWorker(pg_queue).pending() == 0
+    assert OutboxWorker(pg_queue.storage).drain(120) == 200
+    assert OutboxWorker(pg_queue.storage).pending() == 0
     # Each request's e-mail is its own: nothing crossed between concurrent transactions.
     for request in pg_queue.list():
         key = next(k for k, refs in by_key.items() if request.reference in refs)

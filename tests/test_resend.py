@@ -34,7 +34,7 @@ def draft(address: str = "jo.bloggs@example.com") -> RequestDraft:
 
 def codes_sent(queue: RequestQueue, to: str) -> list[str]:
     """Every code mailed to ``to``, oldest first."""
-    worker = OutboxWorker(queue)
+    worker = OutboxWorker(queue.storage)
     worker.deliver_due(datetime.now(UTC) + timedelta(days=1))  # whatever waits, whoever sends it
     codes = []
     for message in worker.folder.messages():

@@ -189,7 +189,7 @@ def test_an_unreadable_key_file_is_a_clear_configuration_error(default_settings,
 
 # -- conversations -----------------------------------------------------------------------------------
 def test_the_transcript_purge_takes_the_conversation_state_with_it(queue):
-    store = ConversationStore(queue)
+    store = ConversationStore(queue.storage)
     old = NOW - timedelta(days=31)
     told = {"name": "Jo Bloggs", "email": "jo@example.com", "subject_name": "Tommy Bloggs"}
     state = {"stage": "confirming", "draft": {**told, "data_concerned": "his school reports"}}
@@ -230,16 +230,16 @@ def test_closed_requests_lose_their_identity_and_keep_their_record(queue):
     close(queue, lately, "withdrawn", NOW - timedelta(days=30))  # closed a month ago: kept
     still_open = queue.submit(draft(email="open@example.com"), "open", now=LONG_AGO).request.reference
     queue.transition(still_open, "verified", actor="team", now=LONG_AGO)  # open, however old: kept
-    OutboxWorker(queue).deliver_due(LONG_AGO)  # the verification mails went then
+    OutboxWorker(queue.storage).deliver_due(LONG_AGO)  # the verification mails went then
     before = {r.reference: (r, queue.events(r.reference)) for r in queue.list()}
     snapshot = readable(queue)
 
-    dry = purge(queue, ConversationStore(queue), now=NOW, dry_run=True)
+    dry = purge(queue, ConversationStore(queue.storage), now=NOW, dry_run=True)
     assert dry.requests_anonymised == (completed, rejected)
     assert readable(queue) == snapshot
 
     heard.clear()
-    report = purge(queue, ConversationStore(queue), now=NOW)
+    report = purge(queue, ConversationStore(queue.storage), now=NOW)
     assert report.requests_anonymised == (completed, rejected)
     for reference in (completed, rejected):
         request, trail = before[reference]
@@ -263,7 +263,9 @@ def test_closed_requests_lose_their_identity_and_keep_their_record(queue):
     remains = readable(queue)
     assert "rejected@example.com" not in remains and "lately@example.com" in remains
     # Once is enough: a second run, or a second worker, erases and audits nothing again.
-    assert purge(queue, ConversationStore(queue), now=NOW + timedelta(days=1)).requests_anonymised == ()
+    assert (
+        purge(queue, ConversationStore(queue.storage), now=NOW + timedelta(days=1)).requests_anonymised == ()
+    )
     assert [e.kind for e in queue.events(completed)].count("identity_purged") == 1
 
 
@@ -284,9 +286,9 @@ def test_concurrent_purges_anonymise_and_audit_each_request_once(queue):
 def test_delivered_and_dead_outbox_messages_go_after_their_period_and_waiting_ones_stay(queue, free_port):
     old = NOW - timedelta(days=8)
     queue.submit(draft(email="delivered.long.ago@example.com"), "a", now=old)
-    OutboxWorker(queue).deliver_due(old)
+    OutboxWorker(queue.storage).deliver_due(old)
     queue.submit(draft(email="delivered.lately@example.com"), "b", now=NOW - timedelta(days=6))
-    OutboxWorker(queue).deliver_due(NOW - timedelta(days=6))
+    OutboxWorker(queue.storage).deliver_due(NOW - timedelta(days=6))
     unreachable = {"smtp_url": f"smtp://127.0.0.1:{free_port}"}
     for key, email, attempts in (("c", "never.delivered", 12), ("d", "given.up.long.ago", 1)):
         down = RequestQueue(
@@ -294,28 +296,28 @@ def test_delivered_and_dead_outbox_messages_go_after_their_period_and_waiting_on
         )
         try:
             down.submit(draft(email=f"{email}@example.com"), key, now=old)
-            OutboxWorker(down).deliver_due(old)  # fails: tried again later, or (one attempt) dead
+            OutboxWorker(down.storage).deliver_due(old)  # fails: tried again later, or (one attempt) dead
         finally:
             down.close()
-    assert OutboxWorker(queue).counts().to_dict() == {"waiting": 1, "dead": 1}
+    assert OutboxWorker(queue.storage).counts().to_dict() == {"waiting": 1, "dead": 1}
 
-    assert purge(queue, ConversationStore(queue), now=NOW, dry_run=True).outbox_messages == 2
-    report = purge(queue, ConversationStore(queue), now=NOW)
+    assert purge(queue, ConversationStore(queue.storage), now=NOW, dry_run=True).outbox_messages == 2
+    report = purge(queue, ConversationStore(queue.storage), now=NOW)
     assert report.outbox_messages == 2
     remains = readable(queue, "outbox")
     assert "delivered.long.ago@example.com" not in remains and "given.up.long.ago" not in remains
     assert "delivered.lately@example.com" in remains and "never.delivered@example.com" in remains
-    assert OutboxWorker(queue).pending() == 1  # what is still being tried is never purged
-    assert purge(queue, ConversationStore(queue), now=NOW).outbox_messages == 0
+    assert OutboxWorker(queue.storage).pending() == 1  # what is still being tried is never purged
+    assert purge(queue, ConversationStore(queue.storage), now=NOW).outbox_messages == 0
 
 
 def test_after_every_period_nothing_of_a_requester_can_be_read(queue):
-    store = ConversationStore(queue)
+    store = ConversationStore(queue.storage)
     store.append("a-conversation", "visitor", "I am Jo Bloggs, jo@example.com", now=LONG_AGO)
     told = {"name": "Jo Bloggs", "subject_name": "Tommy Bloggs"}
     store.save("a-conversation", "web", {"draft": told}, now=LONG_AGO)
     reference = queue.submit(draft(), "conversation:a-conversation:1", now=LONG_AGO).request.reference
-    OutboxWorker(queue).deliver_due(LONG_AGO)
+    OutboxWorker(queue.storage).deliver_due(LONG_AGO)
     close(queue, reference, "completed", LONG_AGO + timedelta(days=25))
     assert all(secret in readable(queue) for secret in SECRETS)
     report = purge(queue, store, now=NOW)

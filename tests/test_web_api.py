@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import re
+import subprocess
+import sys
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -415,3 +419,39 @@ def test_a_body_whose_last_chunk_crosses_the_limit_is_refused_at_once():
 def test_the_api_answers_over_a_real_socket(live_server):
     response = httpx.post(f"{live_server.url}/api/ask", json={"question": "Do you sell my data?"}, timeout=30)
     assert response.status_code == 200 and response.json()["citations"]
+
+
+def _cli(*args: str, **settings: str) -> subprocess.CompletedProcess:
+    env = {"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
+    env.update({f"PRIVACY_ASSISTANT_{name.upper()}": value for name, value in settings.items()})
+    return subprocess.run(
+        [sys.executable, "-m", "assistant.cli", *args], capture_output=True, text=True, env=env, timeout=240
+    )
+
+
+def test_the_cli_asks_the_server_of_its_data_folder(live_server, data_dir, tmp_path):
+    """`ask` talks to the server announced in its data folder: with no corpus to load here, only the
+    server can have answered (its citation links are the server's)."""
+    announced = json.loads((data_dir / "servers" / f"{live_server.process.pid}.json").read_text())
+    assert announced["url"] == live_server.url
+    nowhere = str(tmp_path / "no-corpus")
+    answered = _cli("ask", "Do you sell my data?", "--json", data_dir=str(data_dir), corpus_dir=nowhere)
+    assert answered.returncode == 0, answered.stderr
+    payload = json.loads(answered.stdout)
+    assert payload["citations"] and payload["citations"][0]["url"].startswith(live_server.api_origin)
+    refused = _cli("ask", "cookies?", "--document", "nope", data_dir=str(data_dir), corpus_dir=nowhere)
+    assert refused.returncode == 2 and refused.stderr.startswith("error: no document 'nope'")
+    # --local loads the corpus here, and there is none.
+    local = _cli("ask", "Do you sell my data?", "--local", data_dir=str(data_dir), corpus_dir=nowhere)
+    assert local.returncode == 2 and "no-corpus" in local.stderr
+
+
+def test_a_stale_announcement_falls_back_to_answering_here(tmp_path):
+    (tmp_path / "servers").mkdir()
+    # A live process (this one) announced at a port nobody listens on: the connection is refused.
+    gone = {"url": f"http://127.0.0.1:{free_port()}", "pid": os.getpid()}
+    (tmp_path / "servers" / f"{os.getpid()}.json").write_text(json.dumps(gone))
+    stale = _cli(
+        "ask", "Do you sell my data?", data_dir=str(tmp_path), corpus_dir=str(tmp_path / "no-corpus")
+    )
+    assert stale.returncode == 2 and "no-corpus" in stale.stderr  # it went on to load the corpus here

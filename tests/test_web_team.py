@@ -658,7 +658,7 @@ def test_the_service_applies_the_retention_periods_periodically(team_assistant):
     long_ago = datetime.now(UTC) - timedelta(days=4 * 365)
     draft = RequestDraft(rights=["erasure"], name="Jo Bloggs", email="closed@example.com").refresh_missing()
     closed = queue.submit(draft, f"test:{time.time_ns()}", channel="api", now=long_ago).request.reference
-    OutboxWorker(queue).deliver_due(long_ago)
+    OutboxWorker(queue.storage).deliver_due(long_ago)
     queue.transition(closed, "rejected", actor="team", now=long_ago)
     with TestClient(create_app(team_assistant, settings)):
         deadline = time.monotonic() + 20

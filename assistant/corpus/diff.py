@@ -11,15 +11,22 @@ section added or removed.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
 from typing import Literal
 
 from assistant.corpus.documents import PolicyVersion
+from assistant.corpus.outline import (
+    OutlineEntry,
+    content_key,
+    match_sections,
+    moved_sections,
+    outline,
+    similarity,
+)
 from assistant.corpus.substance import score_changes
-from assistant.corpus.units import ParsedPolicy, PolicyUnit, Section, parse_policy
+from assistant.corpus.units import parse_policy
 
 ChangeKind = Literal["added", "removed", "modified", "moved"]
 ChangeScope = Literal["sentence", "section", "heading"]
@@ -28,12 +35,9 @@ ChangeScope = Literal["sentence", "section", "heading"]
 MODIFIED_SIMILARITY = 0.5
 # A sentence that went to another section and was reworded on the way must stay this close.
 MOVED_SIMILARITY = 0.75
-# A section whose heading was reworded keeps at least this share of its words (difflib ratio).
-RENAMED_SECTION_OVERLAP = 0.5
 # Above this many leftover pairs, reworded moves are not searched for (a rewrite, not an edit).
 _MAX_MOVE_PAIRS = 40_000
 
-_WORD = re.compile(r"\w+")
 _TOKEN = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
 
 
@@ -69,11 +73,6 @@ class Change:
         data["words_removed"] = list(self.words_removed)
         data["words_added"] = list(self.words_added)
         return data
-
-
-def content_key(text: str) -> str:
-    """What a sentence says, without its formatting: its words, case-folded, in order."""
-    return " ".join(_WORD.findall(unicodedata.normalize("NFKC", text).casefold()))
 
 
 def word_diff(old: str, new: str) -> list[tuple[Literal["equal", "delete", "insert"], str]]:
@@ -112,141 +111,13 @@ def changed_words(old: str, new: str) -> tuple[tuple[str, ...], tuple[str, ...]]
     )
 
 
-# -- the two versions as sections of comparable items ----------------------------------------------
-@dataclass
-class _Item:
-    section: int
-    position: int  # order within its section
-    text: str
-    key: str
-    unit: PolicyUnit | None  # None for a table's header row
-
-
-@dataclass
-class _Section:
-    index: int
-    section: Section
-    parent: int | None
-    items: list[_Item] = field(default_factory=list)
-    weight: int = 1  # items in it and in its subsections, plus one: how much a move of it weighs
-
-    @property
-    def name(self) -> str:
-        return self.section.name
-
-
-def _outline(parsed: ParsedPolicy) -> list[_Section]:
-    sections = [_Section(i, s, None) for i, s in enumerate(parsed.sections)]
-    by_slug = {s.section.slug: s for s in sections}
-    last_with_path: dict[tuple[str, ...], int] = {}
-    for s in sections:
-        path = s.section.path
-        s.parent = last_with_path.get(path[:-1]) if len(path) > 1 else None
-        last_with_path[path] = s.index
-    for block in parsed.blocks:
-        owner = by_slug[block.section.slug]
-        if block.kind == "table_header":
-            text = " | ".join(block.cells)
-            owner.items.append(_Item(owner.index, len(owner.items), text, content_key(text), None))
-        for unit in block.units:
-            owner.items.append(_Item(owner.index, len(owner.items), unit.text, content_key(unit.text), unit))
-    for s in reversed(sections):
-        s.weight += len(s.items)
-        if s.parent is not None:
-            sections[s.parent].weight += s.weight
-    return sections
-
-
-# -- matching sections ---------------------------------------------------------------------------
-def _match_sections(old: list[_Section], new: list[_Section]) -> dict[int, int]:
-    """Old section index -> new section index, for the sections both versions have."""
-    matched: dict[int, int] = {}
-    taken: set[int] = set()
-
-    def pair_by(key_of) -> None:
-        waiting: dict[object, list[int]] = defaultdict(list)
-        for s in new:
-            if s.index not in taken:
-                waiting[key_of(s)].append(s.index)
-        for s in old:
-            if s.index in matched:
-                continue
-            candidates = waiting.get(key_of(s))
-            if candidates:
-                j = candidates.pop(0)
-                matched[s.index] = j
-                taken.add(j)
-
-    pair_by(lambda s: tuple(content_key(t) for t in s.section.path))
-    pair_by(lambda s: content_key(s.section.title))
-    # A reworded heading: the section is recognised by what it says.
-    scored: list[tuple[float, int, int]] = []
-    for o in old:
-        if o.index in matched or not o.items:
-            continue
-        old_words = " ".join(i.key for i in o.items).split()
-        for n in new:
-            if n.index in taken or not n.items:
-                continue
-            overlap = _similarity(
-                old_words, " ".join(i.key for i in n.items).split(), RENAMED_SECTION_OVERLAP
-            )
-            if overlap >= RENAMED_SECTION_OVERLAP:
-                scored.append((overlap, o.index, n.index))
-    for _, o_index, n_index in sorted(scored, reverse=True):
-        if o_index not in matched and n_index not in taken:
-            matched[o_index] = n_index
-            taken.add(n_index)
-    # The opening of the document (its title and introduction) is the same section whatever its title.
-    if old and new and 0 not in matched and 0 not in taken:
-        matched[0] = 0
-    return matched
-
-
-def _heaviest_in_order(indices: list[int], weights: list[int]) -> set[int]:
-    """Positions of the heaviest subsequence of ``indices`` that is increasing: what stayed in place."""
-    n = len(indices)
-    best = list(weights)
-    previous = [-1] * n
-    for i in range(n):
-        for j in range(i):
-            if indices[j] < indices[i] and best[j] + weights[i] > best[i]:
-                best[i], previous[i] = best[j] + weights[i], j
-    kept: set[int] = set()
-    i = max(range(n), key=best.__getitem__) if n else -1
-    while i >= 0:
-        kept.add(i)
-        i = previous[i]
-    return kept
-
-
-def _moved_sections(old: list[_Section], new: list[_Section], matched: dict[int, int]) -> list[int]:
-    """Old indices of the matched sections that moved: to another parent, or among their siblings."""
-    moved: list[int] = []
-    siblings: dict[int | None, list[int]] = defaultdict(list)
-    for o_index, n_index in matched.items():
-        o_parent, n_parent = old[o_index].parent, new[n_index].parent
-        same_parent = (o_parent is None and n_parent is None) or (
-            o_parent is not None and matched.get(o_parent) == n_parent and n_parent is not None
-        )
-        if same_parent:
-            siblings[n_parent].append(o_index)
-        else:
-            moved.append(o_index)
-    for group in siblings.values():
-        group.sort(key=lambda o: matched[o])
-        kept = _heaviest_in_order(group, [old[o].weight for o in group])
-        moved.extend(o for i, o in enumerate(group) if i not in kept)
-    return moved
-
-
 # -- the diff ------------------------------------------------------------------------------------
 def diff_versions(old_version: PolicyVersion, new_version: PolicyVersion) -> list[Change]:
     """Every difference of content from ``old_version`` to ``new_version``, in the new version's order,
     each with its substance (``by_substance`` orders them by it)."""
-    old = _outline(parse_policy(old_version))
-    new = _outline(parse_policy(new_version))
-    matched = _match_sections(old, new)
+    old = outline(parse_policy(old_version))
+    new = outline(parse_policy(new_version))
+    matched = match_sections(old, new)
     changes: list[tuple[tuple[float, float], Change]] = []
 
     def new_position(n_index: int) -> float:
@@ -259,7 +130,7 @@ def diff_versions(old_version: PolicyVersion, new_version: PolicyVersion) -> lis
         last = float(matched[s.index]) if s.index in matched else last
         old_position[s.index] = matched.get(s.index, last + 0.5)
 
-    for o_index in _moved_sections(old, new, matched):
+    for o_index in moved_sections(old, new, matched):
         o, n = old[o_index], new[matched[o_index]]
         change = Change(
             kind="moved",
@@ -289,8 +160,8 @@ def diff_versions(old_version: PolicyVersion, new_version: PolicyVersion) -> lis
             changes.append(((new_position(n_index), -1.0), change))
 
     # Sentences: aligned within each matched section; what is left over is paired up below.
-    old_left: list[_Item] = []
-    new_left: list[_Item] = []
+    old_left: list[OutlineEntry] = []
+    new_left: list[OutlineEntry] = []
     anchor_of: dict[int, float] = {}  # id(old item) -> its place among the new section's items
     for o_index, n_index in matched.items():
         old_items, new_items = old[o_index].items, new[n_index].items
@@ -311,15 +182,15 @@ def diff_versions(old_version: PolicyVersion, new_version: PolicyVersion) -> lis
         if s.index not in matched.values():
             new_left.extend(s.items)
 
-    def position_of_old(item: _Item) -> tuple[float, float]:
+    def position_of_old(item: OutlineEntry) -> tuple[float, float]:
         if item.section in matched:
             return (float(matched[item.section]), anchor_of.get(id(item), item.position))
         return (old_position[item.section], item.position)
 
-    def position_of_new(item: _Item) -> tuple[float, float]:
+    def position_of_new(item: OutlineEntry) -> tuple[float, float]:
         return (float(item.section), float(item.position))
 
-    def sentence_change(kind: ChangeKind, o: _Item | None, n: _Item | None) -> Change:
+    def sentence_change(kind: ChangeKind, o: OutlineEntry | None, n: OutlineEntry | None) -> Change:
         removed, added = changed_words(o.text, n.text) if o and n and o.text != n.text else ((), ())
         return Change(
             kind=kind,
@@ -335,11 +206,11 @@ def diff_versions(old_version: PolicyVersion, new_version: PolicyVersion) -> lis
         )
 
     # 1. The same sentence elsewhere: a move (its own section first, so a reordering stays local).
-    waiting: dict[str, list[_Item]] = defaultdict(list)
+    waiting: dict[str, list[OutlineEntry]] = defaultdict(list)
     for item in new_left:
         waiting[item.key].append(item)
     paired_new: set[int] = set()
-    unpaired_old: list[_Item] = []
+    unpaired_old: list[OutlineEntry] = []
     for item in old_left:
         candidates = [c for c in waiting.get(item.key, []) if id(c) not in paired_new]
         if not candidates:
@@ -352,17 +223,17 @@ def diff_versions(old_version: PolicyVersion, new_version: PolicyVersion) -> lis
     remaining_new = [i for i in new_left if id(i) not in paired_new]
 
     # 2. A reworded sentence in the same section: modified.
-    by_section_new: dict[int, list[_Item]] = defaultdict(list)
+    by_section_new: dict[int, list[OutlineEntry]] = defaultdict(list)
     for item in remaining_new:
         by_section_new[item.section].append(item)
-    scored: list[tuple[float, int, int, _Item, _Item]] = []
+    scored: list[tuple[float, int, int, OutlineEntry, OutlineEntry]] = []
     for o_item in unpaired_old:
         home = matched.get(o_item.section)
         if home is None:
             continue
         o_words = o_item.key.split()
         for n_item in by_section_new.get(home, []):
-            ratio = _similarity(o_words, n_item.key.split(), MODIFIED_SIMILARITY)
+            ratio = similarity(o_words, n_item.key.split(), MODIFIED_SIMILARITY)
             if ratio >= MODIFIED_SIMILARITY:
                 scored.append((ratio, -o_item.position, -n_item.position, o_item, n_item))
     paired_old = _pair_greedily(scored, paired_new, changes, position_of_new, sentence_change, "modified")
@@ -375,13 +246,13 @@ def diff_versions(old_version: PolicyVersion, new_version: PolicyVersion) -> lis
         for o_item in left_old:
             o_words = o_item.key.split()
             for n_item in left_new:
-                ratio = _similarity(o_words, n_item.key.split(), MOVED_SIMILARITY)
+                ratio = similarity(o_words, n_item.key.split(), MOVED_SIMILARITY)
                 if ratio >= MOVED_SIMILARITY:
                     scored.append((ratio, -o_item.position, -n_item.position, o_item, n_item))
         paired_old |= _pair_greedily(scored, paired_new, changes, position_of_new, sentence_change, "moved")
 
     # 4. The rest was removed or added: a sentence, or a whole section that one version lacks.
-    whole_old: dict[int, list[_Item]] = defaultdict(list)
+    whole_old: dict[int, list[OutlineEntry]] = defaultdict(list)
     for item in unpaired_old:
         if id(item) in paired_old:
             continue
@@ -389,7 +260,7 @@ def diff_versions(old_version: PolicyVersion, new_version: PolicyVersion) -> lis
             changes.append((position_of_old(item), sentence_change("removed", item, None)))
         else:
             whole_old[item.section].append(item)
-    whole_new: dict[int, list[_Item]] = defaultdict(list)
+    whole_new: dict[int, list[OutlineEntry]] = defaultdict(list)
     for item in remaining_new:
         if id(item) in paired_new:
             continue
@@ -413,13 +284,6 @@ def diff_versions(old_version: PolicyVersion, new_version: PolicyVersion) -> lis
     return score_changes([change for _, change in changes], old_version, new_version)
 
 
-def _similarity(a: list[str], b: list[str], floor: float) -> float:
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
-    if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
-        return 0.0
-    return matcher.ratio()
-
-
 def _pair_greedily(scored, paired_new, changes, position_of_new, sentence_change, kind) -> set[int]:
     """Pair the closest old and new sentences first; each sentence is used once."""
     paired_old: set[int] = set()
@@ -432,7 +296,7 @@ def _pair_greedily(scored, paired_new, changes, position_of_new, sentence_change
     return paired_old
 
 
-def _joined(items: list[_Item]) -> str:
+def _joined(items: list[OutlineEntry]) -> str:
     """Sentences of one section as text: sentences of one paragraph on a line, paragraphs on their own."""
     lines: list[str] = []
     block = None

@@ -1,4 +1,5 @@
-"""Policy documents on disk: ``corpus/<document-id>/<YYYY-MM-DD>.md`` with YAML front matter.
+"""Policy documents on disk: ``corpus/<document-id>/<YYYY-MM-DD>.md`` with YAML front matter, and
+beside them, optionally, ``policy.yaml``: what is specific to that policy beyond its text (its pack).
 
 A corpus is loaded whole or not at all: one malformed file fails the load with its path and problem,
 so an index is never built from half a corpus.
@@ -20,6 +21,7 @@ from assistant.exceptions import CorpusError, UnknownDocumentError
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n", re.DOTALL)
 _DOCUMENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
 REQUIRED_FIELDS = ("document", "title", "effective")
+PACK = "policy.yaml"
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,45 @@ class PolicyVersion:
     def version(self) -> str:
         """The version's name: the ISO date it took effect."""
         return self.effective.isoformat()
+
+
+@dataclass(frozen=True)
+class PolicyPack:
+    """What one policy defines beyond its text, read from its ``policy.yaml`` so that a privacy team can
+    read and change it and no organisation's knowledge sits in code."""
+
+    document: str
+    # The policy's own names for the kinds of data it collects, each with the words that show a message
+    # touches it ("Technical": IP address, browser, ...). A request records the ones it names.
+    data_categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    source: str | None = None  # where the pack's content comes from (provenance)
+
+
+def read_pack(path: Path) -> PolicyPack:
+    """``<document-id>/policy.yaml``, checked: a malformed pack fails the corpus load, naming the problem."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise CorpusError(path, f"cannot be read as YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise CorpusError(path, "must be a mapping (data_categories:, source:)")
+    unknown = set(data) - {"data_categories", "source"}
+    if unknown:
+        raise CorpusError(path, f"has unknown keys {sorted(unknown)}; known: data_categories, source")
+    categories = data.get("data_categories") or {}
+    if not isinstance(categories, dict) or not all(
+        isinstance(name, str)
+        and isinstance(words, list)
+        and words
+        and all(isinstance(w, str) and w.strip() for w in words)
+        for name, words in categories.items()
+    ):
+        raise CorpusError(path, "data_categories must map each category's name to a list of words")
+    return PolicyPack(
+        document=path.parent.name,
+        data_categories={name: tuple(w.strip() for w in words) for name, words in categories.items()},
+        source=_optional(data.get("source")),
+    )
 
 
 def organization_of(versions: Sequence[PolicyVersion]) -> str | None:
@@ -112,8 +153,11 @@ def _optional(value: object) -> str | None:
 class Corpus:
     """Every version of every policy document, sorted by effective date."""
 
-    def __init__(self, versions: list[PolicyVersion], root: Path | None = None) -> None:
+    def __init__(
+        self, versions: list[PolicyVersion], root: Path | None = None, packs: Sequence[PolicyPack] = ()
+    ) -> None:
         self.root = root
+        self.packs = {pack.document: pack for pack in packs}
         self._by_document: dict[str, list[PolicyVersion]] = {}
         for version in sorted(versions, key=lambda v: (v.document, v.effective)):
             self._by_document.setdefault(version.document, []).append(version)
@@ -124,13 +168,18 @@ class Corpus:
         if not root.is_dir():
             raise CorpusError(root, "is not a folder; set PRIVACY_ASSISTANT_CORPUS_DIR to the corpus folder")
         versions: list[PolicyVersion] = []
+        packs: list[PolicyPack] = []
         seen: dict[tuple[str, date], Path] = {}
         for path in sorted(root.glob("*/*")):
             if path.name.startswith(".") or path.is_dir():
                 continue
+            if path.name == PACK:
+                packs.append(read_pack(path))
+                continue
             if path.suffix != ".md":
                 raise CorpusError(
-                    path, "is not a Markdown file; corpus files are <document-id>/<YYYY-MM-DD>.md"
+                    path,
+                    f"is not a Markdown file; corpus files are <document-id>/<YYYY-MM-DD>.md (and {PACK})",
                 )
             version = read_version(path)
             key = (version.document, version.effective)
@@ -140,11 +189,24 @@ class Corpus:
             versions.append(version)
         if not versions:
             raise CorpusError(root, "holds no policy versions (<document-id>/<YYYY-MM-DD>.md)")
-        return cls(versions, root)
+        return cls(versions, root, packs)
+
+    def data_categories(self, first: str | None = None) -> dict[str, tuple[str, ...]]:
+        """Every pack's data categories, ``first``'s (the default document) before the others'."""
+        merged: dict[str, tuple[str, ...]] = {}
+        for document in sorted(self.packs, key=lambda d: d != first):
+            for name, words in self.packs[document].data_categories.items():
+                merged.setdefault(name, words)
+        return merged
 
     @property
     def documents(self) -> list[str]:
         return list(self._by_document)
+
+    @property
+    def sole_document(self) -> str | None:
+        """The document, when the corpus holds one only: what a question naming none is about."""
+        return self.documents[0] if len(self._by_document) == 1 else None
 
     def all_versions(self) -> list[PolicyVersion]:
         return [v for versions in self._by_document.values() for v in versions]

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from assistant.corpus.diff import content_key
 from assistant.corpus.documents import PolicyVersion
+from assistant.corpus.outline import content_key
 from assistant.corpus.structure import CleanedKind, LeftKind
 from assistant.corpus.units import Block, ParsedPolicy, PolicyUnit, Section, parse_policy
 

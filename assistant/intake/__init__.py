@@ -2,12 +2,12 @@
 
 from typing import TYPE_CHECKING
 
-from assistant.intake.draft import CATEGORIES, ON_BEHALF_OF, RIGHTS, RequestDraft
+from assistant.intake.draft import ON_BEHALF_OF, RIGHTS, RequestDraft
 
 if TYPE_CHECKING:
     from assistant.intake.intake import Intake
 
-__all__ = ["CATEGORIES", "ON_BEHALF_OF", "RIGHTS", "Intake", "RequestDraft"]
+__all__ = ["ON_BEHALF_OF", "RIGHTS", "Intake", "RequestDraft"]
 
 
 def __getattr__(name: str) -> object:

@@ -27,8 +27,6 @@ RIGHT_LABELS = {
     "marketing_opt_out": "no more marketing (marketing opt-out)",
 }
 ON_BEHALF_OF = ("self", "parent_guardian", "authorised_agent", "employee_forwarding")
-# The data categories the policy defines (section "The data we collect about you").
-CATEGORIES = ("Identity", "Contact", "Technical", "Profile", "Usage", "Marketing and Communications")
 # Asked in this order, one at a time; ``subject_name`` only when someone asks for another person.
 REQUIRED_FIELDS = ("rights", "name", "email", "subject_name")
 

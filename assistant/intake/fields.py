@@ -7,8 +7,8 @@ their children in a handful of ways. What a message asks for is left to the clas
 from __future__ import annotations
 
 import re
-
-from assistant.intake.draft import CATEGORIES
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 # Local part and domain as people type them; trailing dots and brackets are punctuation, not address.
 _EMAIL = re.compile(r"(?<![\w.+-])([A-Za-z0-9][\w.+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})")
@@ -248,15 +248,6 @@ _FORWARDED_NAMES = [
     # Then a full name given with an address: "Grace Hall, grace.h@example.org".
     re.compile(rf"(?:^|[.!?:;,]\s+){_FULL_NAME}\s*[,(<]?\s*[\w.+-]+@[\w.-]+"),
 ]
-# Words that show which of the policy's data categories a message touches (its own definitions).
-_CATEGORY_WORDS = {
-    "Identity": r"\b(name|surname|username|user name|date of birth|birthday|gender|marital|title|identity)\b",
-    "Contact": r"\b(address|e-?mail address|phone|telephone|mobile|contact details|postcode|zip)\b",
-    "Technical": r"\b(ip|ip address|browser|cookies?|device|login data|log-?ins?|time ?zone|operating system|plug-?ins?|tracking)\b",
-    "Profile": r"\b(profile|password|purchases?|orders?|interests|preferences|feedback|survey|account)\b",
-    "Usage": r"\b(usage|how i use|browsing|activity|analytics|visits?|clicks?)\b",
-    "Marketing and Communications": r"\b(marketing|newsletters?|promotions?|promotional|offers|adverts?|advertising|mailing list|spam|communications?)\b",
-}
 _DATA_SENTENCE = re.compile(
     r"\b(data|information|details|account|records?|emails?|newsletters?|marketing|profile|cookies|processing|address)\b",
     re.IGNORECASE,
@@ -358,9 +349,16 @@ def find_on_behalf_of(text: str, default: str = "self") -> str:
     return default
 
 
-def find_categories(text: str) -> list[str]:
-    """The policy's data categories the message touches, in the policy's order."""
-    return [c for c in CATEGORIES if re.search(_CATEGORY_WORDS[c], text, re.IGNORECASE)]
+def find_categories(text: str, categories: Mapping[str, Sequence[str]]) -> list[str]:
+    """The policy's data categories (its pack's: name -> words) the message touches, in the policy's order."""
+    return [name for name, words in categories.items() if _words_pattern(tuple(words)).search(text)]
+
+
+@lru_cache(maxsize=64)
+def _words_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    # "log-in" also matches "login" and "log in"; a trailing "s" is allowed ("cookies", "orders").
+    alternatives = [r"[\s-]?".join(re.escape(part) for part in re.split(r"[\s-]+", w.strip())) for w in words]
+    return re.compile(r"\b(?:" + "|".join(alternatives) + r")s?\b", re.IGNORECASE)
 
 
 def find_data_concerned(text: str, limit: int = 300) -> str | None:

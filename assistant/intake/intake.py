@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from assistant.intake.classifier import Classification, get_classifier
-from assistant.intake.draft import CATEGORIES, RequestDraft
+from assistant.intake.draft import RequestDraft
 from assistant.intake.fields import (
     find_categories,
     find_data_concerned,
@@ -18,9 +20,16 @@ from assistant.retrieval.embeddings import LocalEmbeddings
 
 
 class Intake:
-    def __init__(self, embeddings: LocalEmbeddings, own_addresses: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        embeddings: LocalEmbeddings,
+        own_addresses: tuple[str, ...] = (),
+        data_categories: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
         self.embeddings = embeddings
         self.own_addresses = own_addresses  # the company's addresses are never the requester's
+        # The policy's data categories (its pack, corpus/<document>/policy.yaml): name -> words.
+        self.data_categories = dict(data_categories or {})
 
     @property
     def classifier(self):
@@ -49,7 +58,8 @@ class Intake:
         draft.name = found or draft.name
         if behalf in ("parent_guardian", "authorised_agent"):
             draft.subject_name = find_subject_name(text) or draft.subject_name
-        draft.categories = [c for c in CATEGORIES if c in draft.categories or c in find_categories(text)]
+        named = find_categories(text, self.data_categories)
+        draft.categories = [c for c in self.data_categories if c in draft.categories or c in named]
         concerned = find_data_concerned(text)
         if concerned and not draft.data_concerned:
             draft.data_concerned = concerned

@@ -3,9 +3,10 @@ outbox worker that delivers their mail and webhook events, and retention."""
 
 from assistant.requests.dates import add_months, due_date
 from assistant.requests.outbox import OutboxCounts, OutboxWorker
-from assistant.requests.queue import AuditEvent, RequestQueue, RightsRequest, Submission
+from assistant.requests.queue import RequestQueue, Submission
 from assistant.requests.retention import PurgeReport
 from assistant.requests.states import STATUSES, TRANSITIONS
+from assistant.requests.storage import AuditEvent, RightsRequest
 
 __all__ = [
     "STATUSES",

@@ -7,16 +7,19 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from assistant.requests.models import Base, ConversationRecord, TranscriptMessage
-from assistant.requests.queue import RequestQueue, utcnow
+from assistant.requests.storage import RequestStorage, utcnow
+
+_APPEND_TRIES = 10  # each round of a collision lets at least one writer through
 
 
 class ConversationStore:
-    def __init__(self, queue: RequestQueue) -> None:
-        self._sessions = queue._sessions
-        self.vault = queue.vault
+    def __init__(self, storage: RequestStorage) -> None:
+        self._sessions = storage.sessions
+        self.vault = storage.vault
 
     def load(self, conversation_id: str) -> dict[str, Any] | None:
         with self._sessions() as session:
@@ -48,23 +51,35 @@ class ConversationStore:
                 record.updated_at = now
 
     def append(self, conversation_id: str, role: str, text: str, now: datetime | None = None) -> None:
-        """Add one message to the transcript, numbered after the last one."""
+        """Add one message to the transcript, numbered after the last one.
+
+        Two turns of one conversation at once (a retried turn on another web process) may both read the
+        same last number; on PostgreSQL the second insert then meets the unique (conversation, seq) and
+        is numbered again, rather than failing the visitor's turn.
+        """
         now = now or utcnow()
-        with self._sessions() as session, session.begin():
-            last = session.scalar(
-                select(func.max(TranscriptMessage.seq)).where(
-                    TranscriptMessage.conversation_id == conversation_id
-                )
-            )
-            session.add(
-                TranscriptMessage(
-                    conversation_id=conversation_id,
-                    seq=(last or 0) + 1,
-                    role=role,
-                    text_enc=self.vault.encrypt(text) or "",
-                    at=now,
-                )
-            )
+        text_enc = self.vault.encrypt(text) or ""
+        for attempt in range(_APPEND_TRIES):
+            try:
+                with self._sessions() as session, session.begin():
+                    last = session.scalar(
+                        select(func.max(TranscriptMessage.seq)).where(
+                            TranscriptMessage.conversation_id == conversation_id
+                        )
+                    )
+                    session.add(
+                        TranscriptMessage(
+                            conversation_id=conversation_id,
+                            seq=(last or 0) + 1,
+                            role=role,
+                            text_enc=text_enc,
+                            at=now,
+                        )
+                    )
+                return
+            except IntegrityError:
+                if attempt == _APPEND_TRIES - 1:
+                    raise
 
     def transcript(self, conversation_id: str) -> list[tuple[datetime, str, str]]:
         """(when, role, text) for each kept message, oldest first."""

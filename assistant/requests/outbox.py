@@ -27,10 +27,9 @@ from sqlalchemy import func, select
 
 from assistant.exceptions import RequestError
 from assistant.redaction import redact
-from assistant.requests.database import session_factory
 from assistant.requests.models import OutboxMessage
-from assistant.requests.queue import RequestQueue
 from assistant.requests.sinks import Mailer, MailFolder, post_webhook
+from assistant.requests.storage import RequestStorage
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +53,15 @@ class OutboxCounts:
 
 
 class OutboxWorker:
-    """Sends what is due in ``queue``'s outbox: one pass (``deliver_due``), or a background thread."""
+    """Sends what is due in the outbox: one pass (``deliver_due``), or a background thread."""
 
-    def __init__(self, queue: RequestQueue) -> None:
-        settings = queue.settings
-        self.queue = queue
+    def __init__(self, storage: RequestStorage) -> None:
+        settings = storage.settings
+        self.storage = storage
         self.settings = settings
-        self._sessions = session_factory(queue.engine)
+        self._sessions = storage.sessions
         self.folder = MailFolder(
-            settings.data_dir / "outbox", queue.vault, timedelta(hours=settings.outbox_file_retention_hours)
+            settings.data_dir / "outbox", storage.vault, timedelta(hours=settings.outbox_file_retention_hours)
         )
         self.mailer = Mailer(
             settings.smtp_url, self.folder, settings.mail_from, timeout=settings.smtp_timeout_seconds
@@ -124,13 +123,13 @@ class OutboxWorker:
                 .order_by(OutboxMessage.id)
                 .limit(1)
             )
-            if self.queue.dialect == "postgresql":
+            if self.storage.dialect == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             message = session.scalar(query)
             if message is None:
                 return None
             message.next_attempt_at = now + self.lease
-            payload = json.loads(self.queue.vault.decrypt(message.payload_enc) or "{}")
+            payload = json.loads(self.storage.vault.decrypt(message.payload_enc) or "{}")
             return message.id, message.kind, payload
 
     def _send(self, kind: str, payload: dict[str, Any]) -> None:
@@ -184,7 +183,7 @@ class OutboxWorker:
     # -- in the background ----------------------------------------------------------------------------
     def run(self) -> None:
         """Deliver until ``stop()``: at once when the queue commits a message, else every poll interval."""
-        wake = self.queue.outbox_queued
+        wake = self.storage.outbox_queued
         while not self._stopping.is_set():
             wake.clear()  # before the pass: a commit during it wakes the next one
             try:
@@ -206,7 +205,7 @@ class OutboxWorker:
         """Ask the loop to end and wait up to ``timeout`` s; a message mid-send keeps its lease and is
         tried again later (by this or another worker)."""
         self._stopping.set()
-        self.queue.outbox_queued.set()
+        self.storage.outbox_queued.set()
         with self._lock:
             thread, self._thread = self._thread, None
         if thread is not None:

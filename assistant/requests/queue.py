@@ -1,23 +1,16 @@
 """``RequestQueue``: the DSAR queue the privacy team works, over SQLite or PostgreSQL.
 
-Every change is one transaction that also appends its audit event and, when a webhook is configured,
-its outbox row; listeners run only after that transaction commits, and the outbox worker
-(``outbox.py``), woken then, delivers mail and events outside any request.
+Submitting, reading and the team's work on a request live here; the rooms it is built from are
+``storage.py`` (the database, the vault and the unit of work every change goes through),
+``verification.py`` (codes and links), ``audit.py`` (the hash chain), ``outbox.py`` (the worker that
+delivers mail and webhook events after commit) and ``export.py``.
 """
 
 from __future__ import annotations
 
-import hmac
-import json
-import logging
-import math
-import re
-import secrets
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -25,88 +18,27 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from assistant.exceptions import (
-    InvalidTransitionError,
-    RequestError,
-    ResendLimitError,
-    UnknownRequestError,
-    VerificationError,
-)
-from assistant.intake.draft import ON_BEHALF_OF, RIGHT_LABELS, RIGHTS, RequestDraft
+from assistant.exceptions import InvalidTransitionError, RequestError
+from assistant.intake.draft import ON_BEHALF_OF, RIGHTS, RequestDraft
 from assistant.intake.fields import valid_email
 from assistant.prompts import Prompts
-from assistant.requests import audit, states
-from assistant.requests.crypto import Vault
-from assistant.requests.database import database_url, migrate, open_engine, session_factory
+from assistant.requests import states
 from assistant.requests.dates import due_date
 from assistant.requests.export import export_requests
-from assistant.requests.models import (
-    AuditRecord,
-    OutboxMessage,
-    ReferenceCounter,
-    RequestRecord,
-    VerificationCode,
+from assistant.requests.models import ReferenceCounter, RequestRecord
+from assistant.requests.storage import (
+    CHANNELS,
+    AuditEvent,
+    Listener,
+    RequestStorage,
+    RightsRequest,
+    actor_name,
+    utcnow,
 )
+from assistant.requests.verification import Verification
 from assistant.settings import Settings
 
-log = logging.getLogger(__name__)
-
-CHANNELS = ("web", "slack", "cli", "api")  # where a request (and a conversation) can come from
-REFERENCE = re.compile(r"DSAR-\d{4}-\d{6}")
 MAX_EXTENSION_MONTHS = 2  # GDPR Art. 12(3): "by two further months where necessary"
-_CODE = re.compile(r"\d{6}")
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
-_OUTBOX_QUEUED = "outbox_queued"  # a Session.info flag: this transaction queued outbox messages
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class RightsRequest:
-    """A request as the team sees it: identity decrypted, for authorised team tools only."""
-
-    reference: str
-    rights: list[str]
-    status: str
-    channel: str
-    on_behalf_of: str
-    name: str | None
-    email: str
-    phone: str | None
-    subject_name: str | None
-    data_concerned: str | None
-    categories: list[str]
-    assignee: str | None
-    received_at: datetime
-    due_at: date
-    extension_months: int
-    extension_reason: str | None
-
-    def overdue(self, today: date | None = None) -> bool:
-        return self.status in states.OPEN_STATUSES and self.due_at < (today or utcnow().date())
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["received_at"] = self.received_at.isoformat()
-        data["due_at"] = self.due_at.isoformat()
-        data["overdue"] = self.overdue()
-        return data
-
-
-@dataclass(frozen=True)
-class AuditEvent:
-    """One entry of a request's append-only audit trail; ``detail`` never holds identity."""
-
-    reference: str
-    kind: str
-    actor: str
-    at: datetime
-    detail: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "at": self.at.isoformat()}
 
 
 @dataclass(frozen=True)
@@ -115,62 +47,24 @@ class Submission:
     created: bool  # False when the idempotency key had already made this request
 
 
-Listener = Callable[[AuditEvent], None]
-
-
 class RequestQueue:
     def __init__(self, settings: Settings, prompts: Prompts) -> None:
         self.settings = settings
         self.prompts = prompts
-        self.engine = open_engine(database_url(settings.database_url, settings.data_dir))
-        self.vault = Vault.open(settings.encryption_key, settings.encryption_key_path)
-        migrate(self.engine, self.vault)
-        self._sessions = session_factory(self.engine)
-        # Set after every commit that queued outbox messages: the outbox worker (outbox.py) waits on it.
-        self.outbox_queued = threading.Event()
-        self._listeners: list[Listener] = []
-        self._listeners_lock = threading.Lock()
+        self.storage = RequestStorage(settings)
+        self.verification = Verification(self.storage, prompts)
+        self.engine, self.vault = self.storage.engine, self.storage.vault
 
     @property
     def dialect(self) -> str:
-        return self.engine.dialect.name
+        return self.storage.dialect
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.storage.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[tuple[Session, list[AuditEvent]]]:
-        """A session in one transaction; the audit events it appends reach listeners after commit."""
-        events: list[AuditEvent] = []
-        with self._sessions() as session, session.begin():
-            yield session, events
-            queued = session.info.pop(_OUTBOX_QUEUED, False)
-        self._notify(events)
-        if queued:
-            self.outbox_queued.set()
-
-    # -- listeners ------------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` with every audit event after its transaction commits; returns unsubscribe."""
-        with self._listeners_lock:
-            self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            with self._listeners_lock:
-                if listener in self._listeners:
-                    self._listeners.remove(listener)
-
-        return unsubscribe
-
-    def _notify(self, events: list[AuditEvent]) -> None:
-        with self._listeners_lock:
-            listeners = list(self._listeners)
-        for event in events:
-            for listener in listeners:
-                try:
-                    listener(event)
-                except Exception:  # one broken subscriber must not break the queue or the others
-                    log.exception("request listener failed on %s %s", event.kind, event.reference)
+        return self.storage.subscribe(listener)
 
     # -- submitting -----------------------------------------------------------------------------
     def submit(
@@ -191,7 +85,7 @@ class RequestQueue:
         if existing is not None:
             return Submission(existing, created=False)
         try:
-            with self._transaction() as (session, events):
+            with self.storage.transaction() as (session, events):
                 record = RequestRecord(
                     reference=self._next_reference(session, now.year),
                     idempotency_key=idempotency_key,
@@ -212,9 +106,9 @@ class RequestQueue:
                 )
                 session.add(record)
                 session.flush()
-                self._audit(session, events, record, "submitted", "requester", now, channel=channel)
-                self._challenge(session, record, now)
-                view = self._view(record)
+                self.storage.audit(session, events, record, "submitted", "requester", now, channel=channel)
+                self.verification.challenge(session, record, now)
+                view = self.storage.view(record)
         except IntegrityError:
             # Another worker committed the same idempotency key between our check and our insert.
             existing = self.find(idempotency_key)
@@ -257,16 +151,16 @@ class RequestQueue:
 
     # -- reading --------------------------------------------------------------------------------
     def get(self, reference: str) -> RightsRequest:
-        with self._sessions() as session:
-            return self._view(self._record(session, reference))
+        with self.storage.sessions() as session:
+            return self.storage.view(self.storage.record(session, reference))
 
     def find(self, idempotency_key: str) -> RightsRequest | None:
         """The request an idempotency key made, if it made one."""
-        with self._sessions() as session:
+        with self.storage.sessions() as session:
             record = session.scalar(
                 select(RequestRecord).where(RequestRecord.idempotency_key == idempotency_key)
             )
-            return self._view(record) if record else None
+            return self.storage.view(record) if record else None
 
     def list(
         self,
@@ -293,17 +187,17 @@ class RequestQueue:
             )
         if assignee:
             query = query.where(RequestRecord.assignee == assignee)
-        with self._sessions() as session:
-            return [self._view(r) for r in session.scalars(query)]
+        with self.storage.sessions() as session:
+            return [self.storage.view(r) for r in session.scalars(query)]
 
     def events(self, reference: str) -> list[AuditEvent]:
         """The audit trail of one request, oldest first."""
-        with self._sessions() as session:
-            record = self._record(session, reference)
-            return [self._event(record.reference, e) for e in record.events]
+        with self.storage.sessions() as session:
+            record = self.storage.record(session, reference)
+            return [AuditEvent.of(record.reference, e) for e in record.events]
 
     def count(self) -> int:
-        with self._sessions() as session:
+        with self.storage.sessions() as session:
             return session.scalar(select(func.count()).select_from(RequestRecord)) or 0
 
     def export(self, fmt: str = "json", **filters: Any) -> str:
@@ -326,35 +220,37 @@ class RequestQueue:
         ``only_from``: move only a request still in that status (checked under the row's lock), so a
         sweep never overtakes a change made since it looked.
         """
-        actor = _actor(actor)
+        actor = actor_name(actor)
         now = now or utcnow()
-        with self._transaction() as (session, events):
-            record = self._record(session, reference, lock=True)
+        with self.storage.transaction() as (session, events):
+            record = self.storage.record(session, reference, lock=True)
             if only_from is not None and record.status != only_from:
                 raise InvalidTransitionError(f"{record.reference} is {record.status}, no longer {only_from}")
-            self._set_status(session, events, record, status, actor, now, note=note)
-            view = self._view(record)
+            self.storage.set_status(session, events, record, status, actor, now, note=note)
+            view = self.storage.view(record)
         return view
 
     def assign(self, reference: str, assignee: str, actor: str, now: datetime | None = None) -> RightsRequest:
-        actor, assignee = _actor(actor), _actor(assignee, "assignee")
+        actor, assignee = actor_name(actor), actor_name(assignee, "assignee")
         now = now or utcnow()
-        with self._transaction() as (session, events):
-            record = self._record(session, reference, lock=True)
+        with self.storage.transaction() as (session, events):
+            record = self.storage.record(session, reference, lock=True)
             if record.status not in states.OPEN_STATUSES:
                 raise RequestError(f"{reference} is {record.status}; only open requests can be assigned")
             previous = record.assignee
             record.assignee = assignee
             record.updated_at = now
-            self._audit(session, events, record, "assigned", actor, now, assignee=assignee, previous=previous)
-            view = self._view(record)
+            self.storage.audit(
+                session, events, record, "assigned", actor, now, assignee=assignee, previous=previous
+            )
+            view = self.storage.view(record)
         return view
 
     def extend(
         self, reference: str, reason: str, actor: str, months: int = 2, now: datetime | None = None
     ) -> RightsRequest:
         """Push the due date out by ``months`` (at most two in all), recording why."""
-        actor = _actor(actor)
+        actor = actor_name(actor)
         reason = " ".join((reason or "").split())
         if not reason:
             raise RequestError("an extension needs a reason (the requester is told why)")
@@ -363,8 +259,8 @@ class RequestQueue:
         if months not in (1, 2):
             raise RequestError("an extension is 1 or 2 months")
         now = now or utcnow()
-        with self._transaction() as (session, events):
-            record = self._record(session, reference, lock=True)
+        with self.storage.transaction() as (session, events):
+            record = self.storage.record(session, reference, lock=True)
             if record.status not in states.OPEN_STATUSES:
                 raise RequestError(f"{reference} is {record.status}; only open requests can be extended")
             total = record.extension_months + months
@@ -377,11 +273,11 @@ class RequestQueue:
             record.extension_reason = reason
             record.due_at = due_date(record.received_at, total)
             record.updated_at = now
-            self._audit(
+            self.storage.audit(
                 session, events, record, "extended", actor, now,
                 months=months, reason=reason, due_at=record.due_at.isoformat(),
             )  # fmt: skip
-            view = self._view(record)
+            view = self.storage.view(record)
         return view
 
     def claim_next(self, worker: str, now: datetime | None = None) -> RightsRequest | None:
@@ -389,9 +285,9 @@ class RequestQueue:
 
         PostgreSQL skips rows another worker holds (FOR UPDATE SKIP LOCKED); SQLite has one writer.
         """
-        worker = _actor(worker, "worker")
+        worker = actor_name(worker, "worker")
         now = now or utcnow()
-        with self._transaction() as (session, events):
+        with self.storage.transaction() as (session, events):
             query = (
                 select(RequestRecord)
                 .where(RequestRecord.status == states.VERIFIED)
@@ -405,245 +301,17 @@ class RequestQueue:
                 return None
             record.assignee = worker
             record.claimed_by = worker
-            self._set_status(session, events, record, states.IN_PROGRESS, worker, now, claimed=True)
-            view = self._view(record)
+            self.storage.set_status(session, events, record, states.IN_PROGRESS, worker, now, claimed=True)
+            view = self.storage.view(record)
         return view
 
-    # -- verification ---------------------------------------------------------------------------
+    # -- verification (verification.py) ---------------------------------------------------------
     def verify(self, reference: str, code: str, now: datetime | None = None) -> RightsRequest:
         """Prove control of the e-mail address with the code (or the link's token) from the mail."""
-        now = now or utcnow()
-        code = (code or "").strip().replace(" ", "")
-        if not (_CODE.fullmatch(code) or _TOKEN.fullmatch(code)):
-            raise VerificationError("the code is the 6 digits from the verification e-mail")
-        failure: str | None = None
-        with self._transaction() as (session, events):
-            record = self._record(session, reference, lock=True)
-            challenge = self._active_challenge(session, record, lock=True)
-            if record.status != states.PENDING_VERIFICATION or challenge is None:
-                raise VerificationError(f"{record.reference} is {record.status}; there is nothing to verify")
-            if challenge.used_at is not None:
-                raise VerificationError("this code has already been used")
-            if challenge.expires_at <= now:
-                raise VerificationError("this code has expired; ask for a new one")
-            if challenge.attempts >= self.settings.verification_max_attempts:
-                raise VerificationError("too many wrong codes; ask for a new one")
-            digest = self.vault.digest(code)
-            # Both comparisons always run, in constant time, whichever one matches.
-            matches = hmac.compare_digest(digest, challenge.code_hash) | hmac.compare_digest(
-                digest, challenge.token_hash
-            )
-            if matches:
-                challenge.used_at = now
-                self._set_status(session, events, record, states.VERIFIED, "requester", now, method="email")
-                view = self._view(record)
-            else:
-                challenge.attempts += 1  # the rate limit is the only thing a wrong code changes
-                left = self.settings.verification_max_attempts - challenge.attempts
-                failure = (
-                    f"that code is not right; {left} tries left"
-                    if left
-                    else "too many wrong codes; ask for a new one"
-                )
-        if failure:
-            raise VerificationError(failure)
-        return view
+        return self.verification.verify(reference, code, now)
 
     def resend_verification(
         self, reference: str, actor: str = "requester", now: datetime | None = None
     ) -> RightsRequest:
-        """A new code and link (the old ones stop working), at most ``verification_max_sends`` an hour.
-
-        Raises ResendLimitError, saying when the next one may go, once the hour's mails are spent.
-        """
-        actor = _actor(actor)
-        now = now or utcnow()
-        with self._transaction() as (session, events):
-            record = self._record(session, reference, lock=True)
-            if record.status != states.PENDING_VERIFICATION:
-                raise VerificationError(f"{record.reference} is {record.status}; there is nothing to verify")
-            sent = session.scalars(
-                select(VerificationCode.created_at)
-                .where(
-                    VerificationCode.request_id == record.id,
-                    VerificationCode.created_at > now - timedelta(hours=1),
-                )
-                .order_by(VerificationCode.created_at)
-            ).all()
-            if len(sent) >= self.settings.verification_max_sends:
-                retry_at = sent[-self.settings.verification_max_sends] + timedelta(hours=1)
-                wait = max(1, math.ceil((retry_at - now).total_seconds()))
-                raise ResendLimitError(
-                    f"too many codes sent in the last hour; try again after {retry_at:%H:%M} UTC "
-                    f"(in {math.ceil(wait / 60)} minute(s))",
-                    retry_at,
-                    wait,
-                )
-            self._challenge(session, record, now)
-            self._audit(session, events, record, "code_resent", actor, now)
-            view = self._view(record)
-        return view
-
-    def _active_challenge(
-        self, session: Session, record: RequestRecord, lock: bool = False
-    ) -> VerificationCode | None:
-        query = (
-            select(VerificationCode)
-            .where(VerificationCode.request_id == record.id, VerificationCode.superseded.is_(False))
-            .order_by(VerificationCode.id.desc())
-            .limit(1)
-        )
-        if lock and self.dialect == "postgresql":
-            query = query.with_for_update()
-        return session.scalar(query)
-
-    def _challenge(self, session: Session, record: RequestRecord, now: datetime) -> None:
-        """A fresh code and link token, stored hashed, and their mail queued in the same transaction."""
-        for old in session.scalars(
-            select(VerificationCode).where(
-                VerificationCode.request_id == record.id, VerificationCode.superseded.is_(False)
-            )
-        ):
-            old.superseded = True
-        code = f"{secrets.randbelow(10**6):06d}"
-        token = secrets.token_urlsafe(24)
-        ttl = self.settings.verification_ttl_minutes
-        session.add(
-            VerificationCode(
-                request_id=record.id,
-                code_hash=self.vault.digest(code),
-                token_hash=self.vault.digest(token),
-                created_at=now,
-                expires_at=now + timedelta(minutes=ttl),
-                attempts=0,
-                superseded=False,
-            )
-        )
-        base = self.settings.public_base_url.rstrip("/")
-        text = self.prompts.render(
-            "verification_email",
-            reference=record.reference,
-            code=code,
-            link=f"{base}/verify?ref={record.reference}&code={token}",
-            minutes=ttl,
-            rights=[RIGHT_LABELS[r] for r in record.rights],
-            due_at=record.due_at.isoformat(),
-        )
-        subject, _, body = text.partition("\n")
-        email = self.vault.decrypt(record.email_enc)
-        self._enqueue(
-            session,
-            "email",
-            {"to": email, "subject": subject.removeprefix("Subject:").strip(), "body": body.strip()},
-            now,
-        )
-
-    # -- the outbox -----------------------------------------------------------------------------
-    def _enqueue(self, session: Session, kind: str, payload: dict[str, Any], now: datetime) -> None:
-        """Queue a message in the caller's transaction; the outbox worker delivers it after commit."""
-        session.info[_OUTBOX_QUEUED] = True
-        session.add(
-            OutboxMessage(
-                kind=kind,
-                payload_enc=self.vault.encrypt(json.dumps(payload)),
-                created_at=now,
-                next_attempt_at=now,
-                attempts=0,
-            )
-        )
-
-    # -- the one place status changes, and the audit trail --------------------------------------
-    def _set_status(
-        self,
-        session: Session,
-        events: list[AuditEvent],
-        record: RequestRecord,
-        status: str,
-        actor: str,
-        now: datetime,
-        **detail: Any,
-    ) -> None:
-        states.check_transition(record.status, status)
-        previous = record.status
-        record.status = status
-        record.updated_at = now
-        self._audit(
-            session, events, record, "status_changed", actor, now,
-            **{"from": previous, "to": status, **{k: v for k, v in detail.items() if v is not None}},
-        )  # fmt: skip
-
-    def _audit(
-        self,
-        session: Session,
-        events: list[AuditEvent],
-        record: RequestRecord,
-        kind: str,
-        actor: str,
-        now: datetime,
-        **detail: Any,
-    ) -> None:
-        # Sealed into the request's hash chain (audit.py), after the change it records.
-        sealed = audit.append(self.vault, record, now, kind, actor, detail)
-        session.add(sealed)
-        event = AuditEvent(record.reference, kind, actor, now, sealed.detail)
-        events.append(event)
-        if self.settings.webhook_url:
-            self._enqueue(
-                session,
-                "webhook",
-                {
-                    "event": kind,
-                    "reference": record.reference,
-                    "status": record.status,
-                    "due_at": record.due_at.isoformat(),
-                    "at": now.isoformat(),
-                    "id": secrets.token_hex(8),
-                },
-                now,
-            )
-
-    def _record(self, session: Session, reference: str, lock: bool = False) -> RequestRecord:
-        reference = (reference or "").strip().upper()
-        if not REFERENCE.fullmatch(reference):
-            raise UnknownRequestError(f"{reference or '(empty)'!r} is not a reference like DSAR-2026-000123")
-        query = select(RequestRecord).where(RequestRecord.reference == reference)
-        if lock and self.dialect == "postgresql":
-            query = query.with_for_update()
-        record = session.scalar(query)
-        if record is None:
-            raise UnknownRequestError(f"no request has the reference {reference}")
-        return record
-
-    def _view(self, record: RequestRecord) -> RightsRequest:
-        decrypt = self.vault.decrypt
-        return RightsRequest(
-            reference=record.reference,
-            rights=list(record.rights),
-            status=record.status,
-            channel=record.channel,
-            on_behalf_of=record.on_behalf_of,
-            name=decrypt(record.name_enc),
-            email=decrypt(record.email_enc) or "",
-            phone=decrypt(record.phone_enc),
-            subject_name=decrypt(record.subject_name_enc),
-            data_concerned=decrypt(record.data_concerned_enc),
-            categories=list(record.categories or []),
-            assignee=record.assignee,
-            received_at=record.received_at,
-            due_at=record.due_at,
-            extension_months=record.extension_months,
-            extension_reason=record.extension_reason,
-        )
-
-    @staticmethod
-    def _event(reference: str, record: AuditRecord) -> AuditEvent:
-        return AuditEvent(reference, record.kind, record.actor, record.at, dict(record.detail or {}))
-
-
-def _actor(value: str, what: str = "actor") -> str:
-    value = " ".join((value or "").split())
-    if not value:
-        raise RequestError(f"the {what} is required (who does this)")
-    if len(value) > 200:
-        raise RequestError(f"the {what} is too long; at most 200 characters")
-    return value
+        """A new code and link, at most ``verification_max_sends`` an hour (else ResendLimitError)."""
+        return self.verification.resend(reference, actor, now)

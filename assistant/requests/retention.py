@@ -23,8 +23,9 @@ from sqlalchemy import delete, or_, select
 
 from assistant.requests.conversations import ConversationStore, count_rows
 from assistant.requests.models import OutboxMessage, RequestRecord
-from assistant.requests.queue import RequestQueue, utcnow
+from assistant.requests.queue import RequestQueue
 from assistant.requests.states import STATUSES, TRANSITIONS
+from assistant.requests.storage import utcnow
 
 CLOSED_STATUSES = tuple(status for status in STATUSES if not TRANSITIONS[status])
 IDENTITY = ("name", "email", "phone", "subject_name", "data_concerned")
@@ -102,11 +103,11 @@ def anonymise_closed_requests(
         .order_by(RequestRecord.id)
     )
     if dry_run:
-        with queue._sessions() as session:
+        with queue.storage.sessions() as session:
             return tuple(session.scalars(due.with_only_columns(RequestRecord.reference)))
     erased: list[str] = []
     while True:
-        with queue._transaction() as (session, events):
+        with queue.storage.transaction() as (session, events):
             batch = due.limit(BATCH)
             if queue.dialect == "postgresql":
                 batch = batch.with_for_update(skip_locked=True)  # another worker's rows are its own
@@ -118,7 +119,7 @@ def anonymise_closed_requests(
                 record.email_enc = queue.vault.encrypt("") or ""  # the column is NOT NULL
                 record.identity_purged_at = now
                 record.updated_at = now
-                queue._audit(
+                queue.storage.audit(
                     session, events, record, "identity_purged", ACTOR, now,
                     fields=held, retention_days=retention_days,
                 )  # fmt: skip
@@ -131,7 +132,7 @@ def purge_outbox(queue: RequestQueue, retention_days: int, now: datetime, dry_ru
     """Delete outbox messages delivered or dead more than ``retention_days`` ago; returns how many."""
     cutoff = now - timedelta(days=retention_days)
     delivered_long_ago = or_(OutboxMessage.delivered_at < cutoff, OutboxMessage.dead_at < cutoff)
-    with queue._sessions() as session, session.begin():
+    with queue.storage.sessions() as session, session.begin():
         if dry_run:
             return count_rows(session, OutboxMessage, delivered_long_ago)
         return session.execute(delete(OutboxMessage).where(delivered_long_ago)).rowcount or 0

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from assistant.exceptions import InvalidTransitionError
 from assistant.requests import states
 from assistant.requests.models import RequestRecord, VerificationCode
-from assistant.requests.queue import RequestQueue, utcnow
+from assistant.requests.queue import RequestQueue
+from assistant.requests.storage import utcnow
 
 SWEEPER = "privacy-assistant (unverified sweep)"
 
@@ -40,7 +41,7 @@ def close_unverified(queue: RequestQueue, days: int, now: datetime | None = None
         )
         .order_by(RequestRecord.id)
     )
-    with queue._sessions() as session:
+    with queue.storage.sessions() as session:
         stale = list(session.scalars(query))
     closed = []
     for reference in stale:

@@ -1,6 +1,6 @@
 """Is a question about personal data and privacy at all, or about something else the company does?
 
-"Who founded Numecent?" lands close to the policy's sentences about Numecent, yet no policy answers
+"Who founded Acme?" lands close to the policy's sentences about Acme, yet no policy answers
 it. A logistic regression over the question's MiniLM vector, fitted at first use on the labelled
 questions in ``scope_training.jsonl`` (none of them in the eval sets), tells the two apart.
 """

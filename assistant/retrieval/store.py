@@ -2,6 +2,8 @@
 
 Each stored unit carries the fingerprint of its version (a digest of its units as stored, and the model). ``sync``
 compares fingerprints and re-embeds only the versions that changed; the rest costs one metadata read.
+A version stored again takes its vectors from the machine's cache (``vector_cache.py``) for every
+sentence embedded before, in any version or data folder, so only new text meets the model.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from assistant.corpus.documents import PolicyVersion
 from assistant.corpus.units import PolicyUnit, parse_policy
 from assistant.exceptions import ConfigurationError, StoreError
 from assistant.retrieval.embeddings import DIMENSIONS, MODEL_NAME, LocalEmbeddings
+from assistant.retrieval.vector_cache import VectorCache
 from assistant.settings import Settings
 
 COLLECTION = "policy_units"
@@ -78,6 +81,7 @@ def make_client(settings: Settings) -> chromadb.ClientAPI:
 class UnitStore:
     def __init__(self, settings: Settings, embeddings: LocalEmbeddings) -> None:
         self.embeddings = embeddings
+        self.cache = VectorCache(settings.cache_dir)  # a text embedded once per machine, not per folder
         try:
             self.client = make_client(settings)
             self.vectors = Chroma(
@@ -123,10 +127,13 @@ class UnitStore:
             batch = units[key]
             for i in range(0, len(batch), _BATCH):
                 chunk = batch[i : i + _BATCH]
-                self.vectors.add_texts(
-                    texts=[u.context for u in chunk],
-                    metadatas=[_metadata(u, prints[key]) for u in chunk],
+                texts = [u.context for u in chunk]
+                # Stored as LangChain's Chroma stores them; the vectors come from the machine's cache.
+                self.collection.upsert(
                     ids=[u.id for u in chunk],
+                    embeddings=self.cache.vectors(texts, self.embeddings.encode),
+                    documents=texts,
+                    metadatas=[_metadata(u, prints[key]) for u in chunk],
                 )
                 done += len(chunk)
                 if progress:

@@ -165,7 +165,7 @@ def expand(question: str) -> str:
 
 @lru_cache(maxsize=16)
 def _name_pattern(organization: str) -> re.Pattern[str]:
-    # Not inside a web or mail address: "numecent.com" names the website, not the company.
+    # Not inside a web or mail address: "acme.com" names the website, not the company.
     return re.compile(rf"(?<![\w.@]){re.escape(organization)}(['’]s)?\b(?!\.\w)", re.IGNORECASE)
 
 
@@ -173,7 +173,7 @@ def in_our_voice(question: str, organization: str | None) -> str:
     """``question`` with the organization's name as the policy says it: "we" and "our".
 
     A policy names its company in a few sentences (the controller, the welcome) and says "we" in all
-    the others, so "Does Numecent sell my data?" met the welcome before "We do not sell ...".
+    the others, so "Does Acme sell my data?" met the welcome before "We do not sell ...".
     """
     if not organization:
         return question

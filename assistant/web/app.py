@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from importlib.metadata import entry_points
 from importlib.resources import files
 from pathlib import Path
 
@@ -25,10 +26,14 @@ from assistant.web.errors import install_error_handlers
 from assistant.web.memory import give_back, give_back_when_served
 from assistant.web.metrics import MetricsMiddleware, WebMetrics
 from assistant.web.routes import ask, chat, health, pages, policy, team, verify
-from slack_app.mount import mount_slack
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("assistant.web")
+
+# Doors that join the web service (the Slack app's /slack/events) register a callable
+# ``(app, assistant, settings)`` under this entry-point group (pyproject.toml); the web app finds them
+# installed rather than importing them, so it runs without them.
+PLUGINS = "privacy_assistant.web"
 
 
 def create_app(assistant: Assistant | None = None, settings: Settings | None = None) -> FastAPI:
@@ -49,7 +54,7 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
         app.state.audit_report = await run_in_threadpool(check_at_startup, queue.engine, queue.vault)
         unsubscribe = queue.subscribe(app.state.metrics.record_request_event)
         # This app's own worker: several apps over one assistant (tests) each start and stop theirs.
-        outbox = OutboxWorker(queue)
+        outbox = OutboxWorker(queue.storage)
         if settings.outbox_worker == "inprocess":
             outbox.start()  # mail leaves after commit, on its own thread, never inside a request
         await asyncio.to_thread(give_back)  # what start-up freed (embedding the index, the bank)
@@ -97,7 +102,7 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.mount("/docs-assets", StaticFiles(directory=str(files("fastapi_offline") / "static")), name="docs")
     install_error_handlers(app)
-    mount_slack(app, assistant, settings)  # /slack/events, only when Slack is configured
+    mount_plugins(app, assistant, settings)  # Slack's /slack/events, when it is configured
 
     # Added innermost first: a request meets the proxy headers, then metrics, then headers, then CORS,
     # then the body limit.
@@ -116,6 +121,11 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
         # else's X-Forwarded-For is ignored, so rotating it buys no fresh budget.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
+
+
+def mount_plugins(app: FastAPI, assistant: Assistant, settings: Settings) -> None:
+    for plugin in entry_points(group=PLUGINS):
+        plugin.load()(app, assistant, settings)
 
 
 async def purge_periodically(assistant: Assistant, interval_seconds: float) -> None:

@@ -23,7 +23,7 @@ from assistant.answering.compose import Answer
 from assistant.conversation import Turn
 from assistant.requests import AuditEvent
 from assistant.requests.outbox import OutboxCounts
-from assistant.requests.queue import CHANNELS
+from assistant.requests.storage import CHANNELS
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 

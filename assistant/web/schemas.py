@@ -214,7 +214,7 @@ class RightsRequestListOut(BaseModel):
 
 
 class AssignIn(_Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"assignee": "ana@numecent.com"}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"assignee": "ana@example.com"}]})
 
     assignee: str = Field(min_length=1, max_length=200, description="Who works the request.")
 

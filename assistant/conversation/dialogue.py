@@ -1,4 +1,4 @@
-"""Channel-agnostic dialogue: each message in, one ``Turn`` out, whatever the channel (web, Slack, CLI).
+"""The dialogue: each message in, one ``Turn`` out, whatever the channel (web, Slack, CLI).
 
 A turn is either a question about the policy (answered from the policy, with an offer to start a
 request when it is about a right) or part of taking a rights request: ask for what is missing one
@@ -15,19 +15,20 @@ import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from assistant.answering.compose import Answer, clean_question
+from assistant.conversation.stages import ACTIONS, STAGE_MOVES, TAKING, Stage
+from assistant.conversation.words import CANCEL, CODE, NO, YES, plain_name
 from assistant.exceptions import InvalidInputError, VerificationError
 from assistant.intake.classifier import right_cues
 from assistant.intake.draft import ON_BEHALF_OF, RIGHT_LABELS, RequestDraft
 from assistant.intake.fields import find_email, find_name, valid_email
 from assistant.intake.new_code import asks_for_new_code
 from assistant.requests.dates import due_date
-from assistant.requests.queue import CHANNELS
 from assistant.requests.resend import resend_code, why_not_resent
 from assistant.requests.states import PENDING_VERIFICATION
+from assistant.requests.storage import CHANNELS
 
 if TYPE_CHECKING:
     from assistant.intake.intake import Intake
@@ -35,46 +36,8 @@ if TYPE_CHECKING:
     from assistant.requests import RequestQueue
     from assistant.requests.conversations import ConversationStore
 
-ACTIONS = ("confirm", "cancel", "resend")
-
-
-class Stage(StrEnum):
-    """Where a conversation is in taking a rights request (stored as its value)."""
-
-    IDLE = "idle"  # questions only, no request begun
-    COLLECTING = "collecting"  # asking for what the request still misses
-    CONFIRMING = "confirming"  # the summary shown, waiting for "yes"
-    SUBMITTING = "submitting"  # confirmed, being written (a crash here is recovered on the next turn)
-    SUBMITTED = "submitted"  # in the queue; a code typed in the chat verifies it
-    CANCELLED = "cancelled"
-
-
-# The one place the dialogue's steps are defined, as states.py does for a request's life cycle.
-STAGE_MOVES: dict[Stage, frozenset[Stage]] = {
-    Stage.IDLE: frozenset({Stage.COLLECTING}),
-    Stage.COLLECTING: frozenset({Stage.COLLECTING, Stage.CONFIRMING, Stage.CANCELLED}),
-    Stage.CONFIRMING: frozenset({Stage.COLLECTING, Stage.CONFIRMING, Stage.SUBMITTING, Stage.CANCELLED}),
-    Stage.SUBMITTING: frozenset({Stage.COLLECTING, Stage.CONFIRMING, Stage.SUBMITTING, Stage.SUBMITTED}),
-    Stage.SUBMITTED: frozenset({Stage.COLLECTING}),
-    Stage.CANCELLED: frozenset({Stage.COLLECTING}),
-}
-TAKING = (Stage.COLLECTING, Stage.CONFIRMING)  # a request being taken: "cancel" applies
 # Who is asking, when the channel knows better than the message: Slack users are employees forwarding.
 CHANNEL_REQUESTER = {"slack": "employee_forwarding"}
-
-_YES = re.compile(
-    r"^\s*(yes|y|yep|yeah|yup|sure|ok|okay|confirm|confirmed|submit|submit it|send it|go ahead|correct|"
-    r"that'?s (right|correct)|looks good|do it|please do|yes please|start a request|yes,? start a request)"
-    r"[\s.!,]*(please|thanks|thank you)?[\s.!]*$",
-    re.IGNORECASE,
-)
-_NO = re.compile(r"^\s*(no|nope|nah|don'?t)[\s.!]*$", re.IGNORECASE)
-_CANCEL = re.compile(
-    r"^\s*(cancel|stop|abort|quit|never ?mind|forget it|cancel (it|that|the request|my request))[\s.!]*$",
-    re.IGNORECASE,
-)
-_CODE = re.compile(r"^\s*(\d{3})\s?(\d{3})\s*$")
-_PLAIN_NAME = re.compile(r"^[^\W\d_][^\W\d_'’.\- ]*(?:[ '’.\-]+[^\W\d_]+){0,5}\.?$")
 
 
 @dataclass(frozen=True)
@@ -189,7 +152,7 @@ class Conversation:
     # -- routing --------------------------------------------------------------------------------
     def _route(self, text: str) -> Turn:
         stage = self.stage
-        if stage in TAKING and _CANCEL.match(text):
+        if stage in TAKING and CANCEL.match(text):
             return self._cancel()
         # Never answered as a policy question. While a request is being taken, an address in the
         # message is an answer to the question asked, whatever else it says.
@@ -199,10 +162,10 @@ class Conversation:
             return self._collect(text)
         if stage == Stage.CONFIRMING:
             return self._confirming(text)
-        if stage == Stage.SUBMITTED and _CODE.match(text) and self.state.get("reference"):
+        if stage == Stage.SUBMITTED and CODE.match(text) and self.state.get("reference"):
             return self._verify(text)
         offered = self.state.pop("offered_rights", None)
-        if offered and _YES.match(text):
+        if offered and YES.match(text):
             return self._start(RequestDraft(rights=offered))
         draft = self.parts.intake.read(text, on_behalf_of=self.state.get("on_behalf_of"))
         if draft is not None:
@@ -261,7 +224,7 @@ class Conversation:
             else:
                 problem = "intake_bad_email"
         elif asking in ("name", "subject_name"):
-            name = find_name(text) or _plain_name(text)
+            name = find_name(text) or plain_name(text)
             if name:
                 setattr(draft, asking, name)
             else:
@@ -287,9 +250,9 @@ class Conversation:
         return self._turn(question, lead=lead)
 
     def _confirming(self, text: str) -> Turn:
-        if _YES.match(text):
+        if YES.match(text):
             return self._submit()
-        if _NO.match(text):
+        if NO.match(text):
             return self._cancel()
         draft = self._draft()
         email = find_email(text, self.parts.own_addresses())
@@ -341,7 +304,7 @@ class Conversation:
         return self._turn(self.prompts.line("intake_cancelled"))
 
     def _verify(self, text: str) -> Turn:
-        code = "".join(_CODE.match(text).groups())  # type: ignore[union-attr]
+        code = "".join(CODE.match(text).groups())  # type: ignore[union-attr]
         reference = self.state["reference"]
         try:
             self.requests.verify(reference, code)
@@ -427,11 +390,3 @@ class Conversation:
 
 def _label(right: str) -> str:
     return RIGHT_LABELS.get(right, right)
-
-
-def _plain_name(text: str) -> str | None:
-    """A reply that is just a name ("Jo Bloggs"), tidied; None for anything else."""
-    candidate = " ".join(text.split()).strip(" .")
-    if 2 <= len(candidate) <= 100 and _PLAIN_NAME.match(candidate) and not valid_email(candidate):
-        return candidate
-    return None

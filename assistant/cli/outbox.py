@@ -1,5 +1,5 @@
 """The outbox on the command line: `worker`, `requests deliver`, `outbox list|show`, and the delivery a
-command that changed a request makes before it exits. Registered on the main group by ``cli.py``."""
+command that changed a request makes before it exits."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def open_queue() -> RequestQueue:
 
 
 def deliver_once() -> None:
-    outbox = OutboxWorker(open_queue())
+    outbox = OutboxWorker(open_queue().storage)
     sent = outbox.deliver_due()
     counts = outbox.counts()
     click.echo(f"delivered {sent}; {counts.waiting} waiting, {counts.dead} dead")
@@ -60,7 +60,7 @@ def worker() -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_redaction()
-    outbox = OutboxWorker(open_queue())
+    outbox = OutboxWorker(open_queue().storage)
     signal.signal(signal.SIGTERM, lambda *_: outbox.stop(timeout=0))
     click.echo(
         f"outbox worker: delivering (polling every {outbox.settings.outbox_poll_seconds:g} s); "

@@ -1,0 +1,253 @@
+"""Rights requests: the privacy team's queue (`requests ...`). None of these commands loads the model."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+
+import click
+
+from assistant.cli.common import open_assistant, parse_date
+from assistant.cli.outbox import deliver_once, deliver_queued, open_queue
+from assistant.requests import OutboxWorker
+
+
+def _request_line(request, today: date) -> str:
+    overdue = " OVERDUE" if request.overdue(today) else ""
+    assignee = request.assignee or "-"
+    return (
+        f"{request.reference}  {request.status:20s}  due {request.due_at.isoformat()}{overdue}  "
+        f"{','.join(request.rights)}  {request.channel}  {assignee}"
+    )
+
+
+def _status_option(function):
+    return click.option(
+        "--status", "statuses", multiple=True, help="Only requests in this status (repeatable)."
+    )(function)
+
+
+def _filters(statuses: tuple[str, ...], due_before: date | None, overdue: bool) -> dict:
+    return {"status": list(statuses) or None, "due_before": due_before, "overdue": overdue}
+
+
+@click.group("requests")
+def requests_group() -> None:
+    """Work the rights-request (DSAR) queue."""
+
+
+@requests_group.command("list")
+@_status_option
+@click.option("--due-before", callback=parse_date, help="Only requests due before this date (YYYY-MM-DD).")
+@click.option("--overdue", is_flag=True, help="Only open requests past their due date.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def requests_list(statuses: tuple[str, ...], due_before: date | None, overdue: bool, as_json: bool) -> None:
+    """Requests, soonest due first; overdue ones are marked OVERDUE."""
+    requests = open_queue().list(**_filters(statuses, due_before, overdue))
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in requests], ensure_ascii=False, indent=2))
+        return
+    today = date.today()
+    for request in requests:
+        line = _request_line(request, today)
+        click.echo(click.style(line, fg="red", bold=True) if request.overdue(today) else line)
+    click.echo(f"{len(requests)} request(s)", err=True)
+
+
+@requests_group.command("show")
+@click.argument("reference")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def requests_show(reference: str, as_json: bool) -> None:
+    """One request with its requester and audit trail."""
+    queue = open_queue()
+    request = queue.get(reference)
+    events = queue.events(reference)
+    if as_json:
+        data = {**request.to_dict(), "events": [e.to_dict() for e in events]}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(_request_line(request, date.today()))
+    for label, value in [
+        ("name", request.name),
+        ("e-mail", request.email),
+        ("phone", request.phone),
+        ("on behalf of", request.on_behalf_of),
+        ("subject", request.subject_name),
+        ("concerning", request.data_concerned),
+        ("categories", ", ".join(request.categories)),
+        ("received", request.received_at.isoformat(timespec="seconds")),
+        (
+            "extension",
+            f"{request.extension_months} month(s): {request.extension_reason}"
+            if request.extension_months
+            else None,
+        ),
+    ]:
+        if value:
+            click.echo(f"  {label}: {value}")
+    click.echo("  audit trail:")
+    for event in events:
+        detail = ", ".join(f"{k}={v}" for k, v in event.detail.items())
+        click.echo(f"    {event.at.isoformat(timespec='seconds')}  {event.kind}  by {event.actor}  {detail}")
+
+
+@requests_group.command("assign")
+@click.argument("reference")
+@click.argument("assignee")
+@click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who makes the change.")
+def requests_assign(reference: str, assignee: str, actor: str) -> None:
+    """Give REFERENCE to ASSIGNEE."""
+    queue = open_queue()
+    request = queue.assign(reference, assignee, actor=actor)
+    click.echo(f"{request.reference} assigned to {request.assignee}")
+    deliver_queued(OutboxWorker(queue.storage))
+
+
+@requests_group.command("transition")
+@click.argument("reference")
+@click.argument("status")
+@click.option("--note", help="Why, for the audit trail.")
+@click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who makes the change.")
+def requests_transition(reference: str, status: str, note: str | None, actor: str) -> None:
+    """Move REFERENCE to STATUS (the life cycle decides which moves are allowed)."""
+    queue = open_queue()
+    request = queue.transition(reference, status, actor=actor, note=note)
+    click.echo(f"{request.reference} is now {request.status}")
+    deliver_queued(OutboxWorker(queue.storage))
+
+
+@requests_group.command("extend")
+@click.argument("reference")
+@click.option("--reason", required=True, help="Why more time is needed (the requester is told).")
+@click.option("--months", type=click.IntRange(1, 2), default=2, show_default=True)
+@click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who makes the change.")
+def requests_extend(reference: str, reason: str, months: int, actor: str) -> None:
+    """Extend the due date of REFERENCE, recording the reason."""
+    queue = open_queue()
+    request = queue.extend(reference, reason, actor=actor, months=months)
+    click.echo(f"{request.reference} is now due {request.due_at.isoformat()}")
+    deliver_queued(OutboxWorker(queue.storage))
+
+
+@requests_group.command("export")
+@_status_option
+@click.option("--due-before", callback=parse_date, help="Only requests due before this date (YYYY-MM-DD).")
+@click.option("--overdue", is_flag=True, help="Only open requests past their due date.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, writable=True), help="A file instead of stdout."
+)
+def requests_export(
+    statuses: tuple[str, ...], due_before: date | None, overdue: bool, fmt: str, output: str | None
+) -> None:
+    """Export requests, requester identity included, as CSV or JSON."""
+    text = open_queue().export(fmt, **_filters(statuses, due_before, overdue))
+    if output:
+        import os
+
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds identities
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@requests_group.command("verify")
+@click.argument("reference")
+@click.argument("code")
+def requests_verify(reference: str, code: str) -> None:
+    """Enter the requester's verification CODE for REFERENCE."""
+    queue = open_queue()
+    request = queue.verify(reference, code)
+    click.echo(f"{request.reference} is now {request.status}")
+    deliver_queued(OutboxWorker(queue.storage))
+
+
+@requests_group.command("resend")
+@click.argument("reference")
+@click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who asks for it.")
+def requests_resend(reference: str, actor: str) -> None:
+    """E-mail the requester of REFERENCE a new verification code (the old one stops working).
+
+    For the team, e.g. after a requester phoned: the address is shown masked, as the chat shows it.
+    """
+    from assistant.requests.resend import resend_code
+
+    click.echo(resend_code(open_queue(), reference, actor=actor, show_address=True))
+
+
+@requests_group.command("close-unverified")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    help="Days after the last code; default PRIVACY_ASSISTANT_UNVERIFIED_CLOSE_DAYS (0: close nothing).",
+)
+def requests_close_unverified(days: int | None) -> None:
+    """Reject requests never verified within DAYS of their last code (audited); run it daily from cron."""
+    from assistant.requests.unverified import close_unverified
+
+    queue = open_queue()
+    days = queue.settings.unverified_close_days if days is None else days
+    closed = close_unverified(queue, days)
+    for reference in closed:
+        click.echo(f"{reference} closed: not verified within {days} days")
+    click.echo(f"closed {len(closed)} unverified request(s)", err=True)
+
+
+@requests_group.command("deliver")
+def requests_deliver() -> None:
+    """Send what is due in the outbox once (verification mail, webhook events); e.g. from cron."""
+    deliver_once()
+
+
+@requests_group.command("verify-audit")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def requests_verify_audit(as_json: bool) -> None:
+    """Check every request's hash-chained audit trail; exit status 1 when anything was edited, deleted
+    or changed without an audit event."""
+    from assistant.requests.audit import verify_audit
+
+    queue = open_queue()
+    report = verify_audit(queue.engine, queue.vault)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for problem in report.problems:
+            click.echo(str(problem))
+        click.echo(report.summary())
+    if not report.ok:
+        sys.exit(1)
+
+
+@requests_group.command("purge")
+@click.option("--dry-run", is_flag=True, help="Count what would go; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def requests_purge(dry_run: bool, as_json: bool) -> None:
+    """Apply the retention periods now and report what went (the web service runs this periodically)."""
+    report = open_assistant().purge(dry_run=dry_run)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    days = report.periods_days
+    deleted, anonymised = ("to delete", "to anonymise") if dry_run else ("deleted", "anonymised")
+    click.echo(
+        f"transcript messages {deleted}: {report.transcript_messages} (older than {days['transcripts']} days)"
+    )
+    click.echo(f"conversation states {deleted}: {report.conversations} (idle for {days['transcripts']} days)")
+    references = f": {', '.join(report.requests_anonymised)}" if report.requests_anonymised else ""
+    click.echo(
+        f"closed requests {anonymised}: {len(report.requests_anonymised)} "
+        f"(closed over {days['closed_requests']} days ago){references}"
+    )
+    click.echo(
+        f"delivered outbox messages {deleted}: {report.outbox_messages} (older than {days['outbox']} days)"
+    )
+
+
+@requests_group.command("purge-transcripts", hidden=True)
+@click.pass_context
+def requests_purge_transcripts(ctx: click.Context) -> None:
+    """The former name of `requests purge`, kept for existing cron lines."""
+    ctx.invoke(requests_purge)
