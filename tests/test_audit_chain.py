@@ -31,7 +31,7 @@ from assistant.requests.audit import (
 from assistant.requests.crypto import Vault
 from assistant.requests.database import MIGRATIONS, database_url, migrate, open_engine
 from assistant.requests.models import AuditRecord, RequestRecord, UTCDateTime
-from tests.test_requests import NOW, code_and_token, draft, mails
+from tests.requests_support import NOW, code_and_token, draft, mails
 
 
 def verify(queue: RequestQueue):

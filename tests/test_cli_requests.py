@@ -22,7 +22,7 @@ from assistant.cli import main
 from assistant.prompts import load_prompts
 from assistant.requests import OutboxWorker, RequestQueue
 from assistant.settings import get_settings
-from tests.test_requests import HOSTILE, formula_cells
+from tests.requests_support import HOSTILE, formula_cells
 from tests.test_resend import codes_sent, expire_codes, other_than
 
 

