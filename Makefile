@@ -2,6 +2,8 @@
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
+# pytest processes for `make test` (pytest-xdist; 0: one process). One per core of the CI machine.
+TEST_WORKERS ?= 2
 # The stamp names a digest of the dependency files, so editing either reinstalls once.
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha1sum | cut -c1-12)
 
@@ -27,7 +29,7 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 	$(BIN)/privacy-assistant eval all --split dev --compare evals/baseline.json --no-progress
 
 # The import contracts (pyproject.toml, [tool.importlinter]): the core never imports a door.

@@ -73,6 +73,7 @@ def synthetic_policies(count: int, wording: np.ndarray, rng: np.random.Generator
     return policies
 
 
+@pytest.mark.slow
 def test_fitting_learns_how_visitors_word_things_on_policies_it_never_saw():
     rng = np.random.default_rng(16)
     wording = (

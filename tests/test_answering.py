@@ -178,6 +178,7 @@ def run_cli(*args: str, data_dir) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_cli_ask_json_and_errors(data_dir):
     result = run_cli("ask", "Do you charge a fee to access my data?", "--json", data_dir=data_dir)
     assert result.returncode == 0, result.stderr

@@ -320,6 +320,7 @@ def test_the_start_up_check_logs_each_problem_and_never_raises(queue, caplog):
     assert "could not be verified" in caplog.text
 
 
+@pytest.mark.slow
 def test_the_web_service_starts_on_a_damaged_trail_and_says_so(fresh_assistant: Assistant, caplog):
     from assistant.web import create_app
 

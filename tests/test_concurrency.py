@@ -17,6 +17,8 @@ import pytest
 from assistant import Assistant
 from tests.conftest import free_port, serving
 
+pytestmark = pytest.mark.slow  # each test starts processes or servers, or drives them hard
+
 QUESTIONS = [
     "How long do you keep my data?",
     "Do you sell my personal information?",

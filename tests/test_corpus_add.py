@@ -118,6 +118,7 @@ def test_a_scheduled_version_is_not_in_force_until_its_day(corpus_dir):
     assert corpus.in_force(SEED_DOCUMENT, future).version == future.isoformat()
 
 
+@pytest.mark.slow
 def test_index_picks_up_an_added_version_incrementally(tmp_path):
     corpus_dir = tmp_path / "corpus"
     shutil.copytree(HISTORY, corpus_dir)
@@ -146,6 +147,7 @@ def cli(
     )
 
 
+@pytest.mark.slow
 def test_cli_add_list_diff_and_lint(corpus_dir, tmp_path):
     added = cli(
         "corpus",

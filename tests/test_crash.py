@@ -13,6 +13,8 @@ import pytest
 from assistant import Assistant
 from tests.conftest import CORPUS
 
+pytestmark = pytest.mark.slow  # each test starts processes or servers, or drives them hard
+
 # Runs in a child process: confirm the conversation, and SIGKILL ourselves at a well-defined point of
 # the request's transaction, through SQLAlchemy's own session events (nothing of ours is replaced).
 CHILD = textwrap.dedent(

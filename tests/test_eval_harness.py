@@ -86,6 +86,7 @@ def test_validate_command_fails_with_one_line(tmp_path: Path):
     assert "not valid JSON" in result.stdout
 
 
+@pytest.mark.slow
 def test_split_dev_never_runs_the_held_out_set():
     result = subprocess.run(
         [
@@ -119,6 +120,7 @@ def test_a_refused_message_scores_as_no_request(assistant: Assistant):
     assert not observed.is_request and observed.rights == set()
 
 
+@pytest.mark.slow
 # -- metrics on the real assistant, and the gate -----------------------------------------------------
 def test_default_answerer_is_faithful(main_report: dict):
     qa = next(r for r in main_report["runs"] if r["suite"] == "qa")
@@ -126,6 +128,7 @@ def test_default_answerer_is_faithful(main_report: dict):
     assert qa["metrics"]["questions"] == len(read_jsonl(QA_TEST))
 
 
+@pytest.mark.slow
 def test_gate_passes_on_this_branch(main_report: dict):
     lines, ok = compare(main_report, read_baseline(BASELINE))
     assert ok, "\n".join(lines)
@@ -148,6 +151,7 @@ class RandomRetriever(PolicyRetriever):
         return Retrieval(results, real.query_vector, real.precedents, real.missing_detail, real.margin)
 
 
+@pytest.mark.slow
 def test_gate_fails_with_a_broken_retriever(assistant: Assistant, data_dir: Path):
     broken = Assistant.open(corpus_dir=CORPUS, data_dir=data_dir)
     real = broken.retriever
@@ -187,6 +191,7 @@ def test_compare_respects_tolerance_and_direction():
     assert compare(report, baseline)[1]
 
 
+@pytest.mark.slow
 # -- the report ----------------------------------------------------------------------------------------
 @pytest.mark.browser
 def test_report_html_shows_every_chart_in_chromium(main_report: dict, tmp_path: Path):

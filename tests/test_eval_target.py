@@ -18,6 +18,8 @@ from evals.runner import run_suites
 from evals.targets import InProcessTarget, Targets
 from tests.conftest import free_port, serving
 
+pytestmark = pytest.mark.slow  # each test starts processes or servers, or drives them hard
+
 HISTORY_CORPUS = PROJECT_ROOT / "tests" / "fixtures" / "history"
 
 

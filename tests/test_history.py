@@ -261,6 +261,7 @@ def test_an_impossible_date_is_not_a_time():
     assert read_history_question("what did it say on February 30, 2024", TODAY) is None
 
 
+@pytest.mark.slow
 def test_a_future_scheduled_version_is_not_quoted_today(history, tmp_path):
     import shutil
 

@@ -152,6 +152,7 @@ def test_a_bank_of_one_kind_has_no_answerability_model(assistant: Assistant, tmp
     assert found.unanswerable == 0.0 and found.answered > 0.9
 
 
+@pytest.mark.slow
 def test_the_shipped_banks_examples_are_answered_as_labelled(assistant: Assistant):
     """The bank's own examples (every 8th): the mechanism holds on what it was given (training data,
     so this is no accuracy claim; the eval sets measure that)."""

@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from assistant import Assistant
@@ -110,6 +111,7 @@ def test_without_slack_settings_the_web_app_runs_without_it_and_says_so(fresh_as
     assert "Slack is not configured" in caplog.text
 
 
+@pytest.mark.slow
 def test_digest_command_posts_due_soon_and_overdue_requests(fresh_assistant, fake, tmp_path):
     queue = fresh_assistant.requests
     now = datetime.now(UTC)

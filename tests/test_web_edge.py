@@ -48,6 +48,7 @@ def test_rate_limiter_refills_over_time_and_forgets_idle_clients():
     assert list(limiter._buckets) == ["b", "c"]
 
 
+@pytest.mark.slow
 def test_forwarded_for_counts_only_from_a_listed_proxy(data_dir, tmp_path):
     """``serve`` believes X-Forwarded-For only from TRUSTED_PROXIES: here 127.0.0.2, not 127.0.0.1."""
     assert Settings().trusted_proxies == []  # the default trusts no one, loopback included
@@ -168,6 +169,7 @@ def _cli(*args: str, **settings: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_the_cli_asks_the_server_of_its_data_folder(live_server, data_dir, tmp_path):
     """`ask` talks to the server announced in its data folder: with no corpus to load here, only the
     server can have answered (its citation links are the server's)."""
@@ -185,6 +187,7 @@ def test_the_cli_asks_the_server_of_its_data_folder(live_server, data_dir, tmp_p
     assert local.returncode == 2 and "no-corpus" in local.stderr
 
 
+@pytest.mark.slow
 def test_a_stale_announcement_falls_back_to_answering_here(tmp_path):
     (tmp_path / "servers").mkdir()
     # A live process (this one) announced at a port nobody listens on: the connection is refused.

@@ -22,6 +22,8 @@ from assistant import Assistant
 from assistant.intake.draft import RequestDraft
 from tests.conftest import CORPUS
 
+pytestmark = pytest.mark.slow  # each test starts processes or servers, or drives them hard
+
 TOKEN = "team-token-for-fuzzing-0123456789abcdef"
 # Per operation. Hypothesis stops early on an operation with few distinct inputs (GET /healthz), so the
 # total is counted, not assumed; the routes that run the model get fewer, to keep the run to a minute or two.
