@@ -30,6 +30,7 @@ from assistant.retrieval.hybrid import PolicyRetriever
 from assistant.retrieval.question_bank import QuestionBank
 from assistant.retrieval.scope import ScopeClassifier
 from assistant.retrieval.store import IndexReport, UnitStore
+from assistant.retrieval.vector_cache import VectorCache
 from assistant.settings import Settings, get_settings
 
 
@@ -41,7 +42,7 @@ class Assistant:
         private_dir(settings.data_dir)  # before Chroma, the database or the outbox make it world-readable
         self.corpus = Corpus.load(settings.corpus_dir)
         self.prompts = load_prompts(settings.prompts_dir)
-        self.embeddings = LocalEmbeddings(settings.embedding_device)
+        self.embeddings = LocalEmbeddings(settings.embedding_device, cache=VectorCache(settings.cache_dir))
         self.question_bank = QuestionBank.load(
             settings.question_bank_dir, self.embeddings, settings.cache_dir / "question_bank"
         )

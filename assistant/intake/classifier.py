@@ -286,7 +286,7 @@ class RightsClassifier:
     ) -> None:
         self.embeddings = embeddings
         texts = [r["text"] for r in rows]
-        dense = self.features(texts) if features is None else features
+        dense = self.features(texts, shipped=True) if features is None else features
         # Character n-grams read what the sentence embedding blurs: typos ("delte", "unsubscrib")
         # and text-speak. Fitted on the training file only, like the models.
         self.ngrams = TfidfVectorizer(
@@ -301,9 +301,10 @@ class RightsClassifier:
             right: _logistic().fit(x_requests, np.array([right in lab for lab in labels])) for right in RIGHTS
         }
 
-    def features(self, texts: list[str]) -> np.ndarray:
-        """MiniLM embedding joined with the speech-act and cue features, one row per text."""
-        vectors = self.embeddings.encode(texts)
+    def features(self, texts: list[str], shipped: bool = False) -> np.ndarray:
+        """MiniLM embedding joined with the speech-act and cue features, one row per text; ``shipped``
+        texts (the training file) are embedded through the machine's cache."""
+        vectors = self.embeddings.encode_shipped(texts) if shipped else self.embeddings.encode(texts)
         acts = np.stack([speech_act_features(t) for t in texts])
         return np.hstack([vectors, acts, np.stack([cue_features(t) for t in texts])])
 

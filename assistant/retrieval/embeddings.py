@@ -8,13 +8,16 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 import assistant.settings  # noqa: F401  (sets HF_HUB_OFFLINE before transformers is imported)
 from assistant.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from assistant.retrieval.vector_cache import VectorCache
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DIMENSIONS = 384
@@ -91,9 +94,10 @@ def _loaded(device: str) -> MiniLM:
 class LocalEmbeddings(Embeddings):
     """Unit-length MiniLM vectors, so a dot product is the cosine similarity."""
 
-    def __init__(self, device: str = "cpu", batch_size: int = 64) -> None:
+    def __init__(self, device: str = "cpu", batch_size: int = 64, cache: VectorCache | None = None) -> None:
         self.device = device
         self.batch_size = batch_size
+        self.cache = cache  # the machine's vectors of what the product ships; see ``encode_shipped``
         self._queries: QueryBatcher[np.ndarray] = QueryBatcher(self._encode_each, max_batch=batch_size)
 
     @property
@@ -105,6 +109,12 @@ class LocalEmbeddings(Embeddings):
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
         return _unit(_model_thread.submit(self.model.forward, texts, self.batch_size).result())
+
+    def encode_shipped(self, texts: list[str]) -> np.ndarray:
+        """``encode`` for the texts the product ships (policy units, the classifiers' training files),
+        each embedded once per machine through the cache. Never for what visitors write: their
+        messages are not kept, not even as vectors."""
+        return self.cache.vectors(texts, self.encode) if self.cache else self.encode(texts)
 
     def _encode_each(self, texts: list[str]) -> list[np.ndarray]:
         return list(self.encode(texts))

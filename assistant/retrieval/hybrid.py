@@ -215,7 +215,7 @@ class PolicyRetriever(BaseRetriever):
             key = version_key(version.document, version.version)
             if key not in self._views:
                 pairs = [(u.id, view) for u in self.units_of(version) for view in u.views]
-                vectors = self.embeddings.encode([v for _, v in pairs]) if pairs else np.zeros((0, 1))
+                vectors = self.embeddings.encode_shipped([v for _, v in pairs]) if pairs else np.zeros((0, 1))
                 self._views[key] = ([unit_id for unit_id, _ in pairs], vectors)
             ids, vectors = self._views[key]
             if ids:

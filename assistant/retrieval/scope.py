@@ -36,7 +36,7 @@ class ScopeClassifier:
 
     def _fit(self) -> LogisticRegression:
         rows = [json.loads(line) for line in self.training.read_text(encoding="utf-8").splitlines() if line]
-        vectors = self.embeddings.encode([query_text(r["text"]) for r in rows])
+        vectors = self.embeddings.encode_shipped([query_text(r["text"]) for r in rows])
         labels = np.array([bool(r["in_scope"]) for r in rows])
         return LogisticRegression(C=1.0, max_iter=1000).fit(vectors, labels)
 

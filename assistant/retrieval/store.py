@@ -24,11 +24,11 @@ from assistant.corpus.documents import PolicyVersion
 from assistant.corpus.units import PolicyUnit, parse_policy
 from assistant.exceptions import ConfigurationError, StoreError
 from assistant.retrieval.embeddings import DIMENSIONS, MODEL_NAME, LocalEmbeddings
-from assistant.retrieval.vector_cache import VectorCache
 from assistant.settings import Settings
 
 COLLECTION = "policy_units"
 _BATCH = 128
+_PAGE = 5_000  # units per read of the stored fingerprints
 
 
 def version_key(document: str, version: str) -> str:
@@ -81,7 +81,6 @@ def make_client(settings: Settings) -> chromadb.ClientAPI:
 class UnitStore:
     def __init__(self, settings: Settings, embeddings: LocalEmbeddings) -> None:
         self.embeddings = embeddings
-        self.cache = VectorCache(settings.cache_dir)  # a text embedded once per machine, not per folder
         try:
             self.client = make_client(settings)
             self.vectors = Chroma(
@@ -101,11 +100,17 @@ class UnitStore:
         return self.vectors._collection
 
     def stored_fingerprints(self) -> dict[str, set[str]]:
+        """Each stored version's fingerprints, read a page at a time: Chroma (on disk or a server) refuses
+        one read of more than 32,766 units ("too many SQL variables", SQLite's limit)."""
         stored: dict[str, set[str]] = {}
-        result = self.collection.get(include=["metadatas"])
-        for meta in result["metadatas"] or []:
-            stored.setdefault(str(meta["version_key"]), set()).add(str(meta["fingerprint"]))
-        return stored
+        offset = 0
+        while True:
+            page = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            for meta in page["metadatas"] or []:
+                stored.setdefault(str(meta["version_key"]), set()).add(str(meta["fingerprint"]))
+            if len(page["ids"]) < _PAGE:
+                return stored
+            offset += _PAGE
 
     def sync(
         self, versions: Iterable[PolicyVersion], progress: Callable[[int, int], None] | None = None
@@ -131,7 +136,7 @@ class UnitStore:
                 # Stored as LangChain's Chroma stores them; the vectors come from the machine's cache.
                 self.collection.upsert(
                     ids=[u.id for u in chunk],
-                    embeddings=self.cache.vectors(texts, self.embeddings.encode),
+                    embeddings=self.embeddings.encode_shipped(texts),
                     documents=texts,
                     metadatas=[_metadata(u, prints[key]) for u in chunk],
                 )

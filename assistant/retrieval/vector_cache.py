@@ -1,4 +1,5 @@
-"""Unit vectors by a digest of what was embedded, shared by every data folder on the machine.
+"""Vectors of the texts the product ships (policy units, the classifiers' training files) by a digest
+of what was embedded, shared by every data folder on the machine.
 
 Versions of one policy share most of their sentences, and every new data folder (a test session, a
 second web process, a restored deployment) indexes the same corpus again: each text is embedded once
