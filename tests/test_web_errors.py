@@ -14,9 +14,8 @@ from fastapi.testclient import TestClient
 from assistant import Assistant
 from assistant.settings import PROJECT_ROOT, Settings
 from tests.conftest import CORPUS
+from tests.web_team_support import TEAM, TOKEN
 
-TOKEN = "team-token-for-tests-0123456789abcdef"
-TEAM = {"Authorization": f"Bearer {TOKEN}", "X-Team-Member": "ana@numecent.com"}
 REFERENCE = "DSAR-2026-000001"
 
 # Every route that reads a JSON body, with a body it accepts and the field its example must name.

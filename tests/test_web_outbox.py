@@ -14,9 +14,8 @@ from assistant import Assistant
 from assistant.web import create_app
 from tests.conftest import CORPUS, prometheus_sample
 from tests.smtp_server import STALL_SECONDS, StallingInbox, smtp_server
+from tests.web_team_support import TEAM, TOKEN
 
-TOKEN = "team-token-for-tests-0123456789abcdef"
-TEAM = {"Authorization": f"Bearer {TOKEN}", "X-Team-Member": "ana@numecent.com"}
 PROMPT = 10  # seconds: generous for two cores shared by many, and far below the server's stall
 
 

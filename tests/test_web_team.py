@@ -13,11 +13,9 @@ from fastapi.testclient import TestClient
 
 from assistant.web import create_app
 from tests.requests_support import HOSTILE, formula_cells
-from tests.web_team_support import TOKEN, submit, trail
+from tests.web_team_support import TEAM, TOKEN, submit, trail
 from tests.web_team_support import client as client
 from tests.web_team_support import team_assistant as team_assistant
-
-TEAM = {"Authorization": f"Bearer {TOKEN}", "X-Team-Member": "ana@numecent.com"}
 
 
 # -- the team API: authorisation -----------------------------------------------------------------------

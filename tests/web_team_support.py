@@ -19,6 +19,7 @@ from assistant.web import create_app
 from tests.conftest import CORPUS
 
 TOKEN = "team-token-for-tests-0123456789abcdef"
+TEAM = {"Authorization": f"Bearer {TOKEN}", "X-Team-Member": "ana@numecent.com"}  # a team member's headers
 
 
 @pytest.fixture(scope="module")
