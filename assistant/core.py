@@ -43,9 +43,7 @@ class Assistant:
         self.corpus = Corpus.load(settings.corpus_dir)
         self.prompts = load_prompts(settings.prompts_dir)
         self.embeddings = LocalEmbeddings(settings.embedding_device, cache=VectorCache(settings.cache_dir))
-        self.question_bank = QuestionBank.load(
-            settings.question_bank_dir, self.embeddings, settings.cache_dir / "question_bank"
-        )
+        self.question_bank = QuestionBank.load(self.corpus.question_banks, self.embeddings)
         self.answerer = Answerer(
             self.prompts,
             settings.public_base_url,

@@ -35,10 +35,6 @@ class Settings(BaseSettings):
     # Where things live.
     corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Policy documents and their versions.")
     prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Every sentence that is not a quote.")
-    question_bank_dir: Path = Field(
-        PROJECT_ROOT / "question_bank",
-        description="Example visitor questions per document (<document-id>.jsonl) and what answers them.",
-    )
     data_dir: Path = Field(PROJECT_ROOT / ".data", description="Chroma, SQLite, outbox, keys.")
     cache_dir: Path = Field(
         Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "privacy-assistant",

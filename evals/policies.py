@@ -75,15 +75,9 @@ def onboard(settings: Settings, shared: Path, sources: dict[str, dict[str, Any]]
     root = settings.cache_dir / "eval-policies"
     corpus_dir = root / "corpus"
     shutil.rmtree(corpus_dir, ignore_errors=True)  # the index (keyed by digest) is kept, the corpus rebuilt
-    empty_bank = root / "no-question-bank"
-    empty_bank.mkdir(parents=True, exist_ok=True)
+    # As a new customer's corpus: imported versions and no question bank.
     own = settings.model_copy(
-        update={
-            "corpus_dir": corpus_dir,
-            "data_dir": root / "data",
-            "question_bank_dir": empty_bank,
-            "default_document": None,
-        }
+        update={"corpus_dir": corpus_dir, "data_dir": root / "data", "default_document": None}
     )
     import_policies(corpus_dir, shared, sources)
     return Assistant.open(settings=own)

@@ -4,7 +4,7 @@ The training data, all of it read where it lies (nothing is copied into the proj
 
 - the dev policies' blind question sets (``evals/datasets/policies``, split "dev"; the test policies are
   never read here) over their policies in ``../shared/data/policies``;
-- every document's question bank (``question_bank/<document>.jsonl``), over the corpus;
+- every document's question bank (``corpus/<document>/questions.jsonl``), over the corpus;
 - half of PolicyQA's development split (``../shared/data/policyqa-dev.json``, the policies at even
   places in title order); the other half is held out for ``bench/policyqa.py``.
 
@@ -161,12 +161,10 @@ def gather(
 
     say("training data: question banks")
     own = Assistant.open(settings=settings)
-    for document in own.corpus.documents:
-        bank = settings.question_bank_dir / f"{document}.jsonl"
-        if bank.is_file():
-            digests[f"question_bank/{bank.name}"] = _digest(bank)
-            version = own.corpus.versions(document)[-1]
-            found.append(read_examples(own, version, read_jsonl(bank), document, "bank", lexical))
+    for document, bank in sorted(own.corpus.question_banks.items()):
+        digests[f"corpus/{document}/{bank.name}"] = _digest(bank)
+        version = own.corpus.versions(document)[-1]
+        found.append(read_examples(own, version, read_jsonl(bank), document, "bank", lexical))
 
     say("training data: PolicyQA (the half at even places)")
     digests[POLICYQA] = _digest(policyqa_file)

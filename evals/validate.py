@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from assistant.corpus.documents import Corpus
+from assistant.corpus.documents import BANK, Corpus
 from assistant.corpus.units import parse_policy
 from assistant.exceptions import PrivacyAssistantError
 from assistant.intake.classifier import TRAINING_FILE as INTAKE_TRAINING
@@ -18,7 +18,7 @@ from assistant.retrieval.scope import TRAINING as SCOPE_TRAINING
 from assistant.settings import PROJECT_ROOT
 from evals.datasets_io import DATASETS, read_jsonl
 
-QUESTION_BANKS = tuple(sorted((PROJECT_ROOT / "question_bank").glob("*.jsonl")))
+QUESTION_BANKS = tuple(sorted((PROJECT_ROOT / "corpus").glob(f"*/{BANK}")))
 TRAINING_FILES = (INTAKE_TRAINING, SCOPE_TRAINING, *QUESTION_BANKS)
 _STR, _BOOL, _LIST = (str,), (bool,), (list,)
 _OPT = (str, type(None))
@@ -191,18 +191,20 @@ def validate_all(folder: Path = DATASETS) -> dict[Path, list[str]]:
     return results
 
 
-def validate_bank(path: Path, corpus_dir: Path | None = None, today: date | None = None) -> list[str]:
-    """The problems of a question bank: malformed lines, and evidence the version in force does not hold
-    (a bank votes for the units of the version asked; evidence only an old version holds is stale)."""
+def validate_bank(path: Path, today: date | None = None) -> list[str]:
+    """The problems of a question bank (``corpus/<document>/questions.jsonl``): malformed lines, and
+    evidence the version in force does not hold (a bank votes for the units of the version asked;
+    evidence only an old version holds is stale)."""
+    document = path.parent.name
     try:
         examples = read_examples(path)
-        corpus = Corpus.load(corpus_dir or PROJECT_ROOT / "corpus")
-        version = corpus.in_force(path.stem, today or date.today()) or corpus.versions(path.stem)[-1]
+        corpus = Corpus.load(path.parent.parent)
+        version = corpus.in_force(document, today or date.today()) or corpus.versions(document)[-1]
     except PrivacyAssistantError as exc:
         return [str(exc)]
     text = fold(parse_policy(version).text)
     return [
-        f"{path.name}: evidence {evidence[:60]!r} of {example.question!r} is not in {path.stem} "
+        f"{document}/{path.name}: evidence {evidence[:60]!r} of {example.question!r} is not in {document} "
         f"{version.version}, the version in force"
         for example in examples
         for evidence in example.evidence
@@ -213,6 +215,7 @@ def validate_bank(path: Path, corpus_dir: Path | None = None, today: date | None
 def format_validation(results: dict[Path, list[str]]) -> str:
     lines = []
     for path, problems in results.items():
-        lines.append(f"{path.name}: {'ok' if not problems else f'{len(problems)} problem(s)'}")
+        name = f"{path.parent.name}/{path.name}" if path.name == BANK else path.name
+        lines.append(f"{name}: {'ok' if not problems else f'{len(problems)} problem(s)'}")
         lines += [f"  {p}" for p in problems]
     return "\n".join(lines)

@@ -23,7 +23,7 @@ def test_the_packaged_model_is_small_and_says_where_it_came_from():
     assert PARAMETERS.stat().st_size < 1_000_000  # committed with the code
     about = model.provenance
     assert about["command"] == "privacy-assistant train"
-    assert {"policyqa-dev.json", "question_bank/numecent-privacy-policy.jsonl"} <= set(about["data"])
+    assert {"policyqa-dev.json", "corpus/numecent-privacy-policy/questions.jsonl"} <= set(about["data"])
     assert all(len(digest) == 64 for digest in about["data"].values())
     folds = [set(fold["policies"]) for fold in about["held_out_by_policy"].values()]
     # Each dev policy is measured once, by the model of the fold that left it out.

@@ -81,12 +81,11 @@ def test_the_validator_checks_bank_evidence_against_the_version_in_force(tmp_pat
 
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
-    bank = tmp_path / "bank" / f"{SEED_DOCUMENT}.jsonl"
-    bank.parent.mkdir()
+    bank = corpus / SEED_DOCUMENT / "questions.jsonl"
     example = {"question": "What is this policy for?", "answerable": True, "evidence": [REMOVED]}
     bank.write_text(json.dumps(example) + "\n", encoding="utf-8")
-    assert validate_bank(bank, corpus) == []
+    assert validate_bank(bank) == []
     add_version(corpus, next_version(tmp_path), SEED_DOCUMENT, date(2024, 9, 1), today=date(2025, 1, 1))
-    assert validate_bank(bank, corpus, today=date(2024, 8, 31)) == []  # the old version is still in force
-    [problem] = validate_bank(bank, corpus, today=date(2024, 9, 1))
+    assert validate_bank(bank, today=date(2024, 8, 31)) == []  # the old version is still in force
+    [problem] = validate_bank(bank, today=date(2024, 9, 1))
     assert "is not in numecent-privacy-policy 2024-09-01, the version in force" in problem

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from assistant import Assistant
-from assistant.exceptions import QuestionBankError
+from assistant.exceptions import CorpusError, QuestionBankError
 from assistant.retrieval.question_bank import QuestionBank, read_examples
 from assistant.settings import PROJECT_ROOT
 from tests.conftest import SEED_DOCUMENT
@@ -19,11 +20,12 @@ WEATHER = {"question": "what's the weather like at your office?", "answerable": 
 AI = {"question": "Do you train AI models on my data?", "answerable": False, "evidence": []}
 
 
-def write_bank(folder: Path, rows: list[dict]) -> Path:
+def write_bank(folder: Path, rows: list[dict]) -> dict[str, Path]:
+    """A bank of ``rows`` for the seed document, as ``Corpus.question_banks`` names it."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{SEED_DOCUMENT}.jsonl"
+    path = folder / "questions.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return folder
+    return {SEED_DOCUMENT: path}
 
 
 @pytest.mark.parametrize(
@@ -55,15 +57,24 @@ def test_a_repeated_question_is_refused(tmp_path: Path):
 
 
 def test_a_malformed_bank_stops_the_assistant_opening(tmp_path: Path):
-    folder = tmp_path / "bank"
-    folder.mkdir()
-    (folder / f"{SEED_DOCUMENT}.jsonl").write_text('{"question": ""}\n', encoding="utf-8")
-    with pytest.raises(QuestionBankError, match="line 1"):
-        Assistant.open(question_bank_dir=folder, data_dir=tmp_path / "data")
+    corpus = tmp_path / "corpus"
+    shutil.copytree(PROJECT_ROOT / "corpus", corpus)
+    (corpus / SEED_DOCUMENT / "questions.jsonl").write_text('{"question": ""}\n', encoding="utf-8")
+    with pytest.raises(QuestionBankError, match=r"questions\.jsonl, line 1"):
+        Assistant.open(corpus_dir=corpus, data_dir=tmp_path / "data")
+
+
+def test_a_bank_for_a_folder_without_versions_is_refused(tmp_path: Path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(PROJECT_ROOT / "corpus", corpus)
+    (corpus / "no-versions").mkdir()
+    (corpus / "no-versions" / "questions.jsonl").write_text(json.dumps(AI) + "\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"no-versions/questions\.jsonl.*holds no policy version"):
+        Assistant.open(corpus_dir=corpus, data_dir=tmp_path / "data")
 
 
 def test_the_shipped_bank_loads_and_its_evidence_is_in_the_policy(assistant: Assistant):
-    bank = QuestionBank.load(PROJECT_ROOT / "question_bank", assistant.embeddings)
+    bank = QuestionBank.load(assistant.corpus.question_banks, assistant.embeddings)
     examples = bank.examples[SEED_DOCUMENT]
     assert len(examples) >= 300
     version = assistant.retriever.versions_for(SEED_DOCUMENT)[0]
@@ -119,10 +130,11 @@ def test_a_version_without_the_evidence_gets_no_vote(assistant: Assistant, tmp_p
 def test_validate_names_evidence_that_the_version_in_force_lacks(tmp_path: Path):
     from evals.validate import validate_bank
 
-    path = write_bank(
-        tmp_path / "bank", [WEATHER, {**WEATHER, "question": "office?", "evidence": ["Ste 999"]}]
-    )
-    path = path / f"{SEED_DOCUMENT}.jsonl"
+    corpus = tmp_path / "corpus"
+    shutil.copytree(PROJECT_ROOT / "corpus", corpus)
+    [path] = write_bank(
+        corpus / SEED_DOCUMENT, [WEATHER, {**WEATHER, "question": "office?", "evidence": ["Ste 999"]}]
+    ).values()
     [problem] = validate_bank(path)
     assert (
         "'Ste 999' of 'office?' is not in numecent-privacy-policy 2024-06-01, the version in force" in problem
@@ -168,39 +180,44 @@ def test_the_shipped_banks_examples_are_answered_as_labelled(assistant: Assistan
     assert sum(cited) / len(cited) >= 0.9
 
 
-def test_the_examples_vectors_are_kept_between_starts(assistant: Assistant, tmp_path: Path, monkeypatch):
+def test_the_examples_vectors_come_from_the_machines_vector_cache(assistant: Assistant, tmp_path: Path):
+    """A bank ships with the corpus, like its text: its vectors are embedded once per machine, and a new
+    process (a new bank) reads them back; changed examples are embedded anew."""
     import numpy as np
 
-    from assistant.retrieval import question_bank
+    from assistant.retrieval.embeddings import LocalEmbeddings
+    from assistant.retrieval.scope import query_text
+    from assistant.retrieval.vector_cache import VectorCache
 
-    monkeypatch.setattr(question_bank, "_EMBEDDED", {})  # as in a new process
-    folder, cache = write_bank(tmp_path / "bank", [WEATHER, AI]), tmp_path / "cache"
-    first = QuestionBank.load(folder, assistant.embeddings, cache).vectors(SEED_DOCUMENT)
-    [kept] = cache.glob("*.npy")
-    assert np.array_equal(np.load(kept), first)
+    embeddings = LocalEmbeddings(cache=VectorCache(tmp_path / "cache"))
+    first = QuestionBank.load(write_bank(tmp_path / "a", [WEATHER, AI]), embeddings).vectors(SEED_DOCUMENT)
+    assert first.shape == (2, 384)
 
-    # The next start reads the file, not the model: what the file holds is what the bank uses.
-    np.save(kept, -first)
-    monkeypatch.setattr(question_bank, "_EMBEDDED", {})
-    assert np.array_equal(
-        QuestionBank.load(folder, assistant.embeddings, cache).vectors(SEED_DOCUMENT), -first
-    )
+    # What the cache holds is what a bank uses (made visible here: a cache holding other vectors).
+    other = VectorCache(tmp_path / "other")
+    keys = [other._key(query_text(WEATHER["question"])), other._key(query_text(AI["question"]))]
+    other._write({key: -row for key, row in zip(keys, first, strict=True)})
+    reading = LocalEmbeddings(cache=other)
+    again = QuestionBank.load(write_bank(tmp_path / "b", [WEATHER, AI]), reading).vectors(SEED_DOCUMENT)
+    assert np.array_equal(again, -first)
+    one = QuestionBank.load(write_bank(tmp_path / "c", [WEATHER]), reading).vectors(SEED_DOCUMENT)
+    assert np.array_equal(one, -first[:1])
 
-    # A torn file is only a lost cache: embedded again, and written whole.
-    kept.write_bytes(b"\x93NUMPY torn")
-    monkeypatch.setattr(question_bank, "_EMBEDDED", {})
-    again = QuestionBank.load(folder, assistant.embeddings, cache).vectors(SEED_DOCUMENT)
-    assert np.allclose(again, first, atol=1e-5)
-    assert np.allclose(np.load(kept), first, atol=1e-5)
-    assert [p.name for p in cache.iterdir()] == [kept.name]  # no temporary file left behind
+    added = {"question": "Where are your servers?", "answerable": False, "evidence": []}
+    two = QuestionBank.load(write_bank(tmp_path / "d", [added]), reading).vectors(SEED_DOCUMENT)
+    assert np.allclose(two[0], assistant.embeddings.encode([query_text(added["question"])])[0], atol=1e-5)
 
 
-def test_changed_examples_are_embedded_anew(assistant: Assistant, tmp_path: Path, monkeypatch):
-    from assistant.retrieval import question_bank
+def test_the_answerability_model_is_fit_on_each_example_without_itself():
+    """Blocks of rows give the features a whole similarity matrix gives, the diagonal left out."""
+    import numpy as np
 
-    monkeypatch.setattr(question_bank, "_EMBEDDED", {})  # as in a new process
-    cache = tmp_path / "cache"
-    one = QuestionBank.load(write_bank(tmp_path / "a", [WEATHER, AI]), assistant.embeddings, cache)
-    two = QuestionBank.load(write_bank(tmp_path / "b", [WEATHER]), assistant.embeddings, cache)
-    assert one.vectors(SEED_DOCUMENT).shape == (2, 384) and two.vectors(SEED_DOCUMENT).shape == (1, 384)
-    assert len(list(cache.glob("*.npy"))) == 2
+    from assistant.retrieval.question_bank import neighbourhood, own_neighbourhoods
+
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((50, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    unanswered = rng.random(50) < 0.3
+    whole = vectors @ vectors.T
+    np.fill_diagonal(whole, -1.0)
+    assert np.allclose(own_neighbourhoods(vectors, unanswered, rows=7), neighbourhood(whole, unanswered))

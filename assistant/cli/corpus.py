@@ -51,6 +51,7 @@ def corpus_add(
     bank_review: bool,
 ) -> None:
     """Add FILE (Markdown, plain text or an HTML page) as a version of a document."""
+    from assistant.corpus.documents import BANK
     from assistant.corpus.importing import add_version
     from assistant.corpus.lint import cleaning_report
     from assistant.corpus.units import parse_policy
@@ -72,7 +73,7 @@ def corpus_add(
     skipped = [f"{n.kind} {n.count}" for n in cleaning_report(version) if n.cleaned]
     if skipped:
         click.echo(f"  cleaned: {', '.join(skipped)}")
-    if bank_review and (get_settings().question_bank_dir / f"{document}.jsonl").is_file():
+    if bank_review and (version.path.parent / BANK).is_file():
         click.echo("Checking the question bank against the new version (loads the model) ...", err=True)
         review = open_assistant().review_bank(document, version.effective)
         for line in review.lines() if review else []:

@@ -1,5 +1,6 @@
 """Policy documents on disk: ``corpus/<document-id>/<YYYY-MM-DD>.md`` with YAML front matter, and
-beside them, optionally, ``policy.yaml``: what is specific to that policy beyond its text (its pack).
+beside them, optionally, ``policy.yaml``, what is specific to that policy beyond its text (its pack),
+and ``questions.jsonl``, its question bank (``retrieval/question_bank.py`` reads it).
 
 A corpus is loaded whole or not at all: one malformed file fails the load with its path and problem,
 so an index is never built from half a corpus.
@@ -22,6 +23,7 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n", re.DOTALL)
 _DOCUMENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
 REQUIRED_FIELDS = ("document", "title", "effective")
 PACK = "policy.yaml"
+BANK = "questions.jsonl"
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,8 @@ class Corpus:
     ) -> None:
         self.root = root
         self.packs = {pack.document: pack for pack in packs}
+        # Each document's question bank (document id -> questions.jsonl), where it has one.
+        self.question_banks: dict[str, Path] = {}
         self._by_document: dict[str, list[PolicyVersion]] = {}
         for version in sorted(versions, key=lambda v: (v.document, v.effective)):
             self._by_document.setdefault(version.document, []).append(version)
@@ -169,6 +173,7 @@ class Corpus:
             raise CorpusError(root, "is not a folder; set PRIVACY_ASSISTANT_CORPUS_DIR to the corpus folder")
         versions: list[PolicyVersion] = []
         packs: list[PolicyPack] = []
+        banks: dict[str, Path] = {}
         seen: dict[tuple[str, date], Path] = {}
         for path in sorted(root.glob("*/*")):
             if path.name.startswith(".") or path.is_dir():
@@ -176,10 +181,14 @@ class Corpus:
             if path.name == PACK:
                 packs.append(read_pack(path))
                 continue
+            if path.name == BANK:
+                banks[path.parent.name] = path
+                continue
             if path.suffix != ".md":
                 raise CorpusError(
                     path,
-                    f"is not a Markdown file; corpus files are <document-id>/<YYYY-MM-DD>.md (and {PACK})",
+                    "is not a Markdown file; corpus files are <document-id>/<YYYY-MM-DD>.md "
+                    f"(and {PACK}, {BANK})",
                 )
             version = read_version(path)
             key = (version.document, version.effective)
@@ -189,7 +198,12 @@ class Corpus:
             versions.append(version)
         if not versions:
             raise CorpusError(root, "holds no policy versions (<document-id>/<YYYY-MM-DD>.md)")
-        return cls(versions, root, packs)
+        corpus = cls(versions, root, packs)
+        for document, path in banks.items():
+            if document not in corpus.documents:
+                raise CorpusError(path, "is a question bank for a folder that holds no policy version")
+        corpus.question_banks = banks
+        return corpus
 
     def data_categories(self, first: str | None = None) -> dict[str, tuple[str, ...]]:
         """Every pack's data categories, ``first``'s (the default document) before the others'."""

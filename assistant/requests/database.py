@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -78,6 +78,16 @@ def migrate(engine: Engine, vault: Vault | None = None) -> None:
 
     ``vault`` seals an audit trail written before the chain existed (revision 0002).
     """
+    try:
+        if current_revision(engine) == head_revision():
+            return  # the usual case: a CLI call reads the queue without even importing alembic
+    except OperationalError as exc:
+        raise ConfigurationError(
+            f"cannot open the request database ({exc.orig}); check PRIVACY_ASSISTANT_DATABASE_URL"
+        ) from None
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["vault"] = vault
@@ -89,6 +99,28 @@ def migrate(engine: Engine, vault: Vault | None = None) -> None:
         raise ConfigurationError(
             f"cannot open the request database ({exc.orig}); check PRIVACY_ASSISTANT_DATABASE_URL"
         ) from None
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema's revision as alembic recorded it; None for a new database."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+@cache
+def head_revision() -> str:
+    """The newest revision in ``migrations/versions``: the one no other revision follows."""
+    revisions, followed = set(), set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text()
+        revisions.update(re.findall(r'^revision = "([^"]+)"', source, re.M))
+        followed.update(re.findall(r'^down_revision = "([^"]+)"', source, re.M))
+    heads = revisions - followed
+    if len(heads) != 1:
+        raise ConfigurationError(f"{MIGRATIONS}: expected one newest migration, found {sorted(heads)}")
+    return heads.pop()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

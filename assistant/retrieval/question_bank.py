@@ -1,9 +1,9 @@
 """Questions visitors have asked before, with the passage that answered them (or none).
 
 A policy says "request erasure of your personal information"; visitors ask "can u wipe my account".
-MiniLM alone often ranks a neighbouring sentence first. The question bank, one file per document
-(``question_bank/<document-id>.jsonl``, curated by the privacy team, none of its questions in the eval
-sets), holds example questions with the policy text that answers them. A new question close to an
+MiniLM alone often ranks a neighbouring sentence first. The question bank, one file per document beside
+its versions (``corpus/<document-id>/questions.jsonl``, curated by the privacy team, none of its
+questions in the eval sets), holds example questions with the policy text that answers them. A new question close to an
 example votes for that example's passage.
 
 The bank also holds questions the policy does not answer. How likely a new question is to be one of
@@ -17,12 +17,8 @@ whose text no longer holds the evidence, it votes for nothing.
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import math
-import os
 import re
-import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,10 +31,8 @@ from assistant.corpus.documents import PolicyVersion
 from assistant.corpus.units import PolicyUnit
 from assistant.exceptions import QuestionBankError
 from assistant.jsonl import read_objects
-from assistant.retrieval.embeddings import MODEL_NAME, LocalEmbeddings, best_matches, dot_products
+from assistant.retrieval.embeddings import LocalEmbeddings, best_matches, dot_products
 from assistant.retrieval.scope import query_text
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,17 +53,12 @@ class Precedents:
 
 
 class QuestionBank:
-    """The example questions of every document, embedded on first use."""
+    """The example questions of every document, embedded on first use (through the machine's vector
+    cache: they ship with the corpus, like its text)."""
 
-    def __init__(
-        self,
-        examples: dict[str, list[ExampleQuestion]],
-        embeddings: LocalEmbeddings,
-        cache_dir: Path | None = None,
-    ) -> None:
+    def __init__(self, examples: dict[str, list[ExampleQuestion]], embeddings: LocalEmbeddings) -> None:
         self.examples = examples
         self.embeddings = embeddings
-        self.cache_dir = cache_dir  # the examples' vectors, kept between runs (embedding them takes seconds)
         # Keyed by (document, organization): examples are embedded in the policy's voice (``query_text``).
         self._vectors: dict[tuple[str, str | None], np.ndarray] = {}
         # Which examples the policy does not answer, per document: fixed once the bank is read.
@@ -80,10 +69,9 @@ class QuestionBank:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, folder: Path, embeddings: LocalEmbeddings, cache_dir: Path | None = None) -> QuestionBank:
-        """Every ``<document-id>.jsonl`` in ``folder``; a missing folder is an empty bank."""
-        examples = {path.stem: read_examples(path) for path in sorted(folder.glob("*.jsonl"))}
-        return cls(examples, embeddings, cache_dir)
+    def load(cls, files: Mapping[str, Path], embeddings: LocalEmbeddings) -> QuestionBank:
+        """The banks of ``files`` (document id -> its ``questions.jsonl``, as ``Corpus.question_banks``)."""
+        return cls({document: read_examples(path) for document, path in sorted(files.items())}, embeddings)
 
     def precedents(
         self,
@@ -129,10 +117,8 @@ class QuestionBank:
             vectors, unanswered = self.vectors(document, organization), self._unanswered[document]
             model = None
             if unanswered.any() and not unanswered.all():
-                similarity = dot_products(vectors, vectors)
-                np.fill_diagonal(similarity, -1.0)  # each example is judged without itself
                 model = LogisticRegression(max_iter=1000).fit(
-                    neighbourhood(similarity, unanswered), unanswered
+                    own_neighbourhoods(vectors, unanswered), unanswered
                 )
             with self._lock:
                 self._models[key] = model
@@ -144,33 +130,10 @@ class QuestionBank:
         with self._lock:
             vectors = self._vectors.get(key)
         if vectors is None:
-            vectors = self._embed([query_text(e.question, organization) for e in self.examples[document]])
+            texts = [query_text(e.question, organization) for e in self.examples[document]]
+            vectors = self.embeddings.encode_shipped(texts)
             with self._lock:
                 self._vectors[key] = vectors
-        return vectors
-
-    def _embed(self, texts: list[str]) -> np.ndarray:
-        """The texts' vectors: from this process's earlier banks, from ``cache_dir``, or from the model."""
-        digest = hashlib.sha256("\n".join([MODEL_NAME, *texts]).encode()).hexdigest()[:32]
-        vectors = _EMBEDDED.get(digest)
-        path = self.cache_dir / f"{digest}.npy" if self.cache_dir else None
-        if vectors is None and path is not None and path.exists():
-            try:
-                vectors = np.load(path, allow_pickle=False)
-            except (OSError, ValueError):  # a torn or foreign file is only a lost cache
-                vectors = None
-            if vectors is not None and (vectors.ndim != 2 or len(vectors) != len(texts)):
-                vectors = None
-        if vectors is None:
-            vectors = self.embeddings.encode(texts)
-            if path is not None:
-                try:
-                    _save(path, vectors)
-                except OSError as error:  # a read-only data folder costs the next start seconds, no more
-                    log.warning("could not keep the question bank's vectors in %s: %s", path.parent, error)
-        if len(_EMBEDDED) >= 8:  # banks edited while the process runs leave old entries behind
-            _EMBEDDED.clear()
-        _EMBEDDED[digest] = vectors
         return vectors
 
     def answers(
@@ -199,24 +162,6 @@ class QuestionBank:
         return found
 
 
-# The examples' vectors by digest of their texts: one model per process, so banks of the same examples
-# (every test's assistant, say) embed them once.
-_EMBEDDED: dict[str, np.ndarray] = {}
-
-
-def _save(path: Path, vectors: np.ndarray) -> None:
-    """Written whole or not at all: a crash leaves no half file for the next start to read."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as f:
-            np.save(f, vectors, allow_pickle=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 NEAREST = (5, 10)  # neighbourhood sizes whose share of unanswered examples is a feature
 
 
@@ -227,12 +172,35 @@ def neighbourhood(similarity: np.ndarray, unanswered: np.ndarray) -> np.ndarray:
     answered_best = np.where(~unanswered, similarity, -1.0).max(axis=1)
     unanswered_best = np.where(unanswered, similarity, -1.0).max(axis=1)
     columns = [answered_best, unanswered_best]
-    order = np.argsort(-similarity, axis=1)
+    nearest = _nearest(similarity, max(NEAREST))
+    closeness = np.take_along_axis(similarity, nearest, axis=1)
     for k in NEAREST:
-        nearest = order[:, :k]
-        weights = np.exp(10 * np.take_along_axis(similarity, nearest, axis=1))
-        columns.append((weights * unanswered[nearest]).sum(axis=1) / weights.sum(axis=1))
+        weights = np.exp(10 * closeness[:, :k])
+        columns.append((weights * unanswered[nearest[:, :k]]).sum(axis=1) / weights.sum(axis=1))
     return np.column_stack(columns)
+
+
+def _nearest(similarity: np.ndarray, k: int) -> np.ndarray:
+    """Per row, the columns of its ``k`` largest values, largest first (a partition, then a sort of
+    those few: a whole-row sort of a bank of thousands is what made start-up slow)."""
+    if similarity.shape[1] > k:
+        columns = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+    else:
+        columns = np.broadcast_to(np.arange(similarity.shape[1]), similarity.shape)
+    order = np.argsort(-np.take_along_axis(similarity, columns, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(columns, order, axis=1)
+
+
+def own_neighbourhoods(vectors: np.ndarray, unanswered: np.ndarray, rows: int = 1024) -> np.ndarray:
+    """``neighbourhood`` of each example among the others (judged without itself), a block of rows at a
+    time so that a bank of thousands never holds its whole similarity matrix."""
+    blocks = []
+    for start in range(0, len(vectors), rows):
+        similarity = dot_products(vectors[start : start + rows], vectors)
+        block = np.arange(len(similarity))
+        similarity[block, start + block] = -1.0
+        blocks.append(neighbourhood(similarity, unanswered))
+    return np.concatenate(blocks) if blocks else np.zeros((0, 2 + len(NEAREST)))
 
 
 def read_examples(path: Path) -> list[ExampleQuestion]:
