@@ -43,7 +43,11 @@ class Assistant:
         self.corpus = Corpus.load(settings.corpus_dir)
         self.prompts = load_prompts(settings.prompts_dir)
         self.embeddings = LocalEmbeddings(settings.embedding_device, cache=VectorCache(settings.cache_dir))
-        self.question_bank = QuestionBank.load(self.corpus.question_banks, self.embeddings)
+        self.question_bank = QuestionBank.load(
+            self.corpus.question_banks,
+            self.embeddings,
+            {d: p.vocabulary for d, p in self.corpus.packs.items()},
+        )
         self.answerer = Answerer(
             self.prompts,
             settings.public_base_url,

@@ -32,7 +32,7 @@ from sklearn.metrics import roc_auc_score
 
 from assistant import Assistant
 from assistant.answering.model import PARAMETERS, PROVENANCE, AnswerModel
-from assistant.corpus.documents import Corpus, PolicyVersion, organization_of
+from assistant.corpus.documents import PACK, Corpus, PolicyVersion, organization_of
 from assistant.corpus.units import slugify
 from assistant.exceptions import InvalidInputError
 from assistant.retrieval.embeddings import DIMENSIONS
@@ -86,7 +86,7 @@ def read_examples(
         units_holding = [i for i, text in enumerate(folded) if any(e in text for e in evidence)]
         if row.get("answerable", True) and not units_holding:
             continue  # evidence across units, or text the import changed: no unit to learn from
-        query = query_text(row["question"], organization)
+        query = query_text(row["question"], organization, assistant.corpus.vocabulary_of([version]))
         scores = index.scores(tokenize(query))
         kept = np.zeros_like(scores)
         best = np.argsort(-scores)[:CANDIDATES]
@@ -161,6 +161,8 @@ def gather(
 
     say("training data: question banks")
     own = Assistant.open(settings=settings)
+    for document in sorted(own.corpus.packs):
+        digests[f"corpus/{document}/{PACK}"] = _digest(own.corpus.root / document / PACK)  # its vocabulary
     for document, bank in sorted(own.corpus.question_banks.items()):
         digests[f"corpus/{document}/{bank.name}"] = _digest(bank)
         version = own.corpus.versions(document)[-1]

@@ -273,8 +273,11 @@ def test_a_malformed_pack_fails_the_corpus_load_with_its_problem(tmp_path):
     pack.write_text("data_categories:\n  Identity: name\n", encoding="utf-8")
     with pytest.raises(CorpusError, match="data_categories must map each category's name to a list of words"):
         read_pack(pack)
-    pack.write_text("vocabulary: {}\n", encoding="utf-8")
+    pack.write_text("synonyms: {}\n", encoding="utf-8")
     with pytest.raises(CorpusError, match="unknown keys"):
+        read_pack(pack)
+    pack.write_text("vocabulary:\n  dpo: [data, privacy, manager]\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="vocabulary must map a visitor's words to the policy's words"):
         read_pack(pack)
     pack.write_text("data_categories:\n  Contact: [phone]\n", encoding="utf-8")
     assert read_pack(pack) == PolicyPack("acme-privacy", {"Contact": ("phone",)})

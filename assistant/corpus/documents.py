@@ -55,6 +55,9 @@ class PolicyPack:
     # The policy's own names for the kinds of data it collects, each with the words that show a message
     # touches it ("Technical": IP address, browser, ...). A request records the ones it names.
     data_categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The policy's own words for what visitors say ("dpo" -> "data privacy manager"), added to the
+    # shared vocabulary (retrieval/vocabulary.py) for questions about this policy.
+    vocabulary: tuple[tuple[str, str], ...] = ()
     source: str | None = None  # where the pack's content comes from (provenance)
 
 
@@ -65,10 +68,12 @@ def read_pack(path: Path) -> PolicyPack:
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CorpusError(path, f"cannot be read as YAML: {exc}") from None
     if not isinstance(data, dict):
-        raise CorpusError(path, "must be a mapping (data_categories:, source:)")
-    unknown = set(data) - {"data_categories", "source"}
+        raise CorpusError(path, "must be a mapping (data_categories:, vocabulary:, source:)")
+    unknown = set(data) - {"data_categories", "vocabulary", "source"}
     if unknown:
-        raise CorpusError(path, f"has unknown keys {sorted(unknown)}; known: data_categories, source")
+        raise CorpusError(
+            path, f"has unknown keys {sorted(unknown)}; known: data_categories, vocabulary, source"
+        )
     categories = data.get("data_categories") or {}
     if not isinstance(categories, dict) or not all(
         isinstance(name, str)
@@ -78,9 +83,16 @@ def read_pack(path: Path) -> PolicyPack:
         for name, words in categories.items()
     ):
         raise CorpusError(path, "data_categories must map each category's name to a list of words")
+    vocabulary = data.get("vocabulary") or {}
+    if not isinstance(vocabulary, dict) or not all(
+        isinstance(said, str) and said.strip() and isinstance(meant, str) and meant.strip()
+        for said, meant in vocabulary.items()
+    ):
+        raise CorpusError(path, "vocabulary must map a visitor's words to the policy's words (text to text)")
     return PolicyPack(
         document=path.parent.name,
         data_categories={name: tuple(w.strip() for w in words) for name, words in categories.items()},
+        vocabulary=tuple((said.strip().lower(), meant.strip()) for said, meant in vocabulary.items()),
         source=_optional(data.get("source")),
     )
 
@@ -212,6 +224,12 @@ class Corpus:
             for name, words in self.packs[document].data_categories.items():
                 merged.setdefault(name, words)
         return merged
+
+    def vocabulary_of(self, versions: Sequence[PolicyVersion]) -> tuple[tuple[str, str], ...]:
+        """The pack vocabulary of the one document ``versions`` belong to; none across documents."""
+        documents = {v.document for v in versions}
+        pack = self.packs.get(documents.pop()) if len(documents) == 1 else None
+        return pack.vocabulary if pack else ()
 
     @property
     def documents(self) -> list[str]:

@@ -122,7 +122,7 @@ class PolicyRetriever(BaseRetriever):
         words the question for these versions (the question bank's examples are).
         """
         k = k or self.k
-        query = query_text(question, organization_of(versions))
+        query = query_text(question, organization_of(versions), self.corpus.vocabulary_of(versions))
         keys = [version_key(v.document, v.version) for v in versions]
 
         vector = self.embeddings.encode_query(query) if vector is None else vector

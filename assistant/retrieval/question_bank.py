@@ -33,6 +33,7 @@ from assistant.exceptions import QuestionBankError
 from assistant.jsonl import read_objects
 from assistant.retrieval.embeddings import LocalEmbeddings, best_matches, dot_products
 from assistant.retrieval.scope import query_text
+from assistant.retrieval.vocabulary import PolicyTerms
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,15 @@ class QuestionBank:
     """The example questions of every document, embedded on first use (through the machine's vector
     cache: they ship with the corpus, like its text)."""
 
-    def __init__(self, examples: dict[str, list[ExampleQuestion]], embeddings: LocalEmbeddings) -> None:
+    def __init__(
+        self,
+        examples: dict[str, list[ExampleQuestion]],
+        embeddings: LocalEmbeddings,
+        vocabularies: Mapping[str, PolicyTerms] | None = None,
+    ) -> None:
         self.examples = examples
         self.embeddings = embeddings
+        self.vocabularies = vocabularies or {}  # per document, its pack's vocabulary: asked as visitors are
         # Keyed by (document, organization): examples are embedded in the policy's voice (``query_text``).
         self._vectors: dict[tuple[str, str | None], np.ndarray] = {}
         # Which examples the policy does not answer, per document: fixed once the bank is read.
@@ -69,9 +76,15 @@ class QuestionBank:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, files: Mapping[str, Path], embeddings: LocalEmbeddings) -> QuestionBank:
+    def load(
+        cls,
+        files: Mapping[str, Path],
+        embeddings: LocalEmbeddings,
+        vocabularies: Mapping[str, PolicyTerms] | None = None,
+    ) -> QuestionBank:
         """The banks of ``files`` (document id -> its ``questions.jsonl``, as ``Corpus.question_banks``)."""
-        return cls({document: read_examples(path) for document, path in sorted(files.items())}, embeddings)
+        examples = {document: read_examples(path) for document, path in sorted(files.items())}
+        return cls(examples, embeddings, vocabularies)
 
     def precedents(
         self,
@@ -130,7 +143,8 @@ class QuestionBank:
         with self._lock:
             vectors = self._vectors.get(key)
         if vectors is None:
-            texts = [query_text(e.question, organization) for e in self.examples[document]]
+            own = self.vocabularies.get(document, ())
+            texts = [query_text(e.question, organization, own) for e in self.examples[document]]
             vectors = self.embeddings.encode_shipped(texts)
             with self._lock:
                 self._vectors[key] = vectors

@@ -15,16 +15,16 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from assistant.retrieval.embeddings import LocalEmbeddings
-from assistant.retrieval.vocabulary import expand, in_our_voice
+from assistant.retrieval.vocabulary import PolicyTerms, expand, in_our_voice
 
 TRAINING = Path(__file__).with_name("scope_training.jsonl")
 
 
-def query_text(question: str, organization: str | None = None) -> str:
+def query_text(question: str, organization: str | None = None, own: PolicyTerms = ()) -> str:
     """What the retriever embeds for a question: the question in the policy's voice (the organization
-    as "we") and the policy's words for it."""
+    as "we") and the policy's words for it (``own``: the policy's own vocabulary, from its pack)."""
     question = in_our_voice(question, organization)
-    return f"{question} {expand(question)}".strip()
+    return f"{question} {expand(question, own)}".strip()
 
 
 class ScopeClassifier:

@@ -3,12 +3,19 @@
 A visitor asks "can you delete my stuff"; the policy says "erasure". Each entry adds the policy's terms
 to the query (lexical and dense), so the retriever meets the policy where it is. Keys are matched as
 whole words or phrases, case-insensitively.
+
+The table here is what privacy policies in general say. What one policy says its own way ("DPO" is
+Numecent's "data privacy manager") is in that policy's pack (``corpus/<document>/policy.yaml``,
+``vocabulary:``), added to this table for questions about that policy, its entries winning.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+
+# A policy's own entries, as its pack gives them: (visitor words, the policy's words) pairs.
+PolicyTerms = tuple[tuple[str, str], ...]
 
 VISITOR_TERMS: dict[str, str] = {
     # rights
@@ -42,8 +49,8 @@ VISITOR_TERMS: dict[str, str] = {
     "portable": "request transfer machine-readable format",
     "dsar": "data subject access request respond",
     "subject access": "data subject access request",
-    "verify": "confirm your identity security measure",
-    "verification": "confirm your identity security measure",
+    "verify": "verify confirm your identity",
+    "verification": "verify confirm your identity",
     "prove who i am": "confirm your identity",
     "identity check": "confirm your identity",
     "controller": "controller responsible",
@@ -60,26 +67,21 @@ VISITOR_TERMS: dict[str, str] = {
     "remarketing": "interest-based advertising advertisements third parties",
     "promos": "marketing communications promotional offers",
     "promo": "marketing communications promotional offers",
-    "raffle": "prize draw competition",
-    "giveaway": "prize draw competition",
-    "sweepstakes": "prize draw competition",
-    "contest": "prize draw competition",
-    "bought": "purchased goods or services",
     "justification": "lawful basis legitimate interest",
-    "married": "marital status Identity Data",
-    "birthday": "date of birth Identity Data",
+    "married": "marital status",
+    "birthday": "date of birth",
     # people
-    "kids": "children under 18 child",
-    "kid": "children under 18 child",
-    "child": "children under 18",
-    "minor": "children under 18",
-    "minors": "children under 18",
-    "teen": "children under 18",
-    "teenager": "children under 18",
-    "son": "children under 18 child",
-    "daughter": "children under 18 child",
+    "kids": "children child",
+    "kid": "children child",
+    "child": "children",
+    "minor": "children",
+    "minors": "children",
+    "teen": "children",
+    "teenager": "children",
+    "son": "children child",
+    "daughter": "children child",
     # sharing and selling
-    "sell": "sell transfer merge third parties",
+    "sell": "sell sale third parties",
     "selling": "sell transfer third parties",
     "share": "disclosures third parties",
     "sharing": "disclosures third parties",
@@ -87,18 +89,14 @@ VISITOR_TERMS: dict[str, str] = {
     "who sees": "disclosures third parties",
     "partners": "third parties",
     "vendors": "service providers processors",
-    "abroad": "international transfers outside the EEA",
-    "overseas": "international transfers outside the EEA",
-    "another country": "international transfers outside the EEA",
-    "us servers": "transfer providers based in the U.S. United States",
+    "abroad": "international transfers",
+    "overseas": "international transfers",
+    "another country": "international transfers",
     # tracking
-    "cookies": "cookies cookie notice automated technologies",
-    "tracking": "cookies automated technologies Do Not Track",
-    "track": "cookies automated technologies Do Not Track",
+    "tracking": "cookies tracking technologies",
+    "track": "cookies tracking technologies",
     "dnt": "Do Not Track DNT browser signals",
-    "analytics": "Google Analytics data analytics",
-    "ip address": "internet protocol (IP) address Technical Data",
-    "location": "time zone setting and location Technical Data",
+    "ip address": "internet protocol (IP) address",
     # keeping and protecting
     "how long": "retain retention periods",
     "keep": "retain retention",
@@ -116,21 +114,16 @@ VISITOR_TERMS: dict[str, str] = {
     "charge": "fee pay",
     "free": "fee pay",
     "pay": "fee",
-    "how fast": "time limit respond one month",
-    "how quickly": "time limit respond one month",
-    "how long will it take": "time limit respond one month",
-    "respond": "respond within one month",
-    "contact you": "contact details privacy manager email",
-    "reach you": "contact details privacy manager email",
-    "email address": "email privacy@",
-    "dpo": "data privacy manager",
+    "how fast": "time limit respond",
+    "how quickly": "time limit respond",
+    "how long will it take": "time limit respond",
+    "contact you": "contact details email",
+    "reach you": "contact details email",
+    "dpo": "data protection officer",
     "address": "postal address contact details",
     "info": "information",  # visitors' everyday short form; the policy always writes it out
     "who is responsible": "controller responsible",
     "who owns": "controller responsible",
-    "job": "application positions",
-    "apply": "application available positions",
-    "applicant": "application available positions",
     "legal basis": "lawful basis legitimate interest performance of contract",
     "why do you": "purposes lawful basis",
     "sensitive": "Special Categories of Personal Data",
@@ -142,24 +135,22 @@ VISITOR_TERMS: dict[str, str] = {
 }
 
 
-# Single visitor words the vocabulary translates ("portability", "dsar"): the policy says them in its own
-# words, so their absence from it is no sign that it is silent.
-VISITOR_WORDS = frozenset(key for key in VISITOR_TERMS if " " not in key)
+@lru_cache(maxsize=16)
+def _table(own: PolicyTerms) -> tuple[dict[str, str], re.Pattern[str]]:
+    terms = {**VISITOR_TERMS, **{key.lower(): words for key, words in own}}
+    keys = sorted(terms, key=len, reverse=True)
+    return terms, re.compile(r"\b(" + "|".join(re.escape(k) for k in keys) + r")\b", re.IGNORECASE)
 
 
-@lru_cache(maxsize=1)
-def _pattern() -> re.Pattern[str]:
-    keys = sorted(VISITOR_TERMS, key=len, reverse=True)
-    return re.compile(r"\b(" + "|".join(re.escape(k) for k in keys) + r")\b", re.IGNORECASE)
-
-
-def expand(question: str) -> str:
-    """The policy's terms for the visitor's words in ``question`` (empty when none match)."""
+def expand(question: str, own: PolicyTerms = ()) -> str:
+    """The policy's terms for the visitor's words in ``question`` (empty when none match); ``own``: the
+    policy's own entries (its pack's), which win over the shared ones."""
+    terms, pattern = _table(own)
     seen: list[str] = []
-    for match in _pattern().finditer(question):
-        terms = VISITOR_TERMS[match.group(1).lower()]
-        if terms not in seen:
-            seen.append(terms)
+    for match in pattern.finditer(question):
+        words = terms[match.group(1).lower()]
+        if words not in seen:
+            seen.append(words)
     return " ".join(seen)
 
 
