@@ -81,6 +81,17 @@ class ResendLimitError(VerificationError):
         super().__init__(message)
 
 
+class ConversationBusyError(PrivacyAssistantError):
+    """Another turn of the same conversation is still running (a message sent twice, say) and did not
+    finish in time; the client may send again."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            f"this conversation is still answering an earlier message; try again in {retry_after} second(s)"
+        )
+
+
 class NotAuthorisedError(PrivacyAssistantError):
     """A team route called without the team's bearer token, or with a wrong one."""
 

@@ -11,13 +11,13 @@ database, so a conversation continues on any worker and after a restart.
 from __future__ import annotations
 
 import re
-import secrets
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from assistant.answering.compose import Answer, clean_question
+from assistant.answering.compose import clean_question
+from assistant.conversation.parts import ConversationParts, Turn, new_conversation_id
 from assistant.conversation.stages import ACTIONS, STAGE_MOVES, TAKING, Stage
 from assistant.conversation.words import CANCEL, CODE, NO, YES, plain_name
 from assistant.exceptions import InvalidInputError, VerificationError
@@ -30,49 +30,8 @@ from assistant.requests.resend import resend_code, why_not_resent
 from assistant.requests.states import PENDING_VERIFICATION
 from assistant.requests.storage import CHANNELS
 
-if TYPE_CHECKING:
-    from assistant.intake.intake import Intake
-    from assistant.prompts import Prompts
-    from assistant.requests import RequestQueue
-    from assistant.requests.conversations import ConversationStore
-
 # Who is asking, when the channel knows better than the message: Slack users are employees forwarding.
 CHANNEL_REQUESTER = {"slack": "employee_forwarding"}
-
-
-@dataclass(frozen=True)
-class Turn:
-    """The assistant's side of one exchange, for any channel to render."""
-
-    conversation_id: str
-    reply: str
-    answer: Answer | None = None
-    # The request being taken: stage, rights, missing, summary, reference, due_at; None for plain Q&A.
-    intake: dict[str, Any] | None = None
-    # What the channel should offer: "confirm", "cancel"; "resend" while the request waits for its code.
-    actions: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class ConversationParts:
-    """What a conversation works with, wired once by ``Assistant``: it never reaches into the Assistant."""
-
-    ask: Callable[[str], Answer]  # a question about the policy, answered with citations
-    intake: Intake  # reads rights requests out of messages
-    requests: RequestQueue
-    store: ConversationStore
-    prompts: Prompts
-    own_addresses: Callable[[], tuple[str, ...]]  # the company's own e-mail addresses, never a requester's
-    max_message_chars: int
-    max_question_chars: int
-
-
-def new_conversation_id() -> str:
-    """An unguessable id: 128 bits from the OS's generator, URL-safe."""
-    return secrets.token_urlsafe(16)
 
 
 class Conversation:
@@ -95,13 +54,26 @@ class Conversation:
         self.id = conversation_id or new_conversation_id()
         self.channel = channel
         self.store = parts.store
-        self.state = self.store.load(self.id) or {"stage": Stage.IDLE, "drafts": 0}
         context = dict(requester_context or {})
         behalf = context.get("on_behalf_of") or CHANNEL_REQUESTER.get(channel)
         if behalf is not None and behalf not in ON_BEHALF_OF:
             raise InvalidInputError(f"on_behalf_of must be one of: {', '.join(ON_BEHALF_OF)}")
-        if behalf:
-            self.state["on_behalf_of"] = behalf
+        self._behalf = behalf
+        self.state = self._as_stored(self.store.load(self.id))
+
+    def _as_stored(self, state: dict[str, Any] | None) -> dict[str, Any]:
+        state = state or {"stage": Stage.IDLE, "drafts": 0}
+        if self._behalf:
+            state["on_behalf_of"] = self._behalf
+        return state
+
+    @contextmanager
+    def _holding(self) -> Iterator[None]:
+        """One turn at a time per conversation (``ConversationStore.turn``), from the state as saved by
+        the turn before: another process may have taken one since this object read it."""
+        with self.store.turn(self.id, self.channel) as stored:
+            self.state = self._as_stored(stored)
+            yield
 
     @property
     def stage(self) -> Stage:
@@ -117,33 +89,36 @@ class Conversation:
     def reply(self, message: str) -> Turn:
         """The assistant's answer to a typed message."""
         text = clean_question(message, self.parts.max_message_chars, noun="message")
-        self.store.append(self.id, "visitor", text)
-        notice = self._recover()
-        turn = self._route(text)
-        return self._finish(turn, notice)
+        with self._holding():
+            self.store.append(self.id, "visitor", text)
+            notice = self._recover()
+            turn = self._route(text)
+            return self._finish(turn, notice)
 
     def act(self, action: str) -> Turn:
         """A button pressed in the channel: ``confirm`` or ``cancel`` the request being taken, or
         ``resend`` its verification code."""
         if action not in ACTIONS:
             raise InvalidInputError(f"unknown action {action!r}; use one of: {', '.join(ACTIONS)}")
-        self.store.append(self.id, "visitor", f"[{action}]")
-        notice = None if action == "confirm" and self.stage == Stage.SUBMITTING else self._recover()
+        with self._holding():
+            self.store.append(self.id, "visitor", f"[{action}]")
+            notice = None if action == "confirm" and self.stage == Stage.SUBMITTING else self._recover()
+            return self._finish(self._acted(action), notice)
+
+    def _acted(self, action: str) -> Turn:
         if action == "cancel":
-            turn = self._cancel() if self.stage in TAKING else self._nothing_waiting()
-        elif action == "resend":
-            turn = self._resend()
-        elif self.stage in (Stage.CONFIRMING, Stage.SUBMITTING):
-            turn = self._submit()
-        elif self.stage == Stage.COLLECTING:
-            turn = self._ask_next(lead=self.prompts.line("intake_confirm_first"))
-        elif self.stage == Stage.SUBMITTED and self.state.get("reference"):
-            turn = self._turn(
+            return self._cancel() if self.stage in TAKING else self._nothing_waiting()
+        if action == "resend":
+            return self._resend()
+        if self.stage in (Stage.CONFIRMING, Stage.SUBMITTING):
+            return self._submit()
+        if self.stage == Stage.COLLECTING:
+            return self._ask_next(lead=self.prompts.line("intake_confirm_first"))
+        if self.stage == Stage.SUBMITTED and self.state.get("reference"):
+            return self._turn(
                 self.prompts.line("intake_already_submitted", reference=self.state["reference"])
             )
-        else:
-            turn = self._nothing_waiting()
-        return self._finish(turn, notice)
+        return self._nothing_waiting()
 
     def transcript(self) -> list[tuple[datetime, str, str]]:
         """(when, role, text) of every message still kept."""

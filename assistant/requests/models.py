@@ -158,6 +158,9 @@ class ConversationRecord(Base):
     state_enc: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The turn running now, if any (``ConversationStore.turn``): its token, and when its hold lapses.
+    turn_token: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    turn_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class TranscriptMessage(Base):

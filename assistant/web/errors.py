@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 
 from assistant.exceptions import (
     ConfigurationError,
+    ConversationBusyError,
     InvalidInputError,
     InvalidTransitionError,
     MalformedBodyError,
@@ -47,6 +48,7 @@ _STATUS: list[tuple[type[PrivacyAssistantError], int]] = [
     (NotAuthorisedError, 401),
     (UnknownDocumentError, 404),
     (RateLimitExceeded, 429),
+    (ConversationBusyError, 409),
     (StoreError, 503),
     (ConfigurationError, 500),
 ]
@@ -61,7 +63,7 @@ async def assistant_error(request: Request, exc: Exception) -> JSONResponse:
     if status >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, exc)
     headers = None
-    if isinstance(exc, RateLimitExceeded | ResendLimitError):
+    if isinstance(exc, RateLimitExceeded | ResendLimitError | ConversationBusyError):
         headers = {"Retry-After": str(exc.retry_after)}
     elif isinstance(exc, NotAuthorisedError):
         headers = {"WWW-Authenticate": 'Bearer realm="privacy-team"'}
