@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -124,14 +125,23 @@ class Assistant:
             self._indexed = True
             return report
 
-    def warm(self) -> None:
-        """Load the model, open the index and answer one question, so the first visitor is not slow."""
+    def warm(self, progress: Callable[[str, int, int], None] | None = None) -> None:
+        """Load the model, open the index, fit the request reader and answer one question, so the first
+        visitor waits for none of them.
+
+        ``progress(document, done, total)`` follows the embedding of each question bank (a first start on
+        a machine embeds thousands of examples; later starts read them from the vector cache)."""
         self._ensure_indexed()
         for document in self.question_bank.examples:
             # Embeds the examples as the retriever will ask them, and fits the answerability model.
             latest = self.corpus.versions(document)[-1:] if document in self.corpus.documents else []
-            self.question_bank.model(document, organization_of(latest))
+            organization = organization_of(latest)
+            self.question_bank.vectors(
+                document, organization, None if progress is None else partial(progress, document)
+            )
+            self.question_bank.model(document, organization)
         self.ask("How long do you keep my data?")
+        self.intake("Please delete my data")  # the intake model trains at first use
 
     def _ensure_indexed(self) -> None:
         if not self._indexed:

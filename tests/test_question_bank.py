@@ -221,3 +221,13 @@ def test_the_answerability_model_is_fit_on_each_example_without_itself():
     whole = vectors @ vectors.T
     np.fill_diagonal(whole, -1.0)
     assert np.allclose(own_neighbourhoods(vectors, unanswered, rows=7), neighbourhood(whole, unanswered))
+
+
+def test_warming_reports_the_banks_embedding_as_it_goes(fresh_assistant: Assistant):
+    """`serve` draws a bar from these reports (a first start on a machine embeds thousands of examples)."""
+    reports: list[tuple[str, int, int]] = []
+    fresh_assistant.warm(lambda document, done, total: reports.append((document, done, total)))
+    total = len(fresh_assistant.question_bank.examples[SEED_DOCUMENT])
+    assert len(reports) > 1 and reports[-1] == (SEED_DOCUMENT, total, total)
+    done = [d for _, d, _ in reports]
+    assert done == sorted(done) and all(t == total for _, _, t in reports)

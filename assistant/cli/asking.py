@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from assistant.cli.common import door, index_with_progress, open_assistant, parse_date, render_answer
+from assistant.cli.common import (
+    door,
+    index_with_progress,
+    open_assistant,
+    parse_date,
+    render_answer,
+    warm_with_progress,
+)
 from assistant.cli.outbox import deliver_queued
 from assistant.exceptions import PrivacyAssistantError
 from assistant.running import ask_server
@@ -114,10 +121,12 @@ def serve() -> None:
 
     assistant = Assistant.open(settings=settings)
     index_with_progress(assistant)
+    click.echo("Loading the model, the question banks and the request reader ...", err=True)
+    warm_with_progress(assistant)  # on every core: a first start embeds thousands of bank examples
     # Requests run side by side, each a short forward pass: one intra-op thread apiece. More makes
     # torch's threads spin against each other (measured: 10x slower on a busy 2-core machine).
     import torch
 
     torch.set_num_threads(1)
-    click.echo(f"Loading the model; then serving on http://{settings.host}:{settings.port}", err=True)
+    click.echo(f"Serving on http://{settings.host}:{settings.port}", err=True)
     server.serve(assistant, settings)

@@ -54,6 +54,29 @@ def index_with_progress(assistant: Assistant, quiet: bool = False) -> None:
         click.echo(f"Index: {report}", err=True)
 
 
+def warm_with_progress(assistant: Assistant) -> None:
+    """``Assistant.warm``, with a bar for each question bank whose embedding takes over a second (the
+    first start on a machine)."""
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def progress(document: str, done: int, total: int) -> None:
+        if document not in bars:
+            bars[document] = tqdm(
+                total=total,
+                unit="question",
+                desc=f"Embedding the question bank of {document}",
+                file=sys.stderr,
+                delay=1,
+            )
+        bars[document].update(done - bars[document].n)
+        if done == total:
+            bars[document].close()
+
+    assistant.warm(progress)
+
+
 def render_answer(answer: Mapping[str, Any]) -> str:
     """An answer (``Answer.to_dict()``, or ``/api/ask``'s JSON, the same) as text with its sources."""
     lines = [answer["text"], ""]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from assistant.corpus.documents import PolicyVersion
 from assistant.corpus.units import PolicyUnit
 from assistant.exceptions import QuestionBankError
 from assistant.jsonl import read_objects
-from assistant.retrieval.embeddings import LocalEmbeddings, best_matches, dot_products
+from assistant.retrieval.embeddings import DIMENSIONS, LocalEmbeddings, best_matches, dot_products
 from assistant.retrieval.scope import query_text
 from assistant.retrieval.vocabulary import PolicyTerms
 
@@ -137,15 +137,27 @@ class QuestionBank:
                 self._models[key] = model
         return self._models[key]
 
-    def vectors(self, document: str, organization: str | None = None) -> np.ndarray:
-        """The examples' vectors, each embedded as a question to ``organization``'s policy is."""
+    def vectors(
+        self,
+        document: str,
+        organization: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> np.ndarray:
+        """The examples' vectors, each embedded as a question to ``organization``'s policy is;
+        ``progress(done, total)`` after each batch of them."""
         key = (document, organization)
         with self._lock:
             vectors = self._vectors.get(key)
         if vectors is None:
             own = self.vocabularies.get(document, ())
             texts = [query_text(e.question, organization, own) for e in self.examples[document]]
-            vectors = self.embeddings.encode_shipped(texts)
+            step = _PROGRESS_STEP if progress else max(1, len(texts))
+            parts = []
+            for start in range(0, len(texts), step):
+                parts.append(self.embeddings.encode_shipped(texts[start : start + step]))
+                if progress:
+                    progress(min(start + step, len(texts)), len(texts))
+            vectors = np.concatenate(parts) if parts else np.zeros((0, DIMENSIONS), dtype=np.float32)
             with self._lock:
                 self._vectors[key] = vectors
         return vectors
@@ -176,6 +188,7 @@ class QuestionBank:
         return found
 
 
+_PROGRESS_STEP = 256  # examples embedded between two reports of progress
 NEAREST = (5, 10)  # neighbourhood sizes whose share of unanswered examples is a feature
 
 

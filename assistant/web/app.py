@@ -47,8 +47,6 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(assistant.warm)
-        # The intake model trains at first use (seconds): at start-up, not in the first visitor's turn.
-        await run_in_threadpool(assistant.intake, "Please delete my data")
         queue = await run_in_threadpool(lambda: assistant.requests)  # opened and migrated now
         # A damaged audit trail is logged (and shown on /readyz), not a reason to refuse service.
         app.state.audit_report = await run_in_threadpool(check_at_startup, queue.engine, queue.vault)
