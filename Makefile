@@ -15,9 +15,12 @@ export ANONYMIZED_TELEMETRY := False
 .PHONY: install run test lint bench train
 install: $(STAMP)
 
+# pip compiles the installed modules on one core; compileall uses every core. Modules that do not
+# compile (some packages ship tests for other Python versions) are skipped, as pip skips them.
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[web,slack,evals,dev]'
+	$(BIN)/python -m pip install --quiet --no-compile --disable-pip-version-check -c requirements.lock -e '.[web,slack,evals,dev]'
+	-@$(BIN)/python -m compileall -q -j 0 $(VENV)/lib > /dev/null 2>&1
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
