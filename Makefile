@@ -19,7 +19,10 @@ install: $(STAMP)
 # compile (some packages ship tests for other Python versions) are skipped, as pip skips them.
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --no-compile --disable-pip-version-check -c requirements.lock -e '.[web,slack,evals,dev]'
+	@echo "Installing the pinned dependencies into $(VENV) (about a minute and a half the first time) ..."
+	$(BIN)/python -m pip install --no-compile --disable-pip-version-check --progress-bar off \
+		-c requirements.lock -e '.[web,slack,evals,dev]'
+	@echo "Compiling the installed modules on every core ..."
 	-@$(BIN)/python -m compileall -q -j 0 $(VENV)/lib > /dev/null 2>&1
 	@rm -f $(VENV)/.installed-*
 	@touch $@
