@@ -118,10 +118,13 @@ class Assistant:
                 )
             return self._history
 
-    def index(self, progress: Callable[[int, int], None] | None = None) -> IndexReport:
-        """Bring the vector store in step with the corpus; re-embeds only versions that changed."""
+    def index(
+        self, progress: Callable[[int, int], None] | None = None, prune: bool | None = None
+    ) -> IndexReport:
+        """Bring the vector store in step with the corpus; re-embeds only versions that changed. Versions
+        the corpus lacks are removed, on a shared Chroma server only with ``prune`` (``UnitStore.sync``)."""
         with self._lock:
-            report = self.retriever.store.sync(self.corpus.all_versions(), progress=progress)
+            report = self.retriever.store.sync(self.corpus.all_versions(), progress=progress, prune=prune)
             self._indexed = True
             return report
 

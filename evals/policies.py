@@ -185,6 +185,7 @@ def _with_intervals(rows: list[dict[str, Any]], observed: list[Observed]) -> dic
             "value": sum(values) / len(values) if values else float("nan"),
             "low": low,
             "high": high,
+            "n": len(values),  # the questions it counts: one of them moves it by 1/n
         }
     return figures
 

@@ -106,10 +106,16 @@ def _number(value: float) -> str:
 
 # -- the baseline and the gate ----------------------------------------------------------------------
 def baseline_of(report: dict[str, Any], old: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The baseline for ``report``: every gated metric with its tolerance (kept from ``old`` if set)."""
+    """The baseline for ``report``: every gated metric with its tolerance (kept from ``old`` if set), and
+    for a figure of one policy at least one question of its set: a set of 37 moves by 0.027 a question,
+    so a drop of one is noise and of two is not."""
     tolerances = {k: v["tolerance"] for k, v in (old or {}).get("metrics", {}).items()}
+    floors = one_question(report)
     gated = {
-        key: {"value": round(value, 4), "tolerance": tolerances.get(key, DEFAULT_TOLERANCE)}
+        key: {
+            "value": round(value, 4),
+            "tolerance": max(tolerances.get(key, DEFAULT_TOLERANCE), floors.get(key, 0)),
+        }
         for key, value in flat_metrics(report).items()
         if key.rsplit("/", 1)[1] not in UNGATED and not math.isnan(value)
     }
@@ -117,6 +123,18 @@ def baseline_of(report: dict[str, Any], old: dict[str, Any] | None = None) -> di
         "schema_version": SCHEMA_VERSION,
         "target": report["target"],
         "metrics": dict(sorted(gated.items())),
+    }
+
+
+def one_question(report: dict[str, Any]) -> dict[str, float]:
+    """``suite/split/metric.document`` -> what one question moves that per-policy figure by (rounded up,
+    past the baseline's four decimals)."""
+    return {
+        f"{run['suite']}/{run['split']}/{metric}.{document}": math.ceil(1e4 / figure["n"]) / 1e4 + 1e-4
+        for run in report["runs"]
+        for document, figures in run.get("details", {}).get("per_policy", {}).items()
+        for metric, figure in figures.items()
+        if isinstance(figure, dict) and figure.get("n")
     }
 
 

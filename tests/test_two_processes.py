@@ -7,6 +7,7 @@ where the other process left it, and every request event, mail and audit link ha
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from cryptography.fernet import Fernet
 from assistant import Assistant
 from assistant.requests.audit import verify_audit
 from assistant.retrieval import store as store_module
+from assistant.retrieval.store import version_key
 from tests.chroma_server import chroma_server
 from tests.conftest import CORPUS, free_port, fresh_postgres, prometheus_sample, serving
 from tests.requests_support import code_and_token
@@ -227,3 +229,32 @@ def test_the_index_reads_what_the_server_holds_a_page_at_a_time(pair: Pair, monk
     monkeypatch.setattr(collection, "get", get)
     assert pair.operator.index().units_embedded == 0  # every version found as it was stored
     assert sum(pages) == collection.count() and max(pages) == 7 and pages[-1] < 7
+
+
+def test_a_version_another_replica_serves_is_kept_until_pruned(pair: Pair, tmp_path: Path):
+    """A rolling deploy: the newer replica's corpus holds a version the older one lacks. The older one
+    opening the shared index must not delete it; `index --prune` does, once no replica serves it."""
+    newer_corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, newer_corpus)
+    (newer_corpus / "acme-privacy").mkdir()
+    (newer_corpus / "acme-privacy" / "2026-01-01.md").write_text(
+        "---\ndocument: acme-privacy\ntitle: Acme Privacy Notice\neffective: 2026-01-01\n---\n\n"
+        "# Retention\n\nWe keep your order history for seven years, as tax law requires.\n",
+        encoding="utf-8",
+    )
+    settings = pair.operator.settings
+    newer = Assistant.open(
+        settings=settings.model_copy(update={"corpus_dir": newer_corpus, "data_dir": tmp_path / "d"})
+    )
+    assert newer.index().embedded == [version_key("acme-privacy", "2026-01-01")]
+    acme = version_key("acme-privacy", "2026-01-01")
+
+    older = pair.operator.index()  # the older replica restarts on the shared server
+    assert older.removed == [] and older.kept == [acme]
+    assert "1 of other corpora kept" in str(older)
+    answer = newer.ask("How long do you keep my order history?", document="acme-privacy")
+    assert answer.answerable and "seven years" in answer.citations[0].quote
+
+    pruned = pair.operator.index(prune=True)
+    assert pruned.removed == [acme] and pruned.kept == []
+    assert acme not in pair.operator.retriever.store.stored_fingerprints()

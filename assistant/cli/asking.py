@@ -26,9 +26,15 @@ if TYPE_CHECKING:
 
 
 @click.command()
-def index() -> None:
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="On a shared Chroma server (CHROMA_URL), also remove the versions this corpus lacks; every "
+    "process using the server must have stopped serving them. (An index on disk is always pruned.)",
+)
+def index(prune: bool) -> None:
     """Embed the corpus into the vector store (only versions that changed)."""
-    index_with_progress(open_assistant())
+    index_with_progress(open_assistant(), prune=prune or None)
 
 
 @click.command()

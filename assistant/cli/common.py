@@ -34,7 +34,7 @@ def open_assistant() -> Assistant:
     return Assistant.open()
 
 
-def index_with_progress(assistant: Assistant, quiet: bool = False) -> None:
+def index_with_progress(assistant: Assistant, quiet: bool = False, prune: bool | None = None) -> None:
     from tqdm import tqdm
 
     bar: tqdm | None = None
@@ -47,7 +47,7 @@ def index_with_progress(assistant: Assistant, quiet: bool = False) -> None:
             bar = tqdm(total=total, unit="unit", desc="Embedding policy units", file=sys.stderr)
         bar.update(done - bar.n)
 
-    report = assistant.index(progress=progress)
+    report = assistant.index(progress=progress, prune=prune)
     if bar is not None:
         bar.close()
     if not quiet:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 import chromadb
@@ -46,17 +46,20 @@ def fingerprint(version: PolicyVersion) -> str:
 
 @dataclass
 class IndexReport:
-    """What ``index()`` did: versions embedded, left as they were, and removed."""
+    """What ``index()`` did: versions embedded, left as they were, and removed; and versions the server
+    holds that this corpus lacks, left for the processes whose corpus has them."""
 
     embedded: list[str]
     unchanged: list[str]
     removed: list[str]
     units_embedded: int
+    kept: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
+        kept = f", {len(self.kept)} of other corpora kept (--prune removes them)" if self.kept else ""
         return (
             f"{len(self.embedded)} version(s) embedded ({self.units_embedded} units), "
-            f"{len(self.unchanged)} unchanged, {len(self.removed)} removed"
+            f"{len(self.unchanged)} unchanged, {len(self.removed)} removed{kept}"
         )
 
 
@@ -81,6 +84,7 @@ def make_client(settings: Settings) -> chromadb.ClientAPI:
 class UnitStore:
     def __init__(self, settings: Settings, embeddings: LocalEmbeddings) -> None:
         self.embeddings = embeddings
+        self.shared = settings.chroma_url is not None  # a server other processes' corpora may share
         try:
             self.client = make_client(settings)
             self.vectors = Chroma(
@@ -113,12 +117,22 @@ class UnitStore:
             offset += _PAGE
 
     def sync(
-        self, versions: Iterable[PolicyVersion], progress: Callable[[int, int], None] | None = None
+        self,
+        versions: Iterable[PolicyVersion],
+        progress: Callable[[int, int], None] | None = None,
+        prune: bool | None = None,
     ) -> IndexReport:
+        """Store the units of ``versions`` that are not stored as they are now, and remove the stored
+        versions ``versions`` lack: always from an index on disk (this data folder's own); from a shared
+        server (``CHROMA_URL``) only when ``prune``, since another process's corpus may hold them (during
+        a rolling deploy, the newer replica's new version). Answers only ever read this corpus's
+        versions, so what is kept does not change them."""
         versions = list(versions)
         stored = self.stored_fingerprints()
         wanted = {version_key(v.document, v.version): v for v in versions}
-        stale = [key for key in stored if key not in wanted]
+        lacking = [key for key in stored if key not in wanted]
+        prune = not self.shared if prune is None else prune
+        stale, kept = (lacking, []) if prune else ([], lacking)
         prints = {key: fingerprint(v) for key, v in wanted.items()}
         changed = [v for key, v in wanted.items() if stored.get(key) != {prints[key]}]
         units = {version_key(v.document, v.version): parse_policy(v).units for v in changed}
@@ -144,7 +158,7 @@ class UnitStore:
                 if progress:
                     progress(done, total)
         unchanged = [key for key in wanted if key not in units]
-        return IndexReport(embedded=list(units), unchanged=unchanged, removed=stale, units_embedded=total)
+        return IndexReport(list(units), unchanged, stale, total, kept)
 
     def search(self, query_vector: list[float], version_keys: list[str], k: int) -> list[tuple[str, float]]:
         """Unit ids and cosine similarities of the ``k`` nearest units within ``version_keys``."""
