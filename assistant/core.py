@@ -135,6 +135,10 @@ class Assistant:
         ``progress(document, done, total)`` follows the embedding of each question bank (a first start on
         a machine embeds thousands of examples; later starts read them from the vector cache)."""
         self._ensure_indexed()
+        # Loading the model is mostly imports, which hold the interpreter; fitting the bank's model and
+        # the request reader from cached vectors is mostly numpy and scikit-learn, which let go of it.
+        loading = threading.Thread(target=lambda: self.embeddings.model, name="model-load", daemon=True)
+        loading.start()
         for document in self.question_bank.examples:
             # Embeds the examples as the retriever will ask them, and fits the answerability model.
             latest = self.corpus.versions(document)[-1:] if document in self.corpus.documents else []
@@ -143,8 +147,10 @@ class Assistant:
                 document, organization, None if progress is None else partial(progress, document)
             )
             self.question_bank.model(document, organization)
+        self.intake_engine.prepare()
+        loading.join()
         self.ask("How long do you keep my data?")
-        self.intake("Please delete my data")  # the intake model trains at first use
+        self.intake("Please delete my data")
 
     def _ensure_indexed(self) -> None:
         if not self._indexed:

@@ -35,6 +35,10 @@ class Intake:
     def classifier(self):
         return get_classifier(self.embeddings)
 
+    def prepare(self) -> None:
+        """Train the request reader now (it trains at first use), not in a visitor's turn."""
+        get_classifier(self.embeddings)
+
     def classify(self, text: str) -> Classification:
         return self.classifier.classify(text)
 
