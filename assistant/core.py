@@ -62,6 +62,7 @@ class Assistant:
         self._retriever: PolicyRetriever | None = None
         self._history: HistoryAnswerer | None = None
         self._indexed = False
+        self._warm = False
         self._requests: RequestQueue | None = None
         self._conversations: ConversationStore | None = None
         self._outbox: OutboxWorker | None = None
@@ -133,7 +134,10 @@ class Assistant:
         visitor waits for none of them.
 
         ``progress(document, done, total)`` follows the embedding of each question bank (a first start on
-        a machine embeds thousands of examples; later starts read them from the vector cache)."""
+        a machine embeds thousands of examples; later starts read them from the vector cache). Once warm,
+        a second call (``serve`` warms before the web app's start-up does) returns at once."""
+        if self._warm:
+            return
         self._ensure_indexed()
         # Loading the model is mostly imports, which hold the interpreter; fitting the bank's model and
         # the request reader from cached vectors is mostly numpy and scikit-learn, which let go of it.
@@ -151,6 +155,7 @@ class Assistant:
         loading.join()
         self.ask("How long do you keep my data?")
         self.intake("Please delete my data")
+        self._warm = True
 
     def _ensure_indexed(self) -> None:
         if not self._indexed:

@@ -168,12 +168,16 @@ class Corpus:
     """Every version of every policy document, sorted by effective date."""
 
     def __init__(
-        self, versions: list[PolicyVersion], root: Path | None = None, packs: Sequence[PolicyPack] = ()
+        self,
+        versions: list[PolicyVersion],
+        root: Path | None = None,
+        packs: Sequence[PolicyPack] = (),
+        question_banks: dict[str, Path] | None = None,
     ) -> None:
         self.root = root
         self.packs = {pack.document: pack for pack in packs}
         # Each document's question bank (document id -> questions.jsonl), where it has one.
-        self.question_banks: dict[str, Path] = {}
+        self.question_banks = dict(question_banks or {})
         self._by_document: dict[str, list[PolicyVersion]] = {}
         for version in sorted(versions, key=lambda v: (v.document, v.effective)):
             self._by_document.setdefault(version.document, []).append(version)
@@ -210,12 +214,11 @@ class Corpus:
             versions.append(version)
         if not versions:
             raise CorpusError(root, "holds no policy versions (<document-id>/<YYYY-MM-DD>.md)")
-        corpus = cls(versions, root, packs)
+        documents = {v.document for v in versions}
         for document, path in banks.items():
-            if document not in corpus.documents:
+            if document not in documents:
                 raise CorpusError(path, "is a question bank for a folder that holds no policy version")
-        corpus.question_banks = banks
-        return corpus
+        return cls(versions, root, packs, banks)
 
     def data_categories(self, first: str | None = None) -> dict[str, tuple[str, ...]]:
         """Every pack's data categories, ``first``'s (the default document) before the others'."""
