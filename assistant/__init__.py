@@ -38,6 +38,7 @@ _EXPORTS = {
     "UnknownRequestError": "assistant.exceptions",
     "VerificationError": "assistant.exceptions",
     "RequestDraft": "assistant.intake",
+    "Right": "assistant.intake",
     "AuditEvent": "assistant.requests",
     "PurgeReport": "assistant.requests",
     "RequestQueue": "assistant.requests",
@@ -66,7 +67,7 @@ if TYPE_CHECKING:
         UnknownRequestError,
         VerificationError,
     )
-    from assistant.intake import RequestDraft
+    from assistant.intake import RequestDraft, Right
     from assistant.requests import AuditEvent, PurgeReport, RequestQueue, RightsRequest
     from assistant.retrieval.store import IndexReport
     from assistant.settings import Settings
@@ -104,6 +105,7 @@ __all__ = [
     "RequestError",
     "RequestQueue",
     "ResendLimitError",
+    "Right",
     "RightsRequest",
     "Settings",
     "StoreError",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from assistant.intake.classifier import RightsClassifier, read_training
-from assistant.intake.draft import RIGHTS
+from assistant.intake.rights import RIGHTS
 from assistant.retrieval.embeddings import LocalEmbeddings
 from evals.metrics import false_request_rate, macro_f1
 

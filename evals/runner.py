@@ -11,8 +11,8 @@ from typing import Any
 
 from assistant.exceptions import InvalidInputError
 from evals.history import HistorySuite
+from evals.intake import BLIND_EN_DATASET, LANGUAGES_DATASET, LETTERS_DATASET, IntakeDevSuite, IntakeSuite
 from evals.intake import DEV_DATASET as INTAKE_DEV
-from evals.intake import IntakeDevSuite, IntakeSuite
 from evals.policies import PolicySuite, format_per_policy
 from evals.qa import DEV_DATASET, QASuite
 from evals.suite import Suite, SuiteRun
@@ -24,7 +24,12 @@ SUITE_NAMES = ("qa", "history", "intake", "policies")
 # Not gated: counts (a dataset edit shows in review, not as a regression) and latency, which on a
 # shared 2-core machine swings by a factor of several from one run to the next.
 UNGATED = ("questions", "messages", "latency_p50_ms", "latency_p95_ms")
-LOWER_IS_BETTER = ("false_request_rate",)
+LOWER_IS_BETTER = (
+    "false_request_rate",
+    "unasked_undoable_rate",
+    "dropped_requests",
+    "subject_email_as_requester",
+)
 DEFAULT_TOLERANCE = 0.02  # two points: above the noise of a retrained classifier, below one question in 50
 
 
@@ -41,6 +46,9 @@ def suites(names: list[str], in_process: bool = True) -> list[Suite]:
             chosen += ([IntakeDevSuite()] if in_process else []) + [
                 IntakeSuite("dev", INTAKE_DEV),
                 IntakeSuite(),
+                IntakeSuite("test", BLIND_EN_DATASET, "intake-blind"),
+                IntakeSuite("test", LETTERS_DATASET, "intake-letters"),
+                IntakeSuite("test", LANGUAGES_DATASET, "intake-languages"),
             ]
         elif name == "policies":
             if not in_process:

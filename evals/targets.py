@@ -21,7 +21,7 @@ from assistant.core import Assistant
 from assistant.exceptions import InvalidInputError
 from assistant.settings import PROJECT_ROOT, Settings, get_settings
 
-INTAKE_FIELDS = ("email", "name", "on_behalf_of")
+INTAKE_FIELDS = ("email", "name", "on_behalf_of", "subject_name", "subject_email")
 
 
 @dataclass(frozen=True)
@@ -91,11 +91,18 @@ class InProcessTarget:
         seconds = time.perf_counter() - start
         if draft is None:
             return IntakeObserved(False, set(), {f: None for f in INTAKE_FIELDS}, seconds)
-        # The eval's "name" is the data subject's: the child's or client's when a parent or agent writes
-        # and names them, else the writer's (the datasets' labelling guide).
+        # The first sets' "name" is the data subject's: the child's or client's when a parent or agent
+        # writes and names them, else the writer's ("named_person"); later sets label both apart.
         speaks_for_another = draft.on_behalf_of in ("parent_guardian", "authorised_agent")
-        name = (draft.subject_name or draft.name) if speaks_for_another else draft.name
-        fields = {"email": draft.email, "name": name, "on_behalf_of": draft.on_behalf_of}
+        named = (draft.subject_name or draft.name) if speaks_for_another else draft.name
+        fields = {
+            "email": draft.email,
+            "name": draft.name,
+            "on_behalf_of": draft.on_behalf_of,
+            "subject_name": draft.subject_name,
+            "subject_email": draft.subject_email,
+            "named_person": named,
+        }
         return IntakeObserved(True, set(draft.rights), fields, seconds)
 
 

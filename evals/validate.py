@@ -11,15 +11,16 @@ from pathlib import Path
 from assistant.corpus.documents import BANK, Corpus
 from assistant.corpus.units import parse_policy
 from assistant.exceptions import PrivacyAssistantError
-from assistant.intake.classifier import TRAINING_FILE as INTAKE_TRAINING
-from assistant.intake.draft import ON_BEHALF_OF, RIGHTS
+from assistant.intake.classifier import training_files
+from assistant.intake.draft import ON_BEHALF_OF
+from assistant.intake.rights import RIGHTS
 from assistant.retrieval.question_bank import read_examples
 from assistant.retrieval.scope import TRAINING as SCOPE_TRAINING
 from assistant.settings import PROJECT_ROOT
 from evals.datasets_io import DATASETS, read_jsonl
 
 QUESTION_BANKS = tuple(sorted((PROJECT_ROOT / "corpus").glob(f"*/{BANK}")))
-TRAINING_FILES = (INTAKE_TRAINING, SCOPE_TRAINING, *QUESTION_BANKS)
+TRAINING_FILES = (*training_files(), SCOPE_TRAINING, *QUESTION_BANKS)
 _STR, _BOOL, _LIST = (str,), (bool,), (list,)
 _OPT = (str, type(None))
 SCHEMAS: dict[str, dict[str, tuple[type, ...]]] = {
@@ -50,6 +51,9 @@ SCHEMAS: dict[str, dict[str, tuple[type, ...]]] = {
         "email": _OPT,
         "name": _OPT,
         "on_behalf_of": _OPT,
+        "language": _STR,
+        "subject_name": _OPT,
+        "subject_email": _OPT,
     },
 }
 REQUIRED = {
@@ -63,6 +67,9 @@ DATASET_KINDS = {
     "history_qa.jsonl": "history",
     "intake.jsonl": "intake",
     "intake_holdout.jsonl": "intake",
+    "intake_blind_en.jsonl": "intake",
+    "intake_letters.jsonl": "intake",
+    "intake_languages.jsonl": "intake",
 }
 
 

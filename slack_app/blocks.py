@@ -133,6 +133,7 @@ def request_card(request: RightsRequest, prompts: Prompts, today: date | None = 
         overdue=request.overdue(today),
         assignee=mention(request.assignee),
         extension_months=request.extension_months,
+        on_behalf_of=request.on_behalf_of if request.authority_to_check else None,
     )
 
 

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from assistant.conversation import Conversation, Turn
 from assistant.core import Assistant
 from assistant.exceptions import PrivacyAssistantError, RequestError
+from assistant.intake.rights import RIGHTS
 from assistant.requests.states import COMPLETED, IN_PROGRESS, OPEN_STATUSES, REJECTED, STATUSES
 from assistant.settings import Settings
 from slack_app import blocks, notices
@@ -220,13 +221,18 @@ class PrivacyBot:
         if verb == "extend" and len(args) >= 2:
             request = queue.extend(args[0], " ".join(args[1:]), actor=actor(user))
             return self._changed(client, user, request, "extended")
-        known = verb in ("list", "show", "assign", "status", "extend", "help")
+        if verb == "classify" and len(args) >= 2:
+            request = queue.classify(args[0], [a.lower().strip(",") for a in args[1:]], actor=actor(user))
+            return self._changed(client, user, request, "classified")
+        known = verb in ("list", "show", "assign", "status", "extend", "classify", "help")
         return self._usage(
             None if verb == "help" else f"/dsar {verb}: {'wrong arguments' if known else 'unknown command'}"
         )
 
     def _usage(self, problem: str | None) -> tuple[str, list[blocks.Block]]:
-        text = self.prompts.render("slack_dsar_usage", statuses=list(STATUSES), problem=problem)
+        text = self.prompts.render(
+            "slack_dsar_usage", statuses=list(STATUSES), rights=list(RIGHTS), problem=problem
+        )
         return text, [blocks.section(blocks.escape(text))]
 
     def _list(self, which: str) -> list:
@@ -249,6 +255,7 @@ class PrivacyBot:
     def _change_line(self, user: str, request, kind: str, note: str | None = None) -> str:
         return self.prompts.line(
             "slack_request_changed",
+            rights=request.rights,
             reference=request.reference,
             user=user,
             kind=kind,

@@ -20,6 +20,7 @@ from assistant.requests import RequestQueue
 from assistant.requests.audit import (
     EDITED_EVENT,
     IDENTITY_COLUMNS,
+    LATER_IDENTITY_COLUMNS,
     MISSING_EVENT,
     MISSING_REQUEST,
     STATE_COLUMNS,
@@ -99,7 +100,15 @@ def test_an_intact_queue_verifies_and_each_trail_is_one_chain(queue):
 
 
 def test_every_column_of_a_request_is_sealed_or_is_the_chain_itself():
-    sealed = {"id", "reference", "audit_seq", "audit_head", *STATE_COLUMNS, *IDENTITY_COLUMNS}
+    sealed = {
+        "id",
+        "reference",
+        "audit_seq",
+        "audit_head",
+        *STATE_COLUMNS,
+        *IDENTITY_COLUMNS,
+        *LATER_IDENTITY_COLUMNS,
+    }
     assert sealed == set(RequestRecord.__table__.columns.keys())
 
 

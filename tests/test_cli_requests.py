@@ -101,6 +101,18 @@ def test_show_assign_transition_extend_and_the_trail(seeded, run):
     assert "e-mail: new@example.com" in text and "extended  by ana" in text
 
 
+def test_classify_says_which_rights_a_request_asks_for(seeded, run):
+    data_dir, _, fresh = seeded
+    done = run(data_dir, "requests", "classify", fresh, "opt_out_sale_sharing", "access")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{fresh} asks for access, opt_out_sale_sharing"
+    shown = json.loads(run(data_dir, "requests", "show", fresh, "--json").stdout)
+    assert shown["events"][-1]["kind"] == "classified" and shown["events"][-1]["actor"] == "ana"
+    assert "law: GDPR Art. 15" in run(data_dir, "requests", "show", fresh).stdout
+    refused = run(data_dir, "requests", "classify", fresh, "sell")
+    assert refused.returncode == 2 and "'sell' is not one of" in refused.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -89,7 +89,7 @@ def test_the_same_idempotency_key_never_makes_a_second_request(queue):
         ({"email": "jo example.com"}, "is not an e-mail address"),
         ({"email": "jo@@example.com"}, "is not an e-mail address"),
         ({"rights": ["delete_everything"]}, "unknown right 'delete_everything'"),
-        ({"rights": []}, "names no right"),
+        ({"rights": []}, "name at least one right"),
         ({"name": None}, "missing: name"),
         ({"on_behalf_of": "neighbour"}, "on_behalf_of must be one of"),
         ({"on_behalf_of": "parent_guardian"}, "missing: subject_name"),

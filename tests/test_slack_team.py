@@ -185,6 +185,11 @@ def test_dsar_commands(slack, fake, fresh_assistant):
     assert "now due" in extended["text"]
     assert queue.get(late.reference).extension_reason == "The customer holds five accounts"
 
+    classified = run(f"classify {late.reference} access opt_out_sale_sharing")
+    assert "classified" in classified["text"] and "opt_out_sale_sharing" in classified["text"]
+    assert queue.get(late.reference).rights == ["access", "opt_out_sale_sharing"]
+    assert "unknown right 'sell'" in run(f"classify {late.reference} sell")["text"]
+
     assert "Nothing was changed" in run(f"status {late.reference} pending_verification")["text"]
     assert "no request has the reference DSAR-2000-000001" in run("show DSAR-2000-000001")["text"]
     assert "unknown status 'done'" in run(f"status {late.reference} done")["text"]

@@ -97,7 +97,11 @@ def test_chat_turns_carry_an_unguessable_conversation_id_and_citations(client, a
     assert set(turn) == {"conversation_id", "reply", "answerable", "citations", "intake", "actions"}
     conversation_id = turn["conversation_id"]
     assert re.fullmatch(r"[A-Za-z0-9_-]{22}", conversation_id)  # 128 random bits
-    assert turn["reply"] == assistant.ask("Do you sell my personal information?").text
+    answer = assistant.ask("Do you sell my personal information?").text
+    # A question about a right is answered, then the request is offered (here a US state law's opt-out).
+    assert (
+        turn["reply"].startswith(answer) and "(opt-out of sale and sharing)" in turn["reply"][len(answer) :]
+    )
     assert turn["citations"] and turn["answerable"] is True
     assert turn["intake"] is None and turn["actions"] == []
 

@@ -10,15 +10,17 @@ import click
 
 from assistant.cli.common import open_assistant, parse_date
 from assistant.cli.outbox import deliver_once, deliver_queued, open_queue
+from assistant.intake.rights import BY_NAME, RIGHTS
 from assistant.requests import OutboxWorker
 
 
 def _request_line(request, today: date) -> str:
     overdue = " OVERDUE" if request.overdue(today) else ""
     assignee = request.assignee or "-"
+    rights = ",".join(request.rights) or "NEEDS-TRIAGE"
     return (
         f"{request.reference}  {request.status:20s}  due {request.due_at.isoformat()}{overdue}  "
-        f"{','.join(request.rights)}  {request.channel}  {assignee}"
+        f"{rights}  {request.channel}  {assignee}"
     )
 
 
@@ -74,8 +76,10 @@ def requests_show(reference: str, as_json: bool) -> None:
         ("phone", request.phone),
         ("on behalf of", request.on_behalf_of),
         ("subject", request.subject_name),
+        ("subject's e-mail", request.subject_email),
         ("concerning", request.data_concerned),
         ("categories", ", ".join(request.categories)),
+        ("law", "; ".join(BY_NAME[r].law for r in request.rights)),
         ("received", request.received_at.isoformat(timespec="seconds")),
         (
             "extension",
@@ -101,6 +105,18 @@ def requests_assign(reference: str, assignee: str, actor: str) -> None:
     queue = open_queue()
     request = queue.assign(reference, assignee, actor=actor)
     click.echo(f"{request.reference} assigned to {request.assignee}")
+    deliver_queued(OutboxWorker(queue.storage))
+
+
+@requests_group.command("classify")
+@click.argument("reference")
+@click.argument("rights", nargs=-1, required=True, type=click.Choice(RIGHTS))
+@click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who makes the change.")
+def requests_classify(reference: str, rights: tuple[str, ...], actor: str) -> None:
+    """Say which RIGHTS REFERENCE asks for (the triage of a request no right was read from)."""
+    queue = open_queue()
+    request = queue.classify(reference, list(rights), actor=actor)
+    click.echo(f"{request.reference} asks for {', '.join(request.rights)}")
     deliver_queued(OutboxWorker(queue.storage))
 
 

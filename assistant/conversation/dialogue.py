@@ -22,9 +22,10 @@ from assistant.conversation.stages import ACTIONS, STAGE_MOVES, TAKING, Stage
 from assistant.conversation.words import CANCEL, CODE, NO, YES, plain_name
 from assistant.exceptions import InvalidInputError, VerificationError
 from assistant.intake.classifier import right_cues
-from assistant.intake.draft import ON_BEHALF_OF, RIGHT_LABELS, RequestDraft
+from assistant.intake.draft import ON_BEHALF_OF, RequestDraft
 from assistant.intake.fields import find_email, find_name, valid_email
 from assistant.intake.new_code import asks_for_new_code
+from assistant.intake.rights import RIGHT_LABELS
 from assistant.requests.dates import due_date
 from assistant.requests.resend import resend_code, why_not_resent
 from assistant.requests.states import PENDING_VERIFICATION
@@ -192,6 +193,8 @@ class Conversation:
             rights = verdict.rights or right_cues(text)
             if rights:
                 draft.rights = rights
+            else:
+                draft.triage = True  # asked once, still unclear: a person reads it and classifies it
         elif asking == "email":
             email = find_email(text, self.parts.own_addresses())
             if email:
@@ -249,6 +252,7 @@ class Conversation:
             phone=draft.phone,
             on_behalf_of=draft.on_behalf_of,
             subject_name=draft.subject_name,
+            subject_email=draft.subject_email,
             data_concerned=draft.data_concerned,
             due_at=due_date(datetime.now().astimezone()).isoformat(),
         )

@@ -2,12 +2,13 @@
 
 from typing import TYPE_CHECKING
 
-from assistant.intake.draft import ON_BEHALF_OF, RIGHTS, RequestDraft
+from assistant.intake.draft import ON_BEHALF_OF, RequestDraft
+from assistant.intake.rights import RIGHTS, TAXONOMY, Right
 
 if TYPE_CHECKING:
     from assistant.intake.intake import Intake
 
-__all__ = ["ON_BEHALF_OF", "RIGHTS", "Intake", "RequestDraft"]
+__all__ = ["ON_BEHALF_OF", "RIGHTS", "TAXONOMY", "Intake", "RequestDraft", "Right"]
 
 
 def __getattr__(name: str) -> object:

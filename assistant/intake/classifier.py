@@ -3,7 +3,7 @@
 The features are the MiniLM sentence embedding, a few speech-act features, one cue feature per right
 and character n-grams (TF-IDF, fitted on the training file), which keep typos and text-speak readable.
 
-Trained at first use from ``training.jsonl`` (shipped with the code, never the eval set) in a few
+Trained at first use from ``training/*.jsonl`` (shipped with the code, never the eval set) in a few
 seconds and kept for the life of the process. Two decisions are made:
 
 1. Is this a request at all? Questions about rights ("how do I delete my data?") sit close to
@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,11 +31,14 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from assistant.intake.draft import RIGHTS
 from assistant.intake.fields import find_on_behalf_of
+from assistant.intake.rights import RIGHTS
 from assistant.retrieval.embeddings import LocalEmbeddings
 
-TRAINING_FILE = Path(__file__).resolve().parent / "training.jsonl"
+# The labelled messages the classifier learns from, one file per language (training/en.jsonl, ...).
+TRAINING_DIR = Path(__file__).resolve().parent / "training"
+# MiniLM reads 256 word pieces, some 1,000 characters of English: a longer message is read in passages.
+PASSAGE_CHARS = 900
 
 _QUESTION_START = re.compile(
     r"^\s*(how|what|what's|whats|when|where|why|which|who|whom|is|are|does|do i|do you|can i|could i|may i|"
@@ -50,7 +54,7 @@ _POLITE_IMPERATIVE = re.compile(
 _DEMAND = re.compile(
     r"\b(i want|i wanna|i would like|i'd like|i wish|i request|i hereby|i demand|i need you to|"
     r"i am writing|i'm writing|i write|we request|i withdraw|i revoke|i object|i take back|i'm withdrawing|"
-    r"i am withdrawing|requesting|i no longer|i don'?t want|i do not want|i do not agree|i contest|"
+    r"i am withdrawing|requesting|i (am |'m )?(hereby )?(exercis\w*|invok\w*)|i no longer|i don'?t want|i do not want|i do not agree|i contest|"
     r"(?<![\w'] )(?<!would )(?<!will )(?<!do )(?<!did )i need|(?:^|[.!?;,]+\s*)(wanna|want (to|it|them|my|all|everything))|"
     # The same in the languages visitors most often write in.
     r"quiero|quisiera|solicito|hiermit|ich möchte|ich bitte|bitte um|je veux|je souhaite|je demande|vorrei|voglio|"
@@ -59,7 +63,7 @@ _DEMAND = re.compile(
     r"should (be|read|say)\b[^.?!]{1,60}\b(not|instead)|(the )?new (one|address|number|e-?mail|phone|surname|name) is|"
     r"(wants?|asked|asking|would like|has asked) (us |me )?to|i'?m done|"
     # Third person, as staff forward a customer's ask: "customer wants her account deleted".
-    r"(s?he|they|customer|client|user) (wants|requests|is asking for|asked for|has requested)|"
+    r"(s?he|they|customer|client|user)\b[^!?\n]{0,60}?\b(wants|requests|is asking for|asked for|has requested)|"
     r"(e-?mailed|wrote|wrote in|called|rang|messaged|phoned)( us| in)? (asking|to ask|requesting)|je voudrais|ich will)\b",
     re.IGNORECASE,
 )
@@ -88,13 +92,13 @@ _RIGHT_CUES = {
     "access": r"\b((send|give|show|provide|hand over|share|email)( me| us)?( with)? (a copy|a list|everything|all|whatever|what)|"
     r"(request|want|need|like|demand) access|(what|whatever)( \w+){0,4} (have|hold|keep|store|stored|collected|got)( \w+)? (on|about) me|copy of (my|all|the|any|what|his|her|their)|subject access|what (data|info\w*|personal \w+) (do )?(you )?(have|hold|keep)|"
     r"(send|give|show|provide|disclose) ((me )?a copy|me (all )?(my|the) (personal )?(data|info\w*|records))|access to (my|the) (personal )?data|"
-    r"articles? (\d+\S* (and|&|,) )*15|art\. ?15|see (my|the|all) (personal )?(data|info\w*)|"
+    r"articles? (\d+\S* (and|&|,) )*15|art\. ?15|1798\.1(00|10|15)\b(?!\(d\))|see (my|the|all) (personal )?(data|info\w*)|"
     r"(right|requests?) to know|(want|wants|wish|like) to know what (data|info\w*|personal)|see what(ever)? (you|u)|see what'?s (in|on|stored|held)|"
     r"(wh?at|whatever)( [\w']+){0,4} (have|hav|hold|keep|store|stored|collected|got)( \w+)? (on|about) me|"
     r"(send|mail|e-?mail)( me)? (the lot|everything|all)|(info\w*|data|everything) sent to me|"
     r"disclose (the )?(categories|specific pieces|what)|access to (all|any|every) (my )?(personal )?(data|info\w*)|"
     r"auskunft|acceso a mis datos|copia de mis datos|accès à mes données|accesso ai (miei )?dati)\b",
-    "rectification": r"\b(correct|rectif\w*|misspel\w*|spelt wrong|spelled wrong|is wrong|are wrong|incorrect\w*|inaccurate|"
+    "rectification": r"\b(1798\.106|correct|rectif\w*|misspel\w*|spelt wrong|spelled wrong|is wrong|are wrong|incorrect\w*|inaccurate|"
     r"out of date|outdated|update my|amend|fix(ed)? (my|it|the)|articles? (\d+\S* (and|&|,) )*16|correct(ed|ion|ing)|"
     r"spel\w* wr\w+|(is|are|was|its|it's) (not|no longer|not more) (correct|right|accurate|valid|current)|"
     r"(is|are) wrong|change (it|my \w+) to|(please|pls) (to )?change (it|them|my (name|surname|address|e-?mail|"
@@ -102,17 +106,17 @@ _RIGHT_CUES = {
     r"should (be|read|say)|"
     r"corregir|rectificar|berichtig\w*|corriger|rettific\w*|correggere)\b",
     "erasure": r"\b(delet\w*|deleet\w*|delte\w*|eras\w*|erse|wip(e|ed|ing)|forget me|forgotten|get rid of|destroy\w*|"
-    r"articles? (\d+\S* (and|&|,) )*17|art\. ?17|scrub\w*|purg(e|ed|ing)|right to delete|"
+    r"articles? (\d+\S* (and|&|,) )*17|art\. ?17|1798\.105|scrub\w*|purg(e|ed|ing)|right to delete|"
     r"(remov|remvo|remoev)\w* (me|my|all|every|the|any|that|those|these|this)(?![^.]{0,40}\b(lists?|newsletters?|mailing)\b)|"
     r"(details|data|info\w*|account|profile|records?|it|them|everything) (removed|deleted|erased|wiped|gone)|"
     r"eliminen|eliminar|borren|borrar|cancellaste|löschen|lösch\w*|supprim\w*|effacer|cancellare|cancellate|apagar|verwijder\w*)\b",
     "objection": r"\b(i (formally )?object|objects? to|objecting to|objection|articles? (\d+\S* (and|&|,) )*21|art\. ?21|stop (profiling|tracking|analysing|analyzing)|out of (\w+ )?profiling|"
     r"legitimate interests?|(stop|cease) (using|processing)[^.]{0,40}\b(for|to)\b(?! now| the time being| a while| the moment))",
-    "restriction": r"\b(restrict\w*|articles? (\d+\S* (and|&|,) )*18|art\. ?18|freeze my|hold off|"
+    "restriction": r"\b(restrict\w*(?![^.]{0,40}\bsensitive\b)|articles? (\d+\S* (and|&|,) )*18|art\. ?18|freeze my|hold off|"
     r"(pause|suspend|freeze|halt)\w* (all |any |the |my )?(use|using|proc\w*|the processing)|"
     r"(don'?t|do not|stop) (use|using|process\w*) (it|them|my \w+|any of \w+)[^.]{0,50}\b(until|while|till|whilst)\b|limit (what|the processing|processing)|(keep|hold) (my|the) (data|records|information)[^.]{0,40}\b(but|don'?t|do not|stop)|"
     r"(stop|cease) (using|processing)[^.]{0,40}\b(until|for now|while)\b)",
-    "portability": r"\b(portab\w*|machine[- ]readable|articles? (\d+\S* (and|&|,) )*20|art\. ?20|as (csv|json)|in (csv|json)|to (my )?(new|another|a different) "
+    "portability": r"\b(portab\w*|1798\.100\(d\)|machine[- ]readable|articles? (\d+\S* (and|&|,) )*20|art\. ?20|as (csv|json)|in (csv|json)|to (my )?(new|another|a different) "
     r"(provider|company|service|controller|vendor|app|platform|competitor)|transfer my (personal )?data|export my|"
     r"(data|it|everything|files?|history|account) exported|export\w* (it |them |my \w+ )?(to|as|in|for))\b",
     # "having withdrawn my consent, I request erasure" gives a reason, it asks no withdrawal.
@@ -123,14 +127,22 @@ _RIGHT_CUES = {
     r"don'?t consent|dont consent|widerruf\w*|retiro (mi )?consentimiento|retirer mon consentement|"
     r"revoco il (mio )?consenso)\b",
     "marketing_opt_out": r"\b(unsubscribe|unsub|unsubscibe|mailing lists?|newsletters?|newsleter|marketing|promo\w*|spam\w*|"
-    r"sales (emails|calls|offers)|adverts?|opt (me )?out|take (me|my \w+( \w+)?) off|call list|do not call|"
+    r"sales (emails|calls|offers)|adverts?|opt (me )?out(?! of (the )?(sale|selling|sharing))|take (me|my \w+( \w+)?) off|call list|do not call|"
     r"stop (sending|e-?m\w*ing|calling|texting|contacting|mailing)( me)?|unsubscri\w*|publicity|publicidad|werbung|publicit\w*|pubblicit\w*)\b",
+    # US state laws (CCPA/CPRA and those that followed): "Do Not Sell or Share My Personal Information".
+    "opt_out_sale_sharing": r"\b(1798\.1(20|35)|(do not|don'?t|dont|stop|never|cease|no longer) (to )?(sell|selling|share|sharing)\b"
+    r"(?! (it )?with (my|the) (team|colleagues?|family))|opt(ing|ed)? (me )?out of (the |any )?(sale|selling|sharing|targeted|cross[- ]context)|"
+    r"sale (or|and|/|&) shar\w*|global privacy control|\bgpc\b|cross[- ]context|targeted advertising|"
+    r"(sell|selling|sold) (my|our|his|her|their) (personal )?(data|info\w*|details)|"
+    r"(my|our) (personal )?(data|info\w*|details) (being |to be |be |is |are )?sold|right to opt[- ]out)\b",
+    "limit_sensitive_data": r"\b(1798\.121|limit\w*( the)? (use|using|disclosure|processing|sharing)[^.]{0,30}\bsensitive|"
+    r"(restrict|limit)\w* [^.]{0,30}\bsensitive (personal )?(data|info\w*)|right to limit)\b",
 }
 # Source code, queries and log lines name "delete" or "data" without asking anything of us.
 _CODE = re.compile(
     r"^\s*(select|delete from|update \w+ set|insert into|drop table|curl|git|rm -\w*|sudo|def|class|import|"
     r"function|const|var|let|\{|\[|<\w+[ >])(\b|\s)|^\s*\d{4}-\d\d-\d\d[ t]\d\d:\d\d|^\s*\[?(info|warn|warning|error|debug)\]?[: ]|"
-    r"\b(traceback|exception|stack trace)\b|\b\w+\.\w+\(|\b\w+_\w+\(|\b(get|post|put|patch|delete) /\w",
+    r"\b(traceback|stack ?trace|\w+(error|exception):)|\b[a-z_]\w*\.[a-z_]\w*\(|\b\w+_\w+\(|\b(get|post|put|patch|delete) /\w",
     re.IGNORECASE,
 )
 # A few words naming a right, no question: "access request", "unsubscribe", "opt out".
@@ -139,6 +151,32 @@ _TERSE = re.compile(r"\s*(\S+\s+){0,3}\S+?[.!]*\s*")
 _MENTION = re.compile(
     r"\b(translate|spell|example sentence|for example:|what does|meaning of|define|summari[sz]e|explain)\b"
     r"|(?<!\w)[\"'‘“][^\"'’”]{0,60}\b(delete|erase|unsubscribe|access|withdraw|consent|opt[- ]out|restrict|object|remove)\b",
+    re.IGNORECASE,
+)
+# Rights a request gets only when its writer names them: an erasure or an objection nobody asked for
+# cannot be undone ("unsubscribe me" never becomes "delete me").
+_NAMED_ONLY = ("erasure", "objection")
+_LETTER = re.compile(
+    r"^\s*(dear|to whom it may concern|sehr geehrte|madame|monsieur|estimad[oa]s?|egregi|gentile|geachte|"
+    r"prezad[oa]s?|szanown|hej|re:|subject:|betreff:|objet ?:|asunto:|oggetto:|onderwerp:|assunto:|temat:|ämne:)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_LETTER_CHARS = 400
+_SUBJECT_LINE = re.compile(
+    r"^\s*(re|subject|betreff|objet|asunto|oggetto|onderwerp|assunto|temat|ämne)\s*:", re.IGNORECASE
+)
+# A sentence that names a right without exercising it: "I am not, at this stage, requesting erasure",
+# "I reserve my right to complain", "I may later ask you to correct it".
+_HEDGED = re.compile(
+    r"\b(not\b[^.]{0,30}\b(request\w*|ask\w*|seek\w*|exercis\w*|includ\w*)|reserve|without prejudice|"
+    r"may (later|also|wish|in future|subsequently)|(if|should|unless|whether) (you|i|we)\b|in the event|"
+    r"entitled to|(my|the) right to (lodge|complain)|complain\w* to|supervisory authority|ico\b)",
+    re.IGNORECASE,
+)
+_OWN_DATA = re.compile(
+    r"\b(my|me|mine|my client'?s|our client'?s|my (son|daughter|child)'?s)\b[^.?!]{0,40}\b(personal )?(data|information|"
+    r"details|records?|account|profile)\b|\b(personal data|personal information)\b[^.?!]{0,40}\b(me|my)\b|"
+    r"meine[nr]? daten|mes données|mis datos|i miei dati|mijn gegevens|meus dados|moich danych|mina (person)?uppgifter",
     re.IGNORECASE,
 )
 _CONDITIONAL = re.compile(r"^\s*(if|when|once|suppose|supposing|hypothetically|in case)\b", re.IGNORECASE)
@@ -160,12 +198,13 @@ _NEGATED = re.compile(
     r"\b(don'?t|do not|dont|not|never|without|no need to|nothing to|instead of|rather than)\s+(\w+\s+)?$",
     re.IGNORECASE,
 )
-# "I don't want it deleted", "not asking you to remove it". Not for marketing, where "I don't want
-# any more promotional emails" is the request itself.
+# "I don't want it deleted", "not asking you to remove it". Not for the opt-outs, where "I don't want
+# any more promotional emails" or "I don't want you to sell my data" is the request itself.
 _NOT_WANTED = re.compile(
     r"\b(don'?t|do not|dont|never|not)\s+(want|wish|need|asking|ask|requesting)\s+([\w']+\s+){0,3}$",
     re.IGNORECASE,
 )
+_OPT_OUTS = ("marketing_opt_out", "opt_out_sale_sharing")
 _CLAUSE = re.compile(r"[.!?;,:\n]+|\s+(?:and|but|then)\s+", re.IGNORECASE)
 _DATA_WORDS = re.compile(
     r"\b(my|data|info|information|details|account|records?|profile|consent|concent|marketing|newsletters?|emails?|"
@@ -254,7 +293,9 @@ def _cue(right: str, text: str) -> bool | None:
     seen = None
     for match in re.finditer(_RIGHT_CUES[right], text, re.IGNORECASE):
         before = _CLAUSE.split(text[max(0, match.start() - 40) : match.start()])[-1]
-        if not (_NEGATED.search(before) or (right != "marketing_opt_out" and _NOT_WANTED.search(before))):
+        # "I do not want my data sold": for the sale opt-out, the negation is the request.
+        negated = right != "opt_out_sale_sharing" and _NEGATED.search(before)
+        if not (negated or (right not in _OPT_OUTS and _NOT_WANTED.search(before))):
             return True
         seen = False
     return seen
@@ -266,6 +307,32 @@ def _cued_apart(right: str, other: str, text: str) -> bool:
         _cue(right, clause) is True and _cue(other, clause) is None
         for clause in re.split(r"[.!?;:\n]+", text)
     )
+
+
+def passages(text: str, size: int = PASSAGE_CHARS) -> list[str]:
+    """``text`` cut at sentence ends into pieces of about ``size`` characters (one piece when short)."""
+    if len(text) <= size:
+        return [text]
+    pieces: list[str] = []
+    for sentence in re.split(r"(?<=[.!?:;])\s+|\n+", text):
+        if pieces and len(pieces[-1]) + len(sentence) < size:
+            pieces[-1] = f"{pieces[-1]} {sentence}"
+        elif sentence.strip():
+            pieces.append(sentence)
+    return pieces or [text]
+
+
+def whole_text_vectors(texts: list[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    """One unit vector per text that reads all of it: a letter longer than the model's window is the
+    mean of its passages' vectors, where the model alone would see only its first page."""
+    pieces = [passages(t) for t in texts]
+    flat = encode([p for group in pieces for p in group])
+    rows, start = [], 0
+    for group in pieces:
+        mean = flat[start : start + len(group)].mean(axis=0)
+        rows.append(mean / max(float(np.linalg.norm(mean)), 1e-12))
+        start += len(group)
+    return np.vstack(rows).astype(np.float32) if rows else flat
 
 
 def is_injection(text: str) -> bool:
@@ -297,14 +364,18 @@ class RightsClassifier:
         self.request_model = _logistic().fit(x, is_request)
         labels = [set(r["rights"]) for r in rows if r["request"]]
         x_requests = x[np.flatnonzero(is_request)]
+        # A right the training file never labels has no model: only its cues can name it.
         self.right_models = {
-            right: _logistic().fit(x_requests, np.array([right in lab for lab in labels])) for right in RIGHTS
+            right: _logistic().fit(x_requests, y)
+            for right in RIGHTS
+            if 0 < (y := np.array([right in lab for lab in labels])).sum() < len(labels)
         }
 
     def features(self, texts: list[str], shipped: bool = False) -> np.ndarray:
         """MiniLM embedding joined with the speech-act and cue features, one row per text; ``shipped``
         texts (the training file) are embedded through the machine's cache."""
-        vectors = self.embeddings.encode_shipped(texts) if shipped else self.embeddings.encode(texts)
+        encode = self.embeddings.encode_shipped if shipped else self.embeddings.encode
+        vectors = whole_text_vectors(texts, encode)
         acts = np.stack([speech_act_features(t) for t in texts])
         return np.hstack([vectors, acts, np.stack([cue_features(t) for t in texts])])
 
@@ -318,30 +389,39 @@ class RightsClassifier:
         x = self._join(texts, self.features(texts) if features is None else features)
         request_p = self.request_model.predict_proba(x)[:, 1]
         right_p = {r: m.predict_proba(x)[:, 1] for r, m in self.right_models.items()}
+        right_p.update({r: np.zeros(len(texts)) for r in RIGHTS if r not in right_p})
         return [
             self._decide(text, float(request_p[i]), {r: float(right_p[r][i]) for r in RIGHTS})
             for i, text in enumerate(texts)
         ]
 
     def _decide(self, text: str, request_p: float, right_p: dict[str, float]) -> Classification:
-        cues = right_cues(text)
+        # A letter quotes the law ("within the meaning of § 1798.140(e)", "the 'right to delete'"),
+        # names rights it does not exercise ("I reserve my right to complain") and thanks its reader:
+        # its asks are in the sentences that ask, and what vetoes a chat message does not veto it.
+        letter = is_letter(text)
+        cues = asked_cues(text) if letter else right_cues(text)
         info_question, _, polite, demand, imperative, *_rest, thanks = (
             bool(v) for v in speech_act_features(text)
         )
         if (
             is_injection(text)
             or _CODE.search(text)
-            or (_MENTION.search(text) and find_on_behalf_of(text) != "employee_forwarding")
-            or thanks
+            or (_MENTION.search(text) and not letter and find_on_behalf_of(text) != "employee_forwarding")
+            or (thanks and not letter)
             or (not cues and not _DATA_WORDS.search(text))
         ):
             is_request = False  # clear: an attack, code, a quoted right, thanks, or nothing about data
         elif cues and (demand or imperative or polite or _TERSE.fullmatch(text)) and not info_question:
             is_request = True  # clear: asks us to do something a right covers ("erasure request.")
-        elif info_question:
+        elif info_question and not letter:
             is_request = False  # clear: asks how something works ("how do I delete my data?")
         else:
-            is_request = request_p >= self.request_threshold
+            # A letter citing the law, or a demand about the writer's data, is a request even when
+            # the model cannot tell which right: a person then reads it (triage), it is never lost.
+            is_request = request_p >= self.request_threshold or _looks_like_request(
+                text, demand or imperative or polite
+            )
         rights: list[str] = []
         if is_request:
             refused = refused_rights(text)
@@ -349,9 +429,13 @@ class RightsClassifier:
             rights = [
                 r
                 for r in RIGHTS
-                if (r in cues and right_p[r] >= self.cue_threshold)
+                if (r in cues and (right_p[r] >= self.cue_threshold or r not in self.right_models))
                 or (r not in refused and right_p[r] >= self.model_threshold)
             ]
+            if cues:
+                # Beside what the writer named, the model never adds a right that cannot be undone; a
+                # letter spells out all it asks.
+                rights = [r for r in rights if r in cues or (r not in _NAMED_ONLY and not letter)]
             if (
                 "portability" in rights
                 and "access" in rights
@@ -365,22 +449,66 @@ class RightsClassifier:
         return Classification(is_request, rights, request_p, right_p)
 
 
+def asking_sentences(text: str) -> list[str]:
+    """A letter's subject line and the sentences that ask for something, hedges left out."""
+    return [
+        sentence
+        for sentence in re.split(r"(?<=[.!?;])\s+|\n+", text)
+        if sentence.strip()
+        and not _HEDGED.search(sentence)
+        and (
+            _SUBJECT_LINE.match(sentence)
+            or _DEMAND.search(sentence)
+            or _POLITE_IMPERATIVE.search(sentence)
+            or any(_IMPERATIVE_START.match(c) for c in _CLAUSE.split(sentence))
+        )
+    ]
+
+
+def asked_cues(text: str) -> list[str]:
+    """The rights a letter's asking sentences name, in the taxonomy's order."""
+    asked = {right for sentence in asking_sentences(text) for right in right_cues(sentence)}
+    return [r for r in RIGHTS if r in asked]
+
+
+def is_letter(text: str) -> bool:
+    """A letter rather than a chat message: it opens as letters do and runs to a few paragraphs."""
+    return len(text) >= _LETTER_CHARS and bool(_LETTER.search(text))
+
+
+def _looks_like_request(text: str, asks: bool) -> bool:
+    """A formal letter, or a demand that cites the law or names the writer's own data."""
+    asking = " ".join(asking_sentences(text))
+    return (is_letter(text) and bool(_OWN_DATA.search(asking) or right_cues(asking))) or (
+        asks and bool(_LEGAL.search(text) and _OWN_DATA.search(text))
+    )
+
+
 def _logistic() -> LogisticRegression:
     return LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced")
 
 
-_cache: dict[tuple[str, float, str], RightsClassifier] = {}
+_cache: dict[tuple[tuple[tuple[str, float], ...], str], RightsClassifier] = {}
 _cache_lock = threading.Lock()
 
 
-def read_training(path: Path = TRAINING_FILE) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def training_files(folder: Path = TRAINING_DIR) -> list[Path]:
+    return sorted(folder.glob("*.jsonl"))
 
 
-def get_classifier(embeddings: LocalEmbeddings, path: Path = TRAINING_FILE) -> RightsClassifier:
-    """The classifier fitted on ``path``, trained once per process (again only if the file changes)."""
-    key = (str(path), path.stat().st_mtime, embeddings.device)
+def read_training(folder: Path = TRAINING_DIR) -> list[dict]:
+    return [
+        json.loads(line)
+        for path in training_files(folder)
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+def get_classifier(embeddings: LocalEmbeddings, folder: Path = TRAINING_DIR) -> RightsClassifier:
+    """The classifier fitted on ``folder``'s files, trained once per process (again only if one changes)."""
+    key = (tuple((str(p), p.stat().st_mtime) for p in training_files(folder)), embeddings.device)
     with _cache_lock:
         if key not in _cache:
-            _cache[key] = RightsClassifier(embeddings, read_training(path))
+            _cache[key] = RightsClassifier(embeddings, read_training(folder))
         return _cache[key]

@@ -10,6 +10,8 @@ import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
+from assistant.intake.draft import FOR_ANOTHER
+
 # Local part and domain as people type them; trailing dots and brackets are punctuation, not address.
 _EMAIL = re.compile(r"(?<![\w.+-])([A-Za-z0-9][\w.+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})")
 # "jo at example dot com", written to dodge spam harvesters.
@@ -26,6 +28,16 @@ _OWN_ADDRESS_CUE = re.compile(
 _OTHER_ADDRESS_CUE = re.compile(
     r"\b(provider|provider's|import|service|vendor|platform|controller|company|cc|copy in|lawyer|solicitor|"
     r"accountant|colleague|partner)\b[^@.;]{0,30}$",
+    re.IGNORECASE,
+)
+# "the account email is leo@...", "my son's address: ...", "my client (maria@...)": the data subject's.
+_SUBJECT_ADDRESS_CUE = re.compile(
+    r"(\b(his|her|their|the child'?s|child'?s|(son|daughter|child|kid|client|father|mother|dad|mum|mom|wife|"
+    r"husband|partner|brother|sister|grandmother|grandfather|principal|customer|consumer)'?s?|the)\s+(\w+\s+){0,2}"
+    r"(e-?mail|email address|e-?mail address|address|account|login|username)|\b(client|consumer|customer) e-?mail|"
+    r"\bthe account|\b(registered|signed up|sign(ed)? in) (with|under|to|as|using)|"
+    r"\b(my|our) (client|member|son|daughter|child|father|mother|dad|mum|mom|wife|husband|partner)\b[^@.\n]{0,40}[(<])"
+    r"(\s+(is|was|=)|\s*[:=(<,-])?\s*[<(]?\s*$",
     re.IGNORECASE,
 )
 _STRICT_EMAIL = re.compile(r"[A-Za-z0-9][\w.+-]{0,63}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}")
@@ -254,24 +266,41 @@ _DATA_SENTENCE = re.compile(
 )
 
 
-def find_email(text: str, exclude: tuple[str, ...] = ()) -> str | None:
+def find_email(text: str, exclude: tuple[str, ...] = (), on_behalf_of: str = "self") -> str | None:
     """The requester's e-mail address: the first in the message that is not the company's own.
 
     Addresses at the company's own domains (those of ``exclude``) are never the requester's, and an
-    address given on an "Email:" line or after "my e-mail is" wins over one merely mentioned.
+    address given on an "Email:" line or after "my e-mail is" wins over one merely mentioned. Someone
+    writing for another person may give that person's address too ("the account email is leo@..."):
+    that one is the data subject's, never the requester's (``find_subject_email``).
     """
+    return _addresses(text, exclude, on_behalf_of)[0]
+
+
+def find_subject_email(text: str, exclude: tuple[str, ...] = (), on_behalf_of: str = "self") -> str | None:
+    """The e-mail address of the person a parent or agent writes for, when the message gives it."""
+    return _addresses(text, exclude, on_behalf_of)[1]
+
+
+def _addresses(text: str, exclude: tuple[str, ...], on_behalf_of: str) -> tuple[str | None, str | None]:
+    """(the requester's address, the data subject's address), each None when not given."""
     own_domains = {a.rsplit("@", 1)[-1].lower() for a in exclude if "@" in a}
     candidates = [(m.start(1), m.group(1)) for m in _EMAIL.finditer(text)]
     candidates += [(m.start(), f"{m[1]}@{m[2]}.{m[3]}") for m in _SPELLED_EMAIL.finditer(text)]
-    found: list[tuple[bool, int, str]] = []
+    found: list[tuple[int, int, str]] = []
+    subject: str | None = None
     for start, candidate in sorted(candidates):
         address = candidate.rstrip(".-").lower()
         if address in exclude or address.rsplit("@", 1)[-1] in own_domains or not valid_email(address):
             continue
-        before = text[max(0, start - 40) : start]
+        before = text[max(0, start - 60) : start]
+        if on_behalf_of in FOR_ANOTHER and _SUBJECT_ADDRESS_CUE.search(before):
+            subject = subject or address
+            continue
         rank = 0 if _OWN_ADDRESS_CUE.search(before) else 2 if _OTHER_ADDRESS_CUE.search(before) else 1
         found.append((rank, start, address))
-    return min(found)[2] if found else None
+    requester = min(found)[2] if found else None
+    return requester, subject if subject != requester else None
 
 
 def valid_email(text: str) -> bool:

@@ -14,9 +14,14 @@ from assistant.intake.fields import (
     find_name,
     find_on_behalf_of,
     find_phone,
+    find_subject_email,
     find_subject_name,
+    redact,
 )
 from assistant.retrieval.embeddings import LocalEmbeddings
+
+# How much of an unclassified request's message the team gets to read (a long letter, whole).
+TRIAGE_CHARS = 10_000
 
 
 class Intake:
@@ -49,14 +54,18 @@ class Intake:
             return None
         draft = RequestDraft(rights=verdict.rights)
         self.fill(draft, text, on_behalf_of)
+        if not draft.rights:
+            # The team classifies it from the writer's own words (contact details taken out).
+            draft.data_concerned = redact(text)[:TRIAGE_CHARS]
         return draft
 
     def fill(self, draft: RequestDraft, text: str, on_behalf_of: str | None = None) -> RequestDraft:
         """Add to ``draft`` what ``text`` says about the requester, without erasing what is known."""
-        draft.email = find_email(text, self.own_addresses) or draft.email
-        draft.phone = find_phone(text) or draft.phone
         behalf = on_behalf_of or find_on_behalf_of(text, default=draft.on_behalf_of)
         draft.on_behalf_of = behalf
+        draft.email = find_email(text, self.own_addresses, behalf) or draft.email
+        draft.subject_email = find_subject_email(text, self.own_addresses, behalf) or draft.subject_email
+        draft.phone = find_phone(text) or draft.phone
         # An employee passing a request on signs it themselves: the requester is the customer they name.
         found = find_forwarded_name(text) if behalf == "employee_forwarding" else find_name(text)
         draft.name = found or draft.name

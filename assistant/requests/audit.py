@@ -65,6 +65,8 @@ IDENTITY_COLUMNS = (
     "subject_name_enc",
     "data_concerned_enc",
 )
+# Sealed with the identity once set (``request_state``); rows sealed before migration 0006 lack it.
+LATER_IDENTITY_COLUMNS = ("subject_email_enc",)
 
 # The kinds of problem the verifier reports, for scripts reading ``--json``.
 UNAUDITED_CHANGE = "unaudited_change"
@@ -88,6 +90,8 @@ def request_state(row: Any) -> dict[str, Any]:
     Every column but the chain's own (and the key); ``STATE_COLUMNS`` and ``IDENTITY_COLUMNS`` name them.
     """
     identity = [getattr(row, column) for column in IDENTITY_COLUMNS]
+    # Added by migration 0006: sealed only once set, so the identities sealed before it still verify.
+    identity += [value for c in LATER_IDENTITY_COLUMNS if (value := getattr(row, c, None)) is not None]
     state = {
         "status": row.status,
         "rights": list(row.rights or []),

@@ -72,6 +72,7 @@ class RequestRecord(Base):
     email_enc: Mapped[str] = mapped_column(Text)
     phone_enc: Mapped[str | None] = mapped_column(Text)
     subject_name_enc: Mapped[str | None] = mapped_column(Text)
+    subject_email_enc: Mapped[str | None] = mapped_column(Text)  # migration 0006
     data_concerned_enc: Mapped[str | None] = mapped_column(Text)
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -8,7 +8,8 @@ delivers mail and webhook events after commit) and ``export.py``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -19,8 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from assistant.exceptions import InvalidTransitionError, RequestError
-from assistant.intake.draft import ON_BEHALF_OF, RIGHTS, RequestDraft
+from assistant.intake.draft import ON_BEHALF_OF, RequestDraft
 from assistant.intake.fields import valid_email
+from assistant.intake.rights import RIGHTS
 from assistant.prompts import Prompts
 from assistant.requests import states
 from assistant.requests.dates import due_date
@@ -45,6 +47,16 @@ MAX_EXTENSION_MONTHS = 2  # GDPR Art. 12(3): "by two further months where necess
 class Submission:
     request: RightsRequest
     created: bool  # False when the idempotency key had already made this request
+
+
+def check_rights(rights: list[str], allow_none: bool = False) -> list[str]:
+    """``rights`` in the taxonomy's order, each known; none only for a request that awaits triage."""
+    unknown = [r for r in rights if r not in RIGHTS]
+    if unknown:
+        raise RequestError(f"unknown right {unknown[0]!r}; use one of: {', '.join(RIGHTS)}")
+    if not rights and not allow_none:
+        raise RequestError(f"name at least one right: {', '.join(RIGHTS)}")
+    return [r for r in RIGHTS if r in rights]
 
 
 class RequestQueue:
@@ -101,6 +113,7 @@ class RequestQueue:
                     email_enc=self.vault.encrypt(draft.email.strip().lower()),  # type: ignore[union-attr]
                     phone_enc=self.vault.encrypt(draft.phone),
                     subject_name_enc=self.vault.encrypt(draft.subject_name),
+                    subject_email_enc=self.vault.encrypt(draft.subject_email),
                     data_concerned_enc=self.vault.encrypt(draft.data_concerned),
                     updated_at=now,
                 )
@@ -118,11 +131,7 @@ class RequestQueue:
         return Submission(view, created=True)
 
     def _check_draft(self, draft: RequestDraft, idempotency_key: str, channel: str) -> None:
-        unknown = [r for r in draft.rights if r not in RIGHTS]
-        if unknown:
-            raise RequestError(f"unknown right {unknown[0]!r}; use one of: {', '.join(RIGHTS)}")
-        if not draft.rights:
-            raise RequestError(f"the request names no right; name one of: {', '.join(RIGHTS)}")
+        check_rights(draft.rights, allow_none=draft.triage)
         if not draft.email:
             raise RequestError("the request needs the requester's e-mail address, to verify it is theirs")
         if not valid_email(draft.email):
@@ -202,7 +211,7 @@ class RequestQueue:
 
     def export(self, fmt: str = "json", **filters: Any) -> str:
         """The listed requests as JSON or CSV, identity included: for the privacy team only."""
-        fields = [*list(RightsRequest.__dataclass_fields__), "overdue"]
+        fields = [*list(RightsRequest.__dataclass_fields__), "overdue", "needs_triage", "authority_to_check"]
         return export_requests([r.to_dict() for r in self.list(**filters)], fields, fmt)
 
     # -- the team's work ------------------------------------------------------------------------
@@ -230,13 +239,19 @@ class RequestQueue:
             view = self.storage.view(record)
         return view
 
-    def assign(self, reference: str, assignee: str, actor: str, now: datetime | None = None) -> RightsRequest:
-        actor, assignee = actor_name(actor), actor_name(assignee, "assignee")
-        now = now or utcnow()
+    @contextmanager
+    def _open(self, reference: str, doing: str) -> Iterator[tuple[Session, list[AuditEvent], RequestRecord]]:
+        """The open request ``reference``, locked in a transaction, for the team to change."""
         with self.storage.transaction() as (session, events):
             record = self.storage.record(session, reference, lock=True)
             if record.status not in states.OPEN_STATUSES:
-                raise RequestError(f"{reference} is {record.status}; only open requests can be assigned")
+                raise RequestError(f"{reference} is {record.status}; only open requests can be {doing}")
+            yield session, events, record
+
+    def assign(self, reference: str, assignee: str, actor: str, now: datetime | None = None) -> RightsRequest:
+        actor, assignee = actor_name(actor), actor_name(assignee, "assignee")
+        now = now or utcnow()
+        with self._open(reference, "assigned") as (session, events, record):
             previous = record.assignee
             record.assignee = assignee
             record.updated_at = now
@@ -259,10 +274,7 @@ class RequestQueue:
         if months not in (1, 2):
             raise RequestError("an extension is 1 or 2 months")
         now = now or utcnow()
-        with self.storage.transaction() as (session, events):
-            record = self.storage.record(session, reference, lock=True)
-            if record.status not in states.OPEN_STATUSES:
-                raise RequestError(f"{reference} is {record.status}; only open requests can be extended")
+        with self._open(reference, "extended") as (session, events, record):
             total = record.extension_months + months
             if total > MAX_EXTENSION_MONTHS:
                 raise RequestError(
@@ -277,6 +289,24 @@ class RequestQueue:
                 session, events, record, "extended", actor, now,
                 months=months, reason=reason, due_at=record.due_at.isoformat(),
             )  # fmt: skip
+            view = self.storage.view(record)
+        return view
+
+    def classify(
+        self, reference: str, rights: list[str], actor: str, now: datetime | None = None
+    ) -> RightsRequest:
+        """Say which rights an open request asks for: the triage of one nobody could classify, or a
+        correction of what was read."""
+        actor = actor_name(actor)
+        rights = check_rights(rights)
+        now = now or utcnow()
+        with self._open(reference, "classified") as (session, events, record):
+            previous = list(record.rights)
+            record.rights = rights
+            record.updated_at = now
+            self.storage.audit(
+                session, events, record, "classified", actor, now, rights=rights, previous=previous
+            )
             view = self.storage.view(record)
         return view
 

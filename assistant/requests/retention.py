@@ -28,7 +28,7 @@ from assistant.requests.states import STATUSES, TRANSITIONS
 from assistant.requests.storage import utcnow
 
 CLOSED_STATUSES = tuple(status for status in STATUSES if not TRANSITIONS[status])
-IDENTITY = ("name", "email", "phone", "subject_name", "data_concerned")
+IDENTITY = ("name", "email", "phone", "subject_name", "subject_email", "data_concerned")
 ACTOR = "retention"
 BATCH = 200  # requests erased per transaction, so the queue is never locked for long
 
@@ -115,7 +115,7 @@ def anonymise_closed_requests(
             for record in records:
                 held = [field for field in IDENTITY if getattr(record, f"{field}_enc") is not None]
                 record.name_enc = record.phone_enc = None
-                record.subject_name_enc = record.data_concerned_enc = None
+                record.subject_name_enc = record.subject_email_enc = record.data_concerned_enc = None
                 record.email_enc = queue.vault.encrypt("") or ""  # the column is NOT NULL
                 record.identity_purged_at = now
                 record.updated_at = now

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.exceptions import RequestError, UnknownRequestError
+from assistant.intake.draft import FOR_ANOTHER
 from assistant.requests import audit, states
 from assistant.requests.crypto import Vault
 from assistant.requests.database import database_url, migrate, open_engine, session_factory
@@ -54,6 +55,7 @@ class RightsRequest:
     email: str
     phone: str | None
     subject_name: str | None
+    subject_email: str | None
     data_concerned: str | None
     categories: list[str]
     assignee: str | None
@@ -61,6 +63,16 @@ class RightsRequest:
     due_at: date
     extension_months: int
     extension_reason: str | None
+
+    @property
+    def authority_to_check(self) -> bool:
+        """A parent or an agent asks for someone else: the team checks they may before acting."""
+        return self.on_behalf_of in FOR_ANOTHER
+
+    @property
+    def needs_triage(self) -> bool:
+        """No right could be read from the request: a person must say which it is (``classify``)."""
+        return not self.rights
 
     def overdue(self, today: date | None = None) -> bool:
         return self.status in states.OPEN_STATUSES and self.due_at < (today or utcnow().date())
@@ -70,6 +82,8 @@ class RightsRequest:
         data["received_at"] = self.received_at.isoformat()
         data["due_at"] = self.due_at.isoformat()
         data["overdue"] = self.overdue()
+        data["needs_triage"] = self.needs_triage
+        data["authority_to_check"] = self.authority_to_check
         return data
 
 
@@ -175,6 +189,7 @@ class RequestStorage:
             email=decrypt(record.email_enc) or "",
             phone=decrypt(record.phone_enc),
             subject_name=decrypt(record.subject_name_enc),
+            subject_email=decrypt(record.subject_email_enc),
             data_concerned=decrypt(record.data_concerned_enc),
             categories=list(record.categories or []),
             assignee=record.assignee,

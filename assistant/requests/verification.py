@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.exceptions import ResendLimitError, VerificationError
-from assistant.intake.draft import RIGHT_LABELS
+from assistant.intake.rights import RIGHT_LABELS
 from assistant.prompts import Prompts
 from assistant.requests import states
 from assistant.requests.models import RequestRecord, VerificationCode

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from assistant.answering.compose import Answer
 from assistant.conversation import Turn
+from assistant.intake.rights import RIGHTS
 
 # new_conversation_id() makes 22 URL-safe characters; allow some room, refuse anything else.
 CONVERSATION_ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
@@ -188,6 +189,7 @@ class RightsRequestOut(BaseModel):
     email: str
     phone: str | None
     subject_name: str | None
+    subject_email: str | None
     data_concerned: str | None
     categories: list[str]
     assignee: str | None
@@ -196,6 +198,10 @@ class RightsRequestOut(BaseModel):
     extension_months: int
     extension_reason: str | None
     overdue: bool
+    needs_triage: bool = Field(description="No right could be read: a person must classify it.")
+    authority_to_check: bool = Field(
+        description="A parent or an agent asks for someone else: check they may before acting."
+    )
 
 
 class AuditEventOut(BaseModel):
@@ -217,6 +223,16 @@ class AssignIn(_Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"assignee": "ana@example.com"}]})
 
     assignee: str = Field(min_length=1, max_length=200, description="Who works the request.")
+
+
+class ClassifyIn(_Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"rights": ["access", "erasure"]}]})
+
+    rights: list[str] = Field(
+        min_length=1,
+        max_length=len(RIGHTS),
+        description=f"The rights the request asks for: {', '.join(RIGHTS)}.",
+    )
 
 
 class TransitionIn(_Strict):

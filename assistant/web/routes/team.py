@@ -1,4 +1,4 @@
-"""The privacy team's API under ``/api/team/``: list, show, assign, transition, extend, export.
+"""The privacy team's API under ``/api/team/``: list, show, assign, classify, transition, extend, export.
 
 Mounted only when ``PRIVACY_ASSISTANT_TEAM_TOKEN`` is set; every call needs ``Authorization: Bearer
 <token>``, and every change names its actor in ``X-Team-Member`` (it goes into the audit trail).
@@ -18,6 +18,7 @@ from assistant.web.deps import AssistantDep, TeamAuthorised, TeamMember
 from assistant.web.schemas import (
     AssignIn,
     AuditEventOut,
+    ClassifyIn,
     ErrorOut,
     ExtendIn,
     RightsRequestDetailOut,
@@ -106,6 +107,17 @@ def assign_request(
     """Give an open request to someone on the team."""
     response.headers.update(NO_STORE)
     return _out(assistant.requests.assign(reference, body.assignee, actor=member))
+
+
+@router.post(
+    "/requests/{reference}/classify", response_model=RightsRequestOut, responses=error_responses(404, 415)
+)
+def classify_request(
+    reference: str, body: ClassifyIn, member: TeamMember, assistant: AssistantDep, response: Response
+) -> RightsRequestOut:
+    """Say which rights an open request asks for: triage one that needs it, or correct what was read."""
+    response.headers.update(NO_STORE)
+    return _out(assistant.requests.classify(reference, body.rights, actor=member))
 
 
 @router.post(
