@@ -25,18 +25,31 @@ class Prompts:
             keep_trailing_newline=False,
         )
 
-    def render(self, name: str, **variables: Any) -> str:
-        """The template ``prompts/<name>.txt`` filled in, line breaks kept (e-mails, multi-line replies)."""
+    def render(self, name: str, locale: str | None = None, **variables: Any) -> str:
+        """The template ``prompts/<name>.txt`` filled in, line breaks kept (e-mails, multi-line replies);
+        in ``locale``'s words (``prompts/<locale>/<name>.txt``) when that language has the template."""
         try:
-            return self._env.get_template(f"{name}.txt").render(**variables).strip()
+            return self._template(name, locale).render(**variables).strip()
         except jinja2.TemplateNotFound:
             raise ConfigurationError(f"prompt template {self.folder / (name + '.txt')} is missing") from None
         except jinja2.UndefinedError as exc:
             raise ConfigurationError(f"prompt template {name}.txt: {exc.message}") from None
 
-    def line(self, name: str, **variables: Any) -> str:
+    def line(self, name: str, locale: str | None = None, **variables: Any) -> str:
         """The template filled in as one line of chat text."""
-        return " ".join(self.render(name, **variables).split())
+        return " ".join(self.render(name, locale, **variables).split())
+
+    def locales(self) -> list[str]:
+        """The languages with templates of their own, besides English (``prompts/<locale>/``)."""
+        return sorted(p.name for p in self.folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def _template(self, name: str, locale: str | None) -> jinja2.Template:
+        if locale and locale != "en":
+            try:
+                return self._env.get_template(f"{locale}/{name}.txt")
+            except jinja2.TemplateNotFound:
+                pass  # not translated: English
+        return self._env.get_template(f"{name}.txt")
 
 
 @lru_cache(maxsize=4)

@@ -108,9 +108,11 @@ class IntakeSuite:
         )
         requests = [(r, o) for r, o in zip(rows, observed, strict=True) if r["is_request"]]
         for name in target.observes:
-            # On the requests: a field must be found when given, and none invented when absent.
+            # On the requests that label it: a field must be found when given, and none invented
+            # when absent (the first sets do not label the data subject's fields).
+            labelled = [(r, o) for r, o in requests if name in r]
             metrics[f"field_accuracy.{name}"] = field_accuracy(
-                [r.get(name) for r, _ in requests], [_field(r, o, name) for r, o in requests]
+                [r[name] for r, _ in labelled], [_field(r, o, name) for r, o in labelled]
             )
         if "email" in target.observes:
             given = [(r, o) for r, o in requests if r.get("email")]
@@ -132,7 +134,7 @@ class IntakeSuite:
             wrong_fields = [
                 n
                 for n in target.observes
-                if r["is_request"] and field_accuracy([r.get(n)], [_field(r, o, n)]) < 1
+                if r["is_request"] and n in r and field_accuracy([r[n]], [_field(r, o, n)]) < 1
             ]
             if r["is_request"] != o.is_request or g != p or wrong_fields:
                 expected = ", ".join(sorted(labels(g, r["is_request"]))) or NOT_A_REQUEST

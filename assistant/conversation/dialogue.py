@@ -21,11 +21,9 @@ from assistant.conversation.parts import ConversationParts, Turn, new_conversati
 from assistant.conversation.stages import ACTIONS, STAGE_MOVES, TAKING, Stage
 from assistant.conversation.words import CANCEL, CODE, NO, YES, plain_name
 from assistant.exceptions import InvalidInputError, VerificationError
-from assistant.intake.classifier import right_cues
 from assistant.intake.draft import ON_BEHALF_OF, RequestDraft
 from assistant.intake.fields import find_email, find_name, valid_email
 from assistant.intake.new_code import asks_for_new_code
-from assistant.intake.rights import RIGHT_LABELS
 from assistant.requests.dates import due_date
 from assistant.requests.resend import resend_code, why_not_resent
 from assistant.requests.states import PENDING_VERIFICATION
@@ -114,11 +112,9 @@ class Conversation:
         if self.stage in (Stage.CONFIRMING, Stage.SUBMITTING):
             return self._submit()
         if self.stage == Stage.COLLECTING:
-            return self._ask_next(lead=self.prompts.line("intake_confirm_first"))
+            return self._ask_next(lead=self._say("intake_confirm_first"))
         if self.stage == Stage.SUBMITTED and self.state.get("reference"):
-            return self._turn(
-                self.prompts.line("intake_already_submitted", reference=self.state["reference"])
-            )
+            return self._turn(self._say("intake_already_submitted", reference=self.state["reference"]))
         return self._nothing_waiting()
 
     def transcript(self) -> list[tuple[datetime, str, str]]:
@@ -142,7 +138,7 @@ class Conversation:
             return self._verify(text)
         offered = self.state.pop("offered_rights", None)
         if offered and YES.match(text):
-            return self._start(RequestDraft(rights=offered))
+            return self._start(RequestDraft(rights=offered, language=self.state.get("language") or "en"))
         draft = self.parts.intake.read(text, on_behalf_of=self.state.get("on_behalf_of"))
         if draft is not None:
             return self._start(draft)
@@ -154,11 +150,12 @@ class Conversation:
         if then_ask:
             follow = self._ask_next()
             return Turn(self.id, f"{reply}\n\n{follow.reply}", answer, follow.intake, follow.actions)
-        rights = right_cues(text)
+        rights = self.parts.intake.cues(text)
         if rights and self.stage not in TAKING:
-            # A question about a right: answer it, and offer to start that request.
+            # A question about a right: answer it, and offer to start that request, in its language.
             self.state["offered_rights"] = rights
-            reply = f"{reply}\n\n{self.prompts.line('intake_offer', rights=[_label(r) for r in rights])}"
+            self.state["language"] = self.parts.intake.languages.detect(text)
+            reply = f"{reply}\n\n{self._say('intake_offer', rights=[self._label(r) for r in rights])}"
         return Turn(self.id, reply, answer)
 
     # -- taking a request -----------------------------------------------------------------------
@@ -173,6 +170,7 @@ class Conversation:
             reference=None,
             due_at=None,
             idempotency_key=None,
+            language=draft.language,
         )
         return self._ask_next()
 
@@ -190,7 +188,7 @@ class Conversation:
         problem: str | None = None
         if asking == "rights":
             verdict = self.parts.intake.classify(text)
-            rights = verdict.rights or right_cues(text)
+            rights = verdict.rights or self.parts.intake.cues(text)
             if rights:
                 draft.rights = rights
             else:
@@ -207,11 +205,11 @@ class Conversation:
                 setattr(draft, asking, name)
             else:
                 problem = "intake_bad_name"
-        if problem is None:
-            self.parts.intake.fill(draft, text, self.state.get("on_behalf_of"))
+        # What else the answer gives is kept: an address typed when the name was asked for.
+        self.parts.intake.fill(draft, text, self.state.get("on_behalf_of"))
         self._save_draft(draft)
-        if problem:
-            return self._ask_next(lead=self.prompts.line(problem))
+        if problem and asking in draft.missing:
+            return self._ask_next(lead=self._say(problem))
         return self._ask_next()
 
     def _ask_next(self, lead: str | None = None) -> Turn:
@@ -221,10 +219,8 @@ class Conversation:
             return self._turn(self._summary(draft), lead=lead)
         field_name = draft.missing[0]
         self._move(Stage.COLLECTING, asking=field_name)
-        labels = [_label(r) for r in draft.rights]
-        question = self.prompts.line(
-            f"intake_ask_{field_name}", rights=labels, on_behalf_of=draft.on_behalf_of
-        )
+        labels = [self._label(r) for r in draft.rights]
+        question = self._say(f"intake_ask_{field_name}", rights=labels, on_behalf_of=draft.on_behalf_of)
         return self._turn(question, lead=lead)
 
     def _confirming(self, text: str) -> Turn:
@@ -235,8 +231,8 @@ class Conversation:
         draft = self._draft()
         email = find_email(text, self.parts.own_addresses())
         if "@" in text and not email:
-            return self._turn(self._summary(draft), lead=self.prompts.line("intake_bad_email"))
-        rights = right_cues(text)
+            return self._turn(self._summary(draft), lead=self._say("intake_bad_email"))
+        rights = self.parts.intake.cues(text)
         if rights:
             draft.rights = rights  # a correction names the rights wanted instead
         self.parts.intake.fill(draft, text, self.state.get("on_behalf_of"))
@@ -246,7 +242,8 @@ class Conversation:
     def _summary(self, draft: RequestDraft) -> str:
         return self.prompts.render(
             "intake_summary",
-            rights=[_label(r) for r in draft.rights],
+            self.state.get("language"),
+            rights=[self._label(r) for r in draft.rights],
             requester_name=draft.name,
             email=draft.email,
             phone=draft.phone,
@@ -261,7 +258,7 @@ class Conversation:
         """Submit the confirmed draft exactly once, whatever crashes or double clicks happen."""
         draft = self._draft()
         if draft.missing or not draft.email or not valid_email(draft.email):
-            return self._ask_next(lead=self.prompts.line("intake_confirm_first"))
+            return self._ask_next(lead=self._say("intake_confirm_first"))
         # The key is fixed before anything is written: a retry after a crash reuses it, so the queue
         # returns the request it already has instead of making a second one.
         key = self.state.get("idempotency_key") or f"conversation:{self.id}:{self.state.get('drafts', 1)}"
@@ -271,16 +268,16 @@ class Conversation:
         request = submission.request
         self._move(Stage.SUBMITTED, reference=request.reference, due_at=request.due_at.isoformat())
         if not submission.created:
-            return self._turn(self.prompts.line("intake_already_submitted", reference=request.reference))
+            return self._turn(self._say("intake_already_submitted", reference=request.reference))
         return self._turn(
-            self.prompts.line(
+            self._say(
                 "intake_submitted", reference=request.reference, email=request.email, due_at=request.due_at
             )
         )
 
     def _cancel(self) -> Turn:
         self._move(Stage.CANCELLED, asking=None, idempotency_key=None)
-        return self._turn(self.prompts.line("intake_cancelled"))
+        return self._turn(self._say("intake_cancelled"))
 
     def _verify(self, text: str) -> Turn:
         code = "".join(CODE.match(text).groups())  # type: ignore[union-attr]
@@ -289,19 +286,17 @@ class Conversation:
             self.requests.verify(reference, code)
         except VerificationError as exc:
             return self._turn(
-                self.prompts.line("verification_failed", problem=str(exc), offer_resend=self._awaiting_code())
+                self._say("verification_failed", problem=str(exc), offer_resend=self._awaiting_code())
             )
-        return self._turn(self.prompts.line("verification_ok", reference=reference))
+        return self._turn(self._say("verification_ok", reference=reference))
 
     def _resend(self) -> Turn:
         """A new verification code for this conversation's request; the old one stops working."""
         if self.stage in TAKING:
-            return self._ask_next(lead=self.prompts.line("verification_not_sent_yet"))
+            return self._ask_next(lead=self._say("verification_not_sent_yet"))
         reference = self.state.get("reference") if self.stage == Stage.SUBMITTED else None
         if reference is None:
-            return Turn(
-                self.id, self.prompts.line("verification_nothing_to_resend", reference=None, status=None)
-            )
+            return Turn(self.id, self._say("verification_nothing_to_resend", reference=None, status=None))
         try:
             reply = resend_code(self.requests, reference, actor="requester", show_address=True)
         except VerificationError as exc:  # the hour's limit, or no longer waiting for a code
@@ -322,14 +317,14 @@ class Conversation:
         request = self.requests.find(self.state["idempotency_key"])
         if request is None:
             self._move(Stage.CONFIRMING)
-            return self.prompts.line("intake_recovered_not_submitted")
+            return self._say("intake_recovered_not_submitted")
         self._move(Stage.SUBMITTED, reference=request.reference, due_at=request.due_at.isoformat())
-        return self.prompts.line(
+        return self._say(
             "intake_recovered_submitted", reference=request.reference, due_at=request.due_at.isoformat()
         )
 
     def _nothing_waiting(self) -> Turn:
-        return Turn(self.id, self.prompts.line("nothing_to_confirm"))
+        return Turn(self.id, self._say("nothing_to_confirm"))
 
     # -- shaping the turn -----------------------------------------------------------------------
     def _turn(self, reply: str, lead: str | None = None) -> Turn:
@@ -363,9 +358,12 @@ class Conversation:
         self.store.append(self.id, "assistant", turn.reply)
         return turn
 
+    def _say(self, name: str, **variables: Any) -> str:
+        """A line of the dialogue, in the visitor's language when the template has it."""
+        return self.prompts.line(name, self.state.get("language"), **variables)
+
+    def _label(self, right: str) -> str:
+        return self.parts.intake.label(right, self.state.get("language"))
+
     def _save(self) -> None:
         self.store.save(self.id, self.channel, self.state)
-
-
-def _label(right: str) -> str:
-    return RIGHT_LABELS.get(right, right)

@@ -32,6 +32,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from assistant.intake.fields import find_on_behalf_of
+from assistant.intake.languages import Languages
 from assistant.intake.rights import RIGHTS
 from assistant.retrieval.embeddings import LocalEmbeddings
 
@@ -335,6 +336,12 @@ def whole_text_vectors(texts: list[str], encode: Callable[[list[str]], np.ndarra
     return np.vstack(rows).astype(np.float32) if rows else flat
 
 
+def in_english(messages: list[str]) -> list[str]:
+    """Each message as the English the rules and the model read (itself when it is English)."""
+    languages = Languages.load()
+    return [languages.render(m) for m in messages]
+
+
 def is_injection(text: str) -> bool:
     return bool(_INJECTION.search(text))
 
@@ -352,8 +359,8 @@ class RightsClassifier:
         self, embeddings: LocalEmbeddings, rows: list[dict], features: np.ndarray | None = None
     ) -> None:
         self.embeddings = embeddings
-        texts = [r["text"] for r in rows]
-        dense = self.features(texts, shipped=True) if features is None else features
+        dense = self.features([r["text"] for r in rows], shipped=True) if features is None else features
+        texts = in_english([r["text"] for r in rows])
         # Character n-grams read what the sentence embedding blurs: typos ("delte", "unsubscrib")
         # and text-speak. Fitted on the training file only, like the models.
         self.ngrams = TfidfVectorizer(
@@ -371,9 +378,10 @@ class RightsClassifier:
             if 0 < (y := np.array([right in lab for lab in labels])).sum() < len(labels)
         }
 
-    def features(self, texts: list[str], shipped: bool = False) -> np.ndarray:
-        """MiniLM embedding joined with the speech-act and cue features, one row per text; ``shipped``
-        texts (the training file) are embedded through the machine's cache."""
+    def features(self, messages: list[str], shipped: bool = False) -> np.ndarray:
+        """MiniLM embedding joined with the speech-act and cue features of each message's English;
+        ``shipped`` texts (the training files) are embedded through the machine's cache."""
+        texts = in_english(messages)
         encode = self.embeddings.encode_shipped if shipped else self.embeddings.encode
         vectors = whole_text_vectors(texts, encode)
         acts = np.stack([speech_act_features(t) for t in texts])
@@ -385,8 +393,10 @@ class RightsClassifier:
     def classify(self, text: str) -> Classification:
         return self.classify_many([text])[0]
 
-    def classify_many(self, texts: list[str], features: np.ndarray | None = None) -> list[Classification]:
-        x = self._join(texts, self.features(texts) if features is None else features)
+    def classify_many(self, messages: list[str], features: np.ndarray | None = None) -> list[Classification]:
+        """The verdict on each message, read in English (``languages.py``) whatever it is written in."""
+        texts = in_english(messages)
+        x = self._join(texts, self.features(messages) if features is None else features)
         request_p = self.request_model.predict_proba(x)[:, 1]
         right_p = {r: m.predict_proba(x)[:, 1] for r, m in self.right_models.items()}
         right_p.update({r: np.zeros(len(texts)) for r in RIGHTS if r not in right_p})

@@ -29,6 +29,7 @@ class RequestDraft:
     missing: list[str] = field(default_factory=list)
     # No right could be read, even after asking: the request goes to the queue for a person to classify.
     triage: bool = False
+    language: str = "en"  # the visitor's: the dialogue and the mails to them are in it
 
     def refresh_missing(self) -> RequestDraft:
         """Recompute ``missing`` from the fields; call after any change."""

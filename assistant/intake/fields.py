@@ -36,7 +36,7 @@ _SUBJECT_ADDRESS_CUE = re.compile(
     r"husband|partner|brother|sister|grandmother|grandfather|principal|customer|consumer)'?s?|the)\s+(\w+\s+){0,2}"
     r"(e-?mail|email address|e-?mail address|address|account|login|username)|\b(client|consumer|customer) e-?mail|"
     r"\bthe account|\b(registered|signed up|sign(ed)? in) (with|under|to|as|using)|"
-    r"\b(my|our) (client|member|son|daughter|child|father|mother|dad|mum|mom|wife|husband|partner)\b[^@.\n]{0,40}[(<])"
+    r"\b(my|our) (client|member|son|daughter|child|father|mother|dad|mum|mom|wife|husband|partner)\b[^@\n]{0,40}[(<])"
     r"(\s+(is|was|=)|\s*[:=(<,-])?\s*[<(]?\s*$",
     re.IGNORECASE,
 )

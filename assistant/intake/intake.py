@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from assistant.intake.classifier import Classification, get_classifier
+from assistant.intake.classifier import Classification, get_classifier, right_cues
 from assistant.intake.draft import RequestDraft
 from assistant.intake.fields import (
     find_categories,
@@ -18,6 +18,7 @@ from assistant.intake.fields import (
     find_subject_name,
     redact,
 )
+from assistant.intake.languages import Languages
 from assistant.retrieval.embeddings import LocalEmbeddings
 
 # How much of an unclassified request's message the team gets to read (a long letter, whole).
@@ -47,20 +48,36 @@ class Intake:
     def classify(self, text: str) -> Classification:
         return self.classifier.classify(text)
 
+    @property
+    def languages(self) -> Languages:
+        return Languages.load()
+
+    def cues(self, text: str) -> list[str]:
+        """The rights ``text`` names unmistakably, in whatever language it is written."""
+        return right_cues(self.languages.render(text))
+
+    def label(self, right: str, language: str | None = None) -> str:
+        """What the chat calls ``right`` in ``language``."""
+        return self.languages.label(right, language)
+
     def read(self, text: str, on_behalf_of: str | None = None) -> RequestDraft | None:
         """The request ``text`` makes, or None when it makes none. ``on_behalf_of`` forces who asks."""
         verdict = self.classify(text)
         if not verdict.is_request:
             return None
-        draft = RequestDraft(rights=verdict.rights)
+        draft = RequestDraft(rights=verdict.rights, language=self.languages.detect(text))
         self.fill(draft, text, on_behalf_of)
         if not draft.rights:
             # The team classifies it from the writer's own words (contact details taken out).
             draft.data_concerned = redact(text)[:TRIAGE_CHARS]
         return draft
 
-    def fill(self, draft: RequestDraft, text: str, on_behalf_of: str | None = None) -> RequestDraft:
-        """Add to ``draft`` what ``text`` says about the requester, without erasing what is known."""
+    def fill(self, draft: RequestDraft, message: str, on_behalf_of: str | None = None) -> RequestDraft:
+        """Add to ``draft`` what ``message`` says about the requester, without erasing what is known.
+
+        The rules read the message's English ("mein Name ist Jonas Keller" -> "my name is Jonas Keller");
+        names and addresses stay as written."""
+        text = self.languages.render(message)
         behalf = on_behalf_of or find_on_behalf_of(text, default=draft.on_behalf_of)
         draft.on_behalf_of = behalf
         draft.email = find_email(text, self.own_addresses, behalf) or draft.email
@@ -73,7 +90,7 @@ class Intake:
             draft.subject_name = find_subject_name(text) or draft.subject_name
         named = find_categories(text, self.data_categories)
         draft.categories = [c for c in self.data_categories if c in draft.categories or c in named]
-        concerned = find_data_concerned(text)
+        concerned = find_data_concerned(message)
         if concerned and not draft.data_concerned:
             draft.data_concerned = concerned
         return draft.refresh_missing()

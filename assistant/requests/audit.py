@@ -55,6 +55,7 @@ STATE_COLUMNS = (
     "extension_reason",
     "updated_at",
     "identity_purged_at",
+    "language",
 )
 # Sealed as one digest: ciphertext says nothing to a reader, and a digest keeps each event small.
 IDENTITY_COLUMNS = (
@@ -112,6 +113,9 @@ def request_state(row: Any) -> dict[str, Any]:
     purged_at = getattr(row, "identity_purged_at", None)
     if purged_at is not None:
         state["identity_purged_at"] = _instant(purged_at)
+    # Added by migration 0007: sealed only when not English, the language of every earlier request.
+    if getattr(row, "language", None) not in (None, "en"):
+        state["language"] = row.language
     return state
 
 

@@ -73,6 +73,7 @@ class RequestRecord(Base):
     phone_enc: Mapped[str | None] = mapped_column(Text)
     subject_name_enc: Mapped[str | None] = mapped_column(Text)
     subject_email_enc: Mapped[str | None] = mapped_column(Text)  # migration 0006
+    language: Mapped[str] = mapped_column(String(8), default="en")  # the requester's (migration 0007)
     data_concerned_enc: Mapped[str | None] = mapped_column(Text)
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -114,6 +114,7 @@ class RequestQueue:
                     phone_enc=self.vault.encrypt(draft.phone),
                     subject_name_enc=self.vault.encrypt(draft.subject_name),
                     subject_email_enc=self.vault.encrypt(draft.subject_email),
+                    language=draft.language,
                     data_concerned_enc=self.vault.encrypt(draft.data_concerned),
                     updated_at=now,
                 )

@@ -23,6 +23,7 @@ def resend_code(queue: RequestQueue, reference: str, actor: str, show_address: b
     request = queue.resend_verification(reference, actor=actor)
     return queue.prompts.line(
         "verification_resent",
+        request.language,
         reference=request.reference,
         email=mask_email(request.email) if show_address else None,
         minutes=queue.settings.verification_ttl_minutes,
@@ -32,12 +33,15 @@ def resend_code(queue: RequestQueue, reference: str, actor: str, show_address: b
 def why_not_resent(queue: RequestQueue, reference: str, problem: VerificationError) -> str:
     """The requester's reply when no code could be sent: the hour's limit (and when to ask again), or
     a request that no longer waits for a code."""
+    request = queue.get(reference)
     if isinstance(problem, ResendLimitError):
         return queue.prompts.line(
             "verification_resend_limit",
+            request.language,
             sends=queue.settings.verification_max_sends,
             at=f"{problem.retry_at:%H:%M}",
             minutes=math.ceil(problem.retry_after / 60),
         )
-    status = queue.get(reference).status
-    return queue.prompts.line("verification_nothing_to_resend", reference=reference, status=status)
+    return queue.prompts.line(
+        "verification_nothing_to_resend", request.language, reference=reference, status=request.status
+    )

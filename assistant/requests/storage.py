@@ -56,6 +56,7 @@ class RightsRequest:
     phone: str | None
     subject_name: str | None
     subject_email: str | None
+    language: str
     data_concerned: str | None
     categories: list[str]
     assignee: str | None
@@ -190,6 +191,7 @@ class RequestStorage:
             phone=decrypt(record.phone_enc),
             subject_name=decrypt(record.subject_name_enc),
             subject_email=decrypt(record.subject_email_enc),
+            language=record.language or "en",
             data_concerned=decrypt(record.data_concerned_enc),
             categories=list(record.categories or []),
             assignee=record.assignee,

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.exceptions import ResendLimitError, VerificationError
-from assistant.intake.rights import RIGHT_LABELS
+from assistant.intake.languages import Languages
 from assistant.prompts import Prompts
 from assistant.requests import states
 from assistant.requests.models import RequestRecord, VerificationCode
@@ -133,11 +133,12 @@ class Verification:
         base = self.settings.public_base_url.rstrip("/")
         text = self.prompts.render(
             "verification_email",
+            record.language,
             reference=record.reference,
             code=code,
             link=f"{base}/verify?ref={record.reference}&code={token}",
             minutes=ttl,
-            rights=[RIGHT_LABELS[r] for r in record.rights],
+            rights=[Languages.load().label(r, record.language) for r in record.rights],
             due_at=record.due_at.isoformat(),
         )
         subject, _, body = text.partition("\n")
@@ -146,7 +147,7 @@ class Verification:
             "email",
             {
                 "to": vault.decrypt(record.email_enc),
-                "subject": subject.removeprefix("Subject:").strip(),
+                "subject": subject.partition(":")[2].strip(),  # "Subject: ...", "Betreff: ..."
                 "body": body.strip(),
             },
             now,

@@ -190,6 +190,7 @@ class RightsRequestOut(BaseModel):
     phone: str | None
     subject_name: str | None
     subject_email: str | None
+    language: str = Field(description="The requester's language (ISO 639-1): mails to them are in it.")
     data_concerned: str | None
     categories: list[str]
     assignee: str | None

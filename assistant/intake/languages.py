@@ -1,0 +1,143 @@
+"""Messages in other languages: which language a message is in, and an English rendering of it that
+the request reader can read.
+
+Each language is a file, ``vocabularies/<code>.yaml``: words that mark it, a bilingual privacy vocabulary
+(phrase -> English) and what the chat calls each right. The reader's rules and its model read English,
+so a German message is read as its rendering ("Bitte löschen Sie meine Daten" -> "please delete Sie
+my data"); the fields (names, addresses) are still read from the message itself.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+import yaml
+
+from assistant.exceptions import ConfigurationError
+from assistant.intake.rights import RIGHT_LABELS, RIGHTS
+
+VOCABULARIES = Path(__file__).resolve().parent / "vocabularies"
+ENGLISH = "en"
+_WORD = re.compile(r"\w+")
+_VERBATIM = re.compile(r"\S+@\S+|https?://\S+|www\.\S+")
+# Letters that do not decompose into a base letter and a mark, as people type them without.
+_PLAIN = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "ı": "i", "’": "'", "‘": "'"})
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, one character for one ("Löschung" -> "loschung"), so positions in
+    the folded text are positions in the text."""
+    return "".join(unicodedata.normalize("NFD", c)[0] for c in text.lower().translate(_PLAIN))
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str
+    markers: frozenset[str]
+    gloss: dict[str, str] = field(default_factory=dict)
+    rights: dict[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def folded_markers(self) -> frozenset[str]:
+        return frozenset(fold(m) for m in self.markers)
+
+    @property
+    def pattern(self) -> re.Pattern[str] | None:
+        return _pattern(tuple(sorted(self.gloss, key=len, reverse=True)))
+
+    def render(self, text: str) -> str:
+        """``text`` with each phrase of the vocabulary replaced by its English, the rest kept."""
+        pattern = self.pattern
+        if pattern is None:
+            return text
+        folded = fold(text)
+        kept = [m.span() for m in _VERBATIM.finditer(text)]  # addresses are never words to render
+        parts: list[str] = []
+        end = 0
+        for match in pattern.finditer(folded):
+            if any(a < match.end() and match.start() < b for a, b in kept):
+                continue
+            parts += [text[end : match.start()], self._folded_gloss[match.group(0)]]
+            end = match.end()
+        return "".join([*parts, text[end:]])
+
+    @property
+    def _folded_gloss(self) -> dict[str, str]:
+        return _folded(tuple(self.gloss.items()))
+
+
+@lru_cache(maxsize=32)
+def _pattern(keys: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not keys:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(fold(k)) for k in keys) + r")(?!\w)")
+
+
+@lru_cache(maxsize=32)
+def _folded(items: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    return {fold(k): v for k, v in items}
+
+
+class Languages:
+    """The languages the request reader knows; English, which needs no rendering, among them."""
+
+    def __init__(self, languages: dict[str, Language]) -> None:
+        self.by_code = languages
+
+    @classmethod
+    def load(cls, folder: Path = VOCABULARIES) -> Languages:
+        return _load(folder)
+
+    @property
+    def codes(self) -> list[str]:
+        return sorted(self.by_code)
+
+    def detect(self, text: str) -> str:
+        """The language ``text`` is most likely in: the one whose marker words it uses most, English
+        when none stands out (a message of names and addresses alone)."""
+        words = [fold(w) for w in _WORD.findall(text)]
+        scores = {
+            code: sum(w in language.folded_markers for w in words) for code, language in self.by_code.items()
+        }
+        best = max(scores, key=lambda c: (scores[c], c == ENGLISH))
+        return best if scores[best] > scores.get(ENGLISH, 0) else ENGLISH
+
+    def render(self, text: str, code: str | None = None) -> str:
+        """``text`` as the English the reader reads (itself when it is English)."""
+        code = code or self.detect(text)
+        language = self.by_code.get(code)
+        return text if language is None or code == ENGLISH else language.render(text)
+
+    def label(self, right: str, code: str | None) -> str:
+        """What the chat calls ``right`` in language ``code`` (English when it has no word for it)."""
+        language = self.by_code.get(code or ENGLISH)
+        return (language.rights.get(right) if language else None) or RIGHT_LABELS.get(right, right)
+
+
+@lru_cache(maxsize=4)
+def _load(folder: Path) -> Languages:
+    languages: dict[str, Language] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigurationError(f"{path}: not valid YAML ({exc})") from None
+        code = data.get("language")
+        if code != path.stem:
+            raise ConfigurationError(f"{path}: 'language' must be {path.stem!r}, the file's name")
+        unknown = set(data.get("rights") or {}) - set(RIGHTS)
+        if unknown:
+            raise ConfigurationError(f"{path}: unknown rights {sorted(unknown)}; use {', '.join(RIGHTS)}")
+        languages[code] = Language(
+            code=code,
+            name=str(data.get("name") or code),
+            markers=frozenset(str(m).lower() for m in data.get("markers") or ()),
+            gloss={str(k).lower(): str(v) for k, v in (data.get("gloss") or {}).items()},
+            rights={str(k): str(v) for k, v in (data.get("rights") or {}).items()},
+        )
+    return Languages(languages)
