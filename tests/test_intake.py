@@ -8,7 +8,9 @@ from assistant import InvalidInputError, RequestDraft
 from assistant.corpus.documents import PolicyPack, read_pack
 from assistant.exceptions import CorpusError
 from assistant.intake.classifier import (
+    asked_cues,
     get_classifier,
+    is_letter,
     read_training,
     refused_rights,
     right_cues,
@@ -365,3 +367,91 @@ def test_the_classifier_is_trained_once_per_process_on_the_shared_model(assistan
     first = get_classifier(assistant.embeddings)
     assert get_classifier(assistant.embeddings) is first
     assert first.embeddings.model is assistant.embeddings.model  # one model instance in the process
+
+
+# -- US state rights, letters, and who is who (issue 18) ----------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "cued"),
+    [
+        ("Do not sell or share my personal information", {"opt_out_sale_sharing"}),
+        ("I want to opt out of the sale of my personal information", {"opt_out_sale_sharing"}),
+        ("I do not want my data sold to anyone", {"opt_out_sale_sharing"}),
+        ("Please limit the use of my sensitive personal information", {"limit_sensitive_data"}),
+        ("Please unsubscribe me and opt me out of marketing", {"marketing_opt_out"}),
+    ],
+)
+def test_the_us_state_rights_are_named_apart_from_marketing(text, cued):
+    assert set(right_cues(text)) == cued
+
+
+LETTER = (
+    "Subject: Request to restrict processing\n\nDear Sir or Madam,\n\nI am writing under Article 18 of the "
+    "GDPR. I have disputed the accuracy of the records you hold on my account since March, and your support "
+    "team told me the account is due to be closed next week. Please suspend the scheduled deletion of my "
+    "account while my complaint is open. Please include "
+    "the data held by your marketing automation provider. I reserve my right to complain to the ICO, and "
+    "I am not, at this stage, requesting erasure.\n\nYours faithfully,\nAda Lovelace"
+)
+
+
+def test_a_letter_asks_for_what_its_asking_sentences_ask():
+    assert is_letter(LETTER)
+    assert asked_cues(LETTER) == ["restriction"]  # not the marketing it lists, nor the erasure it declines
+
+
+def test_a_letter_is_read_whole_and_a_suppliers_letter_is_no_request(assistant):
+    draft = assistant.intake(LETTER)
+    assert draft is not None and draft.rights == ["restriction"]
+    supplier = (
+        "Subject: Updated Data Processing Addendum\n\nDear Numecent Legal Team,\n\nWe are writing to let you "
+        "know that our list of sub-processors has changed: two data centres in Frankfurt and Dublin replace "
+        "the one in Amsterdam from 1 March. Please review the updated addendum attached and "
+        "return a signed copy by 31 January. Our data protection officer is available for any questions "
+        "about the changes.\n\nKind regards,\nPriya Shah\nContracts Manager, Example Hosting Ltd"
+    )
+    assert is_letter(supplier) and assistant.intake(supplier) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "requester", "subject"),
+    [
+        (
+            "My son Leo (14) has an account, the account email is leo.b@example.com. Delete it all. "
+            "You can reach me at petra.b@example.com",
+            "petra.b@example.com",
+            "leo.b@example.com",
+        ),
+        (
+            "Authorized agent request under the CCPA: our client, Jennifer Walsh (jwalsh@example.org), "
+            "directs you to delete her personal information.",
+            None,
+            "jwalsh@example.org",
+        ),
+        (
+            "Mein Sohn Leo (14) hat ein Konto bei Ihnen, seine E-Mail-Adresse ist leo.b@example.de. Bitte "
+            "löschen Sie alles. Meine E-Mail: petra.b@example.de",
+            "petra.b@example.de",
+            "leo.b@example.de",
+        ),
+        (
+            "Je suis la mère de Chloé, 13 ans. Son adresse e-mail est chloe.m@example.fr. Merci de "
+            "supprimer son compte. Mon e-mail : sophie.m@example.fr",
+            "sophie.m@example.fr",
+            "chloe.m@example.fr",
+        ),
+        (
+            "Jag är mamma till Elsa, 12 år. Hennes e-postadress är elsa@example.se. Radera hennes "
+            "uppgifter. Min e-post: karin@example.se",
+            "karin@example.se",
+            "elsa@example.se",
+        ),
+    ],
+)
+def test_verification_goes_to_the_requester_never_to_the_person_asked_for(
+    assistant, text, requester, subject
+):
+    draft = assistant.intake(text)
+    assert draft is not None and draft.on_behalf_of in ("parent_guardian", "authorised_agent")
+    assert (draft.email, draft.subject_email) == (requester, subject)
+    if requester is None:
+        assert "email" in draft.missing  # the chat asks the agent for their own address

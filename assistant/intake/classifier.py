@@ -199,6 +199,16 @@ _NEGATED = re.compile(
     r"\b(don'?t|do not|dont|not|never|without|no need to|nothing to|instead of|rather than)\s+(\w+\s+)?$",
     re.IGNORECASE,
 )
+_STOP_MARKETING = re.compile(
+    r"\b(stop|unsubscrib\w*|opt(ing)? (me |him |her )?out|no (more|longer)|cease|remove (me|him|her|my)|"
+    r"take (me|him|her) off|do not (send|contact|call|e-?mail|text))\b",
+    re.IGNORECASE,
+)
+# "suspend the scheduled deletion", "put the erasure on hold": keeping the data, not erasing it.
+_PAUSED = re.compile(
+    r"\b(suspend|pause|postpone|halt|stop|delay|hold off|put on hold)\w*( the| any| my)?( scheduled| planned)?\s+$",
+    re.IGNORECASE,
+)
 # "I don't want it deleted", "not asking you to remove it". Not for the opt-outs, where "I don't want
 # any more promotional emails" or "I don't want you to sell my data" is the request itself.
 _NOT_WANTED = re.compile(
@@ -295,7 +305,9 @@ def _cue(right: str, text: str) -> bool | None:
     for match in re.finditer(_RIGHT_CUES[right], text, re.IGNORECASE):
         before = _CLAUSE.split(text[max(0, match.start() - 40) : match.start()])[-1]
         # "I do not want my data sold": for the sale opt-out, the negation is the request.
-        negated = right != "opt_out_sale_sharing" and _NEGATED.search(before)
+        negated = (right != "opt_out_sale_sharing" and _NEGATED.search(before)) or (
+            right == "erasure" and _PAUSED.search(before)
+        )
         if not (negated or (right not in _OPT_OUTS and _NOT_WANTED.search(before))):
             return True
         seen = False
@@ -476,8 +488,14 @@ def asking_sentences(text: str) -> list[str]:
 
 
 def asked_cues(text: str) -> list[str]:
-    """The rights a letter's asking sentences name, in the taxonomy's order."""
-    asked = {right for sentence in asking_sentences(text) for right in right_cues(sentence)}
+    """The rights a letter's asking sentences name, in the taxonomy's order. A letter lists the data it
+    means ("including my marketing preferences"): marketing counts only where it is to stop."""
+    asked = {
+        right
+        for sentence in asking_sentences(text)
+        for right in right_cues(sentence)
+        if right != "marketing_opt_out" or _STOP_MARKETING.search(sentence)
+    }
     return [r for r in RIGHTS if r in asked]
 
 
