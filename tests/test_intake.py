@@ -455,3 +455,17 @@ def test_verification_goes_to_the_requester_never_to_the_person_asked_for(
     assert (draft.email, draft.subject_email) == (requester, subject)
     if requester is None:
         assert "email" in draft.missing  # the chat asks the agent for their own address
+
+
+def test_an_address_a_parent_does_not_call_theirs_is_not_where_the_code_goes(assistant):
+    draft = assistant.intake(
+        "My daughter is 12. mia.k@example.com is what she used to sign up. Please delete everything you "
+        "have about her, I only found out yesterday."
+    )
+    assert draft is not None and draft.on_behalf_of == "parent_guardian"
+    assert draft.email is None and "email" in draft.missing  # the chat asks the parent for theirs
+    signed = assistant.intake(
+        "My daughter is 12 and signed up without asking me. Please delete everything you have about her.\n"
+        "Thanks, Ruth Adeyemi\nruth.adeyemi@example.com"
+    )
+    assert signed.email == "ruth.adeyemi@example.com"  # a signature is the writer's

@@ -40,6 +40,10 @@ _SUBJECT_ADDRESS_CUE = re.compile(
     r"(\s+(is|was|=)|\s*[:=(<,-])?\s*[<(]?\s*$",
     re.IGNORECASE,
 )
+# "using my address, jo@...", "my own e-mail: ...": the writer's, even with no "is".
+_MY_ADDRESS = re.compile(r"\bmy (own )?(e-?mail( address)?|address)\b[^@\n]{0,12}$", re.IGNORECASE)
+_WORDS = re.compile(r"[^\W\d_]+")
+SIGNATURE_WORDS = 8  # a closing name, title and company after the address, not another sentence
 _STRICT_EMAIL = re.compile(r"[A-Za-z0-9][\w.+-]{0,63}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}")
 _PHONE = re.compile(r"(?<![\w@])(\+?\d[\d ()./-]{6,18}\d)(?![\w@])")
 # A capitalised word that is not the start of an e-mail address ("Sven.Berg@..." is no name).
@@ -294,13 +298,25 @@ def _addresses(text: str, exclude: tuple[str, ...], on_behalf_of: str) -> tuple[
         if address in exclude or address.rsplit("@", 1)[-1] in own_domains or not valid_email(address):
             continue
         before = text[max(0, start - 60) : start]
-        if on_behalf_of in FOR_ANOTHER and _SUBJECT_ADDRESS_CUE.search(before):
+        for_another = on_behalf_of in FOR_ANOTHER
+        if for_another and _SUBJECT_ADDRESS_CUE.search(before):
             subject = subject or address
             continue
-        rank = 0 if _OWN_ADDRESS_CUE.search(before) else 2 if _OTHER_ADDRESS_CUE.search(before) else 1
+        own = _OWN_ADDRESS_CUE.search(before) or (for_another and _MY_ADDRESS.search(before))
+        rank = 0 if own else 2 if _OTHER_ADDRESS_CUE.search(before) else 1
+        if for_another and rank == 1 and not _signed(text, start + len(candidate)):
+            # Someone writing for a child or a client may give that person's address without saying
+            # so: one neither theirs by its words nor in their signature is not where the code goes.
+            continue
         found.append((rank, start, address))
     requester = min(found)[2] if found else None
     return requester, subject if subject != requester else None
+
+
+def _signed(text: str, end: int) -> bool:
+    """Whether the address ending at ``end`` closes the message, as a signature does (a name or a
+    phone number may follow it, no more sentences)."""
+    return len(_WORDS.findall(text[end:])) <= SIGNATURE_WORDS
 
 
 def valid_email(text: str) -> bool:
