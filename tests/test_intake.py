@@ -7,15 +7,13 @@ import pytest
 from assistant import InvalidInputError, RequestDraft
 from assistant.corpus.documents import PolicyPack, read_pack
 from assistant.exceptions import CorpusError
-from assistant.intake.classifier import (
+from assistant.intake.classifier import get_classifier, read_training, training_files
+from assistant.intake.cues import (
     asked_cues,
-    get_classifier,
     is_letter,
-    read_training,
     refused_rights,
     right_cues,
     speech_act_features,
-    training_files,
 )
 from assistant.intake.draft import ON_BEHALF_OF
 from assistant.intake.fields import (

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from assistant.intake.classifier import Classification, get_classifier, right_cues
+from assistant.intake.classifier import Classification, get_classifier
+from assistant.intake.cues import right_cues
 from assistant.intake.draft import RequestDraft
 from assistant.intake.fields import (
     find_categories,
