@@ -46,9 +46,17 @@ class Language:
     def folded_markers(self) -> frozenset[str]:
         return frozenset(fold(m) for m in self.markers)
 
-    @property
+    @cached_property
     def pattern(self) -> re.Pattern[str] | None:
-        return _pattern(tuple(sorted(self.gloss, key=len, reverse=True)))
+        """The vocabulary's phrases, folded, longest first: built once per language, not per message."""
+        keys = sorted(self.gloss, key=len, reverse=True)
+        if not keys:
+            return None
+        return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(fold(k)) for k in keys) + r")(?!\w)")
+
+    @cached_property
+    def folded_gloss(self) -> dict[str, str]:
+        return {fold(k): v for k, v in self.gloss.items()}
 
     def render(self, text: str) -> str:
         """``text`` with each phrase of the vocabulary replaced by its English, the rest kept."""
@@ -62,25 +70,9 @@ class Language:
         for match in pattern.finditer(folded):
             if any(a < match.end() and match.start() < b for a, b in kept):
                 continue
-            parts += [text[end : match.start()], self._folded_gloss[match.group(0)]]
+            parts += [text[end : match.start()], self.folded_gloss[match.group(0)]]
             end = match.end()
         return "".join([*parts, text[end:]])
-
-    @property
-    def _folded_gloss(self) -> dict[str, str]:
-        return _folded(tuple(self.gloss.items()))
-
-
-@lru_cache(maxsize=32)
-def _pattern(keys: tuple[str, ...]) -> re.Pattern[str] | None:
-    if not keys:
-        return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(fold(k)) for k in keys) + r")(?!\w)")
-
-
-@lru_cache(maxsize=32)
-def _folded(items: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    return {fold(k): v for k, v in items}
 
 
 class Languages:
