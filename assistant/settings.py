@@ -104,6 +104,17 @@ class Settings(BaseSettings):
     outbox_retention_days: int = Field(
         7, ge=0, description="Delivered outbox messages older are deleted; undelivered ones are kept."
     )
+    # Deadlines (README "Deadlines by law"): assistant/requests/laws.py holds the table.
+    jurisdiction: str = Field(
+        "gdpr",
+        pattern=r"^[a-z][a-z0-9_]{1,15}$",
+        description="The law a request is answered under unless the team says otherwise (gdpr, uk_gdpr, "
+        "ccpa, vcdpa, cpa, lgpd, or one from the jurisdictions file). A request asking only for US "
+        "state rights goes under ccpa.",
+    )
+    jurisdictions_file: Path | None = Field(
+        None, description="YAML adding or replacing jurisdictions (name, citation, answer_within, extension)."
+    )
     verification_ttl_minutes: int = Field(60, ge=1, description="A verification code expires after this.")
     verification_max_attempts: int = Field(5, ge=1, description="Wrong codes before a code is locked.")
     verification_max_sends: int = Field(3, ge=1, description="Verification mails per request per hour.")

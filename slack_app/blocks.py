@@ -123,6 +123,8 @@ def mention(actor: str | None) -> str | None:
 
 
 def request_card(request: RightsRequest, prompts: Prompts, today: date | None = None) -> str:
+    lengths = ((request.extension_months, "month(s)"), (request.extension_days, "days"))
+    extended = [f"{n} {unit}" for n, unit in lengths if n]
     return prompts.render(
         "slack_request_card",
         reference=request.reference,
@@ -132,7 +134,8 @@ def request_card(request: RightsRequest, prompts: Prompts, today: date | None = 
         due_at=request.due_at.isoformat(),
         overdue=request.overdue(today),
         assignee=mention(request.assignee),
-        extension_months=request.extension_months,
+        law=request.jurisdiction.upper().replace("_", " "),
+        extended=", ".join(extended) or None,
         on_behalf_of=request.on_behalf_of if request.authority_to_check else None,
     )
 

@@ -20,6 +20,7 @@ from assistant.conversation import Conversation, Turn
 from assistant.core import Assistant
 from assistant.exceptions import PrivacyAssistantError, RequestError
 from assistant.intake.rights import RIGHTS
+from assistant.requests.laws import Period
 from assistant.requests.states import COMPLETED, IN_PROGRESS, OPEN_STATUSES, REJECTED, STATUSES
 from assistant.settings import Settings
 from slack_app import blocks, notices
@@ -37,6 +38,18 @@ BUTTON_STATUS = {blocks.START_REQUEST: IN_PROGRESS, blocks.COMPLETE_REQUEST: COM
 def actor(user: str) -> str:
     """How a Slack user is recorded in the audit trail."""
     return f"slack:{user}"
+
+
+def _duration(words: list[str]) -> tuple[str | None, str]:
+    """``/dsar extend REF [DURATION] REASON``: the duration ("2 months", "45d") if the words start with
+    one, and the reason after it."""
+    for taken in (2, 1):
+        if len(words) > taken:
+            try:
+                return str(Period.parse(" ".join(words[:taken]))), " ".join(words[taken:])
+            except RequestError:
+                continue
+    return None, " ".join(words)
 
 
 def acknowledge(ack: Ack) -> None:
@@ -219,7 +232,8 @@ class PrivacyBot:
             request = queue.transition(args[0], status, actor=actor(user))
             return self._changed(client, user, request, "status_changed")
         if verb == "extend" and len(args) >= 2:
-            request = queue.extend(args[0], " ".join(args[1:]), actor=actor(user))
+            length, reason = _duration(args[1:])
+            request = queue.extend(args[0], reason, actor=actor(user), length=length)
             return self._changed(client, user, request, "extended")
         if verb == "classify" and len(args) >= 2:
             request = queue.classify(args[0], [a.lower().strip(",") for a in args[1:]], actor=actor(user))

@@ -63,7 +63,7 @@ def worked_queue(queue: RequestQueue) -> list[str]:
     code, _ = code_and_token(next(m for m in mails(queue) if references[0] in m.get_content()))
     queue.verify(references[0], code, now=NOW)
     queue.assign(references[0], "ana@example.com", actor="lead", now=NOW + timedelta(minutes=1))
-    queue.extend(references[0], "many systems", actor="ana", months=1, now=NOW + timedelta(minutes=2))
+    queue.extend(references[0], "many systems", actor="ana", length="1 month", now=NOW + timedelta(minutes=2))
     queue.claim_next("worker-1", now=NOW + timedelta(minutes=3))
     queue.transition(references[0], "completed", actor="ana", note="sent", now=NOW + timedelta(minutes=4))
     queue.transition(references[1], "rejected", actor="ana", now=NOW + timedelta(minutes=5))

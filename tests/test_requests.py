@@ -10,16 +10,18 @@ import re
 import stat
 import subprocess
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from assistant import RequestError, UnknownRequestError, VerificationError
-from assistant.requests import RequestQueue, add_months, due_date
+from assistant.requests import Jurisdictions, RequestQueue, add_months
 from assistant.requests.outbox import OutboxWorker
 from tests.requests_support import NOW, code_and_token, draft, mails, snapshot
+
+GDPR = Jurisdictions.load()["gdpr"]
 
 
 # -- due dates ----------------------------------------------------------------------------------
@@ -40,12 +42,11 @@ from tests.requests_support import NOW, code_and_token, draft, mails, snapshot
     ],
 )
 def test_due_one_calendar_month_after_receipt(received, due):
-    assert due_date(received) == due
-    assert due_date(datetime.combine(received, datetime.min.time(), UTC)) == due
+    assert GDPR.due(received) == due
 
 
 def test_extension_counts_from_receipt_not_from_the_clamped_date():
-    assert due_date(date(2026, 1, 31), extension_months=2) == date(2026, 4, 30)
+    assert GDPR.due(date(2026, 1, 31), extended=2) == date(2026, 4, 30)
     assert add_months(date(2026, 11, 30), 3) == date(2027, 2, 28)
     assert add_months(date(2027, 11, 30), 3) == date(2028, 2, 29)
 

@@ -68,15 +68,15 @@ def test_unknown_status_is_refused(queue):
 def test_assign_extend_and_their_trail(queue):
     reference = queue.submit(draft(), "k", now=NOW).request.reference
     assert queue.assign(reference, "ana@numecent.com", actor="lead").assignee == "ana@numecent.com"
-    extended = queue.extend(reference, "many systems to search", actor="ana", months=1, now=NOW)
+    extended = queue.extend(reference, "many systems to search", actor="ana", length="1 month", now=NOW)
     assert extended.due_at == date(2026, 5, 10)
     assert extended.extension_reason == "many systems to search"
-    assert queue.extend(reference, "still complex", actor="ana", months=1, now=NOW).due_at == date(
+    assert queue.extend(reference, "still complex", actor="ana", length="1 month", now=NOW).due_at == date(
         2026, 6, 10
     )
     before = snapshot(queue)
     with pytest.raises(RequestError, match="already extended by 2 month"):
-        queue.extend(reference, "more", actor="ana", months=1)
+        queue.extend(reference, "more", actor="ana", length="1 month")
     with pytest.raises(RequestError, match="needs a reason"):
         queue.extend(reference, "   ", actor="ana")
     with pytest.raises(RequestError, match="actor is required"):
@@ -118,7 +118,7 @@ def test_list_filters_overdue_and_export(queue):
 def test_csv_export_neutralises_cells_a_spreadsheet_would_evaluate(queue):
     reference = queue.submit(draft(**HOSTILE), "hostile", now=NOW).request.reference
     queue.assign(reference, "@ana", actor="lead")
-    queue.extend(reference, "=1+1 systems to search", actor="lead", months=1)
+    queue.extend(reference, "=1+1 systems to search", actor="lead", length="1 month", now=NOW)
     csv_text = queue.export("csv")
     assert formula_cells(csv_text) == []
     (row,) = csv.DictReader(io.StringIO(csv_text))

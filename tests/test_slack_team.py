@@ -181,9 +181,14 @@ def test_dsar_commands(slack, fake, fresh_assistant):
     assert queue.get(late.reference).assignee == f"slack:{GROUP_MEMBER}"
     assert "verified" in run(f"status {late.reference} verified")["text"]
     assert "in_progress" in run(f"status {late.reference} in-progress")["text"]
-    extended = run(f"extend {late.reference} The customer holds five accounts")
+    # Overdue: the law wanted the requester told of an extension by the first deadline.
+    assert "too late to extend" in run(f"extend {late.reference} The customer holds five accounts")["text"]
+    assert queue.get(late.reference).extension_months == 0
+    extended = run(f"extend {fresh} 1 month The customer holds five accounts")
     assert "now due" in extended["text"]
-    assert queue.get(late.reference).extension_reason == "The customer holds five accounts"
+    request = queue.get(fresh)
+    assert (request.extension_months, request.extension_reason) == (1, "The customer holds five accounts")
+    assert "extended 1 month(s)" in texts(run(f"show {fresh}")["blocks"])
 
     classified = run(f"classify {late.reference} access opt_out_sale_sharing")
     assert "classified" in classified["text"] and "opt_out_sale_sharing" in classified["text"]

@@ -225,7 +225,14 @@ def test_csv_export_cannot_carry_a_formula_to_the_teams_spreadsheet(client, team
                 f"/api/team/requests/{r}/extend", json={"reason": "r", "months": 3}, headers=TEAM
             ),
             422,
-            "months:",
+            "GDPR allows 2 months in all",
+        ),
+        (
+            lambda c, r: c.post(
+                f"/api/team/requests/{r}/extend", json={"reason": "r", "length": "soon"}, headers=TEAM
+            ),
+            422,
+            "write it like '2 months' or '45 days'",
         ),
         (
             lambda c, r: c.post(f"/api/team/requests/{r}/extend", json={"reason": "   "}, headers=TEAM),
@@ -273,3 +280,29 @@ def test_a_closed_request_cannot_be_extended_or_assigned(client, team_assistant)
     for path, body in (("extend", {"reason": "late"}), ("assign", {"assignee": "bo"})):
         response = client.post(f"/api/team/requests/{reference}/{path}", json=body, headers=TEAM)
         assert response.status_code == 422 and "only open requests" in response.json()["error"]
+
+
+def test_laws_a_requests_law_and_every_extension_through_the_api(client, team_assistant):
+    laws = client.get("/api/team/laws", headers=TEAM).json()
+    assert {"code": "ccpa", "name": "CCPA/CPRA", "citation": "Cal. Civ. Code §1798.130(a)(2)",
+            "answer_within": "45 days", "extension": "45 days"} in laws  # fmt: skip
+    reference = submit(team_assistant, "law.team@example.com")
+    moved = client.post(
+        f"/api/team/requests/{reference}/jurisdiction", json={"jurisdiction": "ccpa"}, headers=TEAM
+    )
+    assert moved.status_code == 200 and moved.json()["jurisdiction"] == "ccpa"
+    for length, reason in (("20 days", "five accounts"), ("25 days", "a processor is slow")):
+        extended = client.post(
+            f"/api/team/requests/{reference}/extend", json={"reason": reason, "length": length}, headers=TEAM
+        )
+        assert extended.status_code == 200, extended.text
+    assert extended.json()["extension_days"] == 45
+    shown = client.get(f"/api/team/requests/{reference}", headers=TEAM).json()
+    assert [(e["length"], e["reason"], e["actor"]) for e in shown["extensions"]] == [
+        ("20 days", "five accounts", "ana@numecent.com"),
+        ("25 days", "a processor is slow", "ana@numecent.com"),
+    ]
+    refused = client.post(
+        f"/api/team/requests/{reference}/jurisdiction", json={"jurisdiction": "gdpr"}, headers=TEAM
+    )
+    assert refused.status_code == 422 and "already extended" in refused.json()["error"]

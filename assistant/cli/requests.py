@@ -81,15 +81,12 @@ def requests_show(reference: str, as_json: bool) -> None:
         ("categories", ", ".join(request.categories)),
         ("law", "; ".join(BY_NAME[r].law for r in request.rights)),
         ("received", request.received_at.isoformat(timespec="seconds")),
-        (
-            "extension",
-            f"{request.extension_months} month(s): {request.extension_reason}"
-            if request.extension_months
-            else None,
-        ),
+        ("answered under", request.jurisdiction),
     ]:
         if value:
             click.echo(f"  {label}: {value}")
+    for extension in queue.extensions(reference):
+        click.echo(f"  extended by {extension['length']} ({extension['actor']}): {extension['reason']}")
     click.echo("  audit trail:")
     for event in events:
         detail = ", ".join(f"{k}={v}" for k, v in event.detail.items())
@@ -136,12 +133,16 @@ def requests_transition(reference: str, status: str, note: str | None, actor: st
 @requests_group.command("extend")
 @click.argument("reference")
 @click.option("--reason", required=True, help="Why more time is needed (the requester is told).")
-@click.option("--months", type=click.IntRange(1, 2), default=2, show_default=True)
+@click.option(
+    "--by", "length", help="How much longer: '2 months', '45 days' (default: all the request's law allows)."
+)
+@click.option("--months", type=click.IntRange(1, 12), help="Same as --by 'N months'.")
 @click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who makes the change.")
-def requests_extend(reference: str, reason: str, months: int, actor: str) -> None:
-    """Extend the due date of REFERENCE, recording the reason."""
+def requests_extend(reference: str, reason: str, length: str | None, months: int | None, actor: str) -> None:
+    """Extend the due date of REFERENCE as its law allows, before the first deadline, recording why."""
     queue = open_queue()
-    request = queue.extend(reference, reason, actor=actor, months=months)
+    length = length or (f"{months} months" if months else None)
+    request = queue.extend(reference, reason, actor=actor, length=length)
     click.echo(f"{request.reference} is now due {request.due_at.isoformat()}")
     deliver_queued(OutboxWorker(queue.storage))
 

@@ -24,7 +24,6 @@ from assistant.exceptions import InvalidInputError, VerificationError
 from assistant.intake.draft import ON_BEHALF_OF, RequestDraft
 from assistant.intake.fields import find_email, find_name, valid_email
 from assistant.intake.new_code import asks_for_new_code
-from assistant.requests.dates import due_date
 from assistant.requests.resend import resend_code, why_not_resent
 from assistant.requests.states import PENDING_VERIFICATION
 from assistant.requests.storage import CHANNELS
@@ -251,7 +250,7 @@ class Conversation:
             subject_name=draft.subject_name,
             subject_email=draft.subject_email,
             data_concerned=draft.data_concerned,
-            due_at=due_date(datetime.now().astimezone()).isoformat(),
+            due_at=self.requests.law_for(draft.rights).due(datetime.now().astimezone().date()).isoformat(),
         )
 
     def _submit(self) -> Turn:

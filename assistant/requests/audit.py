@@ -56,6 +56,8 @@ STATE_COLUMNS = (
     "updated_at",
     "identity_purged_at",
     "language",
+    "jurisdiction",
+    "extension_days",
 )
 # Sealed as one digest: ciphertext says nothing to a reader, and a digest keeps each event small.
 IDENTITY_COLUMNS = (
@@ -116,6 +118,11 @@ def request_state(row: Any) -> dict[str, Any]:
     # Added by migration 0007: sealed only when not English, the language of every earlier request.
     if getattr(row, "language", None) not in (None, "en"):
         state["language"] = row.language
+    # Added by migration 0008: sealed only when not the GDPR's, under which every earlier request was.
+    if getattr(row, "jurisdiction", None) not in (None, "gdpr"):
+        state["jurisdiction"] = row.jurisdiction
+    if getattr(row, "extension_days", None):
+        state["extension_days"] = row.extension_days
     return state
 
 

@@ -65,7 +65,9 @@ class RequestRecord(Base):
     assignee: Mapped[str | None] = mapped_column(String(200))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     due_at: Mapped[date] = mapped_column(Date, index=True)
+    jurisdiction: Mapped[str] = mapped_column(String(16), default="gdpr")  # laws.py (migration 0008)
     extension_months: Mapped[int] = mapped_column(Integer, default=0)
+    extension_days: Mapped[int] = mapped_column(Integer, default=0)  # for laws counting days (0008)
     extension_reason: Mapped[str | None] = mapped_column(Text)
     # Ciphertext (Fernet) of the requester's identity and of their own words about the data.
     name_enc: Mapped[str | None] = mapped_column(Text)

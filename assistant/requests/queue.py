@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 from assistant.exceptions import InvalidTransitionError, RequestError
 from assistant.intake.draft import ON_BEHALF_OF, RequestDraft
 from assistant.intake.fields import valid_email
-from assistant.intake.rights import RIGHTS
+from assistant.intake.rights import BY_NAME, RIGHTS
 from assistant.prompts import Prompts
 from assistant.requests import states
-from assistant.requests.dates import due_date
 from assistant.requests.export import export_requests
+from assistant.requests.laws import Jurisdiction, Jurisdictions, Period
 from assistant.requests.models import ReferenceCounter, RequestRecord
 from assistant.requests.storage import (
     CHANNELS,
@@ -40,7 +40,7 @@ from assistant.requests.storage import (
 from assistant.requests.verification import Verification
 from assistant.settings import Settings
 
-MAX_EXTENSION_MONTHS = 2  # GDPR Art. 12(3): "by two further months where necessary"
+US_STATE_LAW = "ccpa"  # a request for US state rights alone is answered under California's clock
 
 
 @dataclass(frozen=True)
@@ -63,9 +63,20 @@ class RequestQueue:
     def __init__(self, settings: Settings, prompts: Prompts) -> None:
         self.settings = settings
         self.prompts = prompts
+        self.laws = Jurisdictions.load(settings.jurisdictions_file)
+        self.laws[settings.jurisdiction]  # a clear error at start-up for an unknown default
         self.storage = RequestStorage(settings)
         self.verification = Verification(self.storage, prompts)
         self.engine, self.vault = self.storage.engine, self.storage.vault
+
+    def law_for(self, rights: list[str], jurisdiction: str | None = None) -> Jurisdiction:
+        """The law a request is answered under: the one named, else the configured default, except that
+        a request only for rights no GDPR article grants goes under the US state law."""
+        if jurisdiction:
+            return self.laws[jurisdiction]
+        if rights and not any(BY_NAME[r].gdpr for r in rights if r in BY_NAME):
+            return self.laws[US_STATE_LAW]
+        return self.laws[self.settings.jurisdiction]
 
     @property
     def dialect(self) -> str:
@@ -85,6 +96,7 @@ class RequestQueue:
         idempotency_key: str,
         channel: str = "web",
         now: datetime | None = None,
+        jurisdiction: str | None = None,
     ) -> Submission:
         """Put ``draft`` on the queue once: the same ``idempotency_key`` again returns the first request.
 
@@ -92,6 +104,7 @@ class RequestQueue:
         transaction.
         """
         self._check_draft(draft, idempotency_key, channel)
+        law = self.law_for(draft.rights, jurisdiction)
         now = now or utcnow()
         existing = self.find(idempotency_key)
         if existing is not None:
@@ -107,8 +120,10 @@ class RequestQueue:
                     channel=channel,
                     status=states.PENDING_VERIFICATION,
                     received_at=now,
-                    due_at=due_date(now),
+                    jurisdiction=law.code,
+                    due_at=law.due(now.date()),
                     extension_months=0,
+                    extension_days=0,
                     name_enc=self.vault.encrypt(draft.name),
                     email_enc=self.vault.encrypt(draft.email.strip().lower()),  # type: ignore[union-attr]
                     phone_enc=self.vault.encrypt(draft.phone),
@@ -263,35 +278,84 @@ class RequestQueue:
         return view
 
     def extend(
-        self, reference: str, reason: str, actor: str, months: int = 2, now: datetime | None = None
+        self,
+        reference: str,
+        reason: str,
+        actor: str,
+        length: Period | str | None = None,
+        now: datetime | None = None,
     ) -> RightsRequest:
-        """Push the due date out by ``months`` (at most two in all), recording why."""
+        """Push the due date out by ``length`` ("2 months", "45 days"; default: all its law allows),
+        recording why. Each law says how far, and by when: never after the first deadline."""
         actor = actor_name(actor)
         reason = " ".join((reason or "").split())
         if not reason:
             raise RequestError("an extension needs a reason (the requester is told why)")
         if len(reason) > 1000:
             raise RequestError("the reason is too long; keep it under 1000 characters")
-        if months not in (1, 2):
-            raise RequestError("an extension is 1 or 2 months")
         now = now or utcnow()
         with self._open(reference, "extended") as (session, events, record):
-            total = record.extension_months + months
-            if total > MAX_EXTENSION_MONTHS:
-                raise RequestError(
-                    f"{reference} is already extended by {record.extension_months} month(s); "
-                    f"the law allows {MAX_EXTENSION_MONTHS} in all"
-                )
-            record.extension_months = total
+            law = self.laws[record.jurisdiction]
+            extended = self._extended(record, law)
+            if length is None and law.extension is not None:
+                length = Period(max(law.extension.count - extended, 1), law.extension.unit)
+            period = Period.parse(length) if isinstance(length, str) else length
+            law.check_extension(period, extended, record.received_at.date(), now.date())  # type: ignore[arg-type]
+            if period.unit == "months":  # type: ignore[union-attr]
+                record.extension_months += period.count  # type: ignore[union-attr]
+            else:
+                record.extension_days += period.count  # type: ignore[union-attr]
             record.extension_reason = reason
-            record.due_at = due_date(record.received_at, total)
+            record.due_at = law.due(record.received_at.date(), self._extended(record, law))
             record.updated_at = now
             self.storage.audit(
                 session, events, record, "extended", actor, now,
-                months=months, reason=reason, due_at=record.due_at.isoformat(),
+                length=str(period), reason=reason, due_at=record.due_at.isoformat(),
             )  # fmt: skip
             view = self.storage.view(record)
         return view
+
+    @staticmethod
+    def _extended(record: RequestRecord, law: Jurisdiction) -> int:
+        """How far ``record`` is already extended, in its law's unit."""
+        unit = law.extension.unit if law.extension else "months"
+        return record.extension_months if unit == "months" else record.extension_days
+
+    def set_jurisdiction(
+        self, reference: str, jurisdiction: str, actor: str, now: datetime | None = None
+    ) -> RightsRequest:
+        """Answer an open request under another law; its due date is worked out again from receipt."""
+        actor = actor_name(actor)
+        law = self.laws[jurisdiction]
+        now = now or utcnow()
+        with self._open(reference, "moved to another law") as (session, events, record):
+            if record.extension_months or record.extension_days:
+                raise RequestError(f"{reference} is already extended under its law; it cannot change law now")
+            previous = record.jurisdiction
+            record.jurisdiction = law.code
+            record.due_at = law.due(record.received_at.date())
+            record.updated_at = now
+            self.storage.audit(
+                session, events, record, "jurisdiction_set", actor, now,
+                jurisdiction=law.code, previous=previous, due_at=record.due_at.isoformat(),
+            )  # fmt: skip
+            view = self.storage.view(record)
+        return view
+
+    def extensions(self, reference: str) -> list[dict[str, Any]]:
+        """Every extension of a request, oldest first, each with who made it, when, and why: the
+        trail keeps them all, where the request itself holds only the latest reason."""
+        return [
+            {
+                "at": e.at.isoformat(),
+                "actor": e.actor,
+                "length": e.detail.get("length") or f"{e.detail.get('months')} months",
+                "reason": e.detail.get("reason"),
+                "due_at": e.detail.get("due_at"),
+            }
+            for e in self.events(reference)
+            if e.kind == "extended"
+        ]
 
     def classify(
         self, reference: str, rights: list[str], actor: str, now: datetime | None = None

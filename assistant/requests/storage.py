@@ -62,7 +62,9 @@ class RightsRequest:
     assignee: str | None
     received_at: datetime
     due_at: date
+    jurisdiction: str
     extension_months: int
+    extension_days: int
     extension_reason: str | None
 
     @property
@@ -197,7 +199,9 @@ class RequestStorage:
             assignee=record.assignee,
             received_at=record.received_at,
             due_at=record.due_at,
+            jurisdiction=record.jurisdiction or "gdpr",
             extension_months=record.extension_months,
+            extension_days=record.extension_days or 0,
             extension_reason=record.extension_reason,
         )
 

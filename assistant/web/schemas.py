@@ -196,8 +196,10 @@ class RightsRequestOut(BaseModel):
     assignee: str | None
     received_at: str
     due_at: str
+    jurisdiction: str = Field(description="The law whose clock the request runs on (GET /api/team/laws).")
     extension_months: int
-    extension_reason: str | None
+    extension_days: int
+    extension_reason: str | None = Field(description="The latest extension's reason; the trail has all.")
     overdue: bool
     needs_triage: bool = Field(description="No right could be read: a person must classify it.")
     authority_to_check: bool = Field(
@@ -212,8 +214,25 @@ class AuditEventOut(BaseModel):
     detail: dict[str, Any]
 
 
+class ExtensionOut(BaseModel):
+    at: str
+    actor: str
+    length: str
+    reason: str | None
+    due_at: str | None
+
+
 class RightsRequestDetailOut(RightsRequestOut):
     events: list[AuditEventOut] = Field(description="The audit trail, oldest first.")
+    extensions: list[ExtensionOut] = Field(description="Every extension with its reason, oldest first.")
+
+
+class JurisdictionOut(BaseModel):
+    code: str
+    name: str
+    citation: str
+    answer_within: str
+    extension: str | None = Field(description="The most a request may be extended in all; null: never.")
 
 
 class RightsRequestListOut(BaseModel):
@@ -245,13 +264,28 @@ class TransitionIn(_Strict):
 
 class ExtendIn(_Strict):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"reason": "many systems to search", "months": 1}]}
+        json_schema_extra={"examples": [{"reason": "many systems to search", "length": "1 month"}]}
     )
 
     reason: str = Field(
         min_length=1, max_length=1000, description="Why more time is needed (the requester is told)."
     )
-    months: Literal[1, 2] = Field(2, description="1 or 2; at most 2 in all.")
+    length: str | None = Field(
+        None,
+        max_length=20,
+        description="How much longer, in the law's unit: '2 months' (GDPR), '45 days' (CCPA). "
+        "Default: all the request's law still allows.",
+    )
+    months: int | None = Field(None, ge=1, le=12, description="Same as length 'N months' (older clients).")
+
+    def period(self) -> str | None:
+        return self.length or (f"{self.months} months" if self.months else None)
+
+
+class JurisdictionIn(_Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"jurisdiction": "ccpa"}]})
+
+    jurisdiction: str = Field(min_length=2, max_length=16, description="A code from GET /api/team/laws.")
 
 
 class VerifyIn(_Strict):

@@ -21,6 +21,9 @@ from assistant.web.schemas import (
     ClassifyIn,
     ErrorOut,
     ExtendIn,
+    ExtensionOut,
+    JurisdictionIn,
+    JurisdictionOut,
     RightsRequestDetailOut,
     RightsRequestListOut,
     RightsRequestOut,
@@ -95,7 +98,8 @@ def show_request(reference: str, assistant: AssistantDep, response: Response) ->
         AuditEventOut(kind=e.kind, actor=e.actor, at=e.at.isoformat(), detail=e.detail)
         for e in assistant.requests.events(request.reference)
     ]
-    return RightsRequestDetailOut(**_out(request).model_dump(), events=events)
+    extensions = [ExtensionOut(**e) for e in assistant.requests.extensions(request.reference)]
+    return RightsRequestDetailOut(**_out(request).model_dump(), events=events, extensions=extensions)
 
 
 @router.post(
@@ -139,6 +143,35 @@ def transition_request(
 def extend_request(
     reference: str, body: ExtendIn, member: TeamMember, assistant: AssistantDep, response: Response
 ) -> RightsRequestOut:
-    """Push the due date out by one or two months (two in all), recording why."""
+    """Push the due date out as far as the request's law allows, before its first deadline, recording
+    why."""
     response.headers.update(NO_STORE)
-    return _out(assistant.requests.extend(reference, body.reason, actor=member, months=body.months))
+    return _out(assistant.requests.extend(reference, body.reason, actor=member, length=body.period()))
+
+
+@router.post(
+    "/requests/{reference}/jurisdiction",
+    response_model=RightsRequestOut,
+    responses=error_responses(400, 404, 415),
+)
+def set_jurisdiction(
+    reference: str, body: JurisdictionIn, member: TeamMember, assistant: AssistantDep, response: Response
+) -> RightsRequestOut:
+    """Answer an open, unextended request under another law; its due date is worked out again."""
+    response.headers.update(NO_STORE)
+    return _out(assistant.requests.set_jurisdiction(reference, body.jurisdiction, actor=member))
+
+
+@router.get("/laws", response_model=list[JurisdictionOut])
+def list_laws(assistant: AssistantDep) -> list[JurisdictionOut]:
+    """The laws a request can be answered under, with their clocks."""
+    return [
+        JurisdictionOut(
+            code=law.code,
+            name=law.name,
+            citation=law.citation,
+            answer_within=str(law.answer_within),
+            extension=str(law.extension) if law.extension else None,
+        )
+        for law in assistant.requests.laws.values()
+    ]
