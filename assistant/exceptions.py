@@ -96,6 +96,10 @@ class NotAuthorisedError(PrivacyAssistantError):
     """A team route called without the team's bearer token, or with a wrong one."""
 
 
+class ForbiddenError(PrivacyAssistantError):
+    """A team member whose role does not allow what they tried (a viewer changing a request, say)."""
+
+
 class RateLimitExceeded(PrivacyAssistantError):
     """A client sent more messages than the configured rate allows; it may try again later."""
 

@@ -214,9 +214,6 @@ class Settings(BaseSettings):
         return bool(self.slack_bot_token and self.slack_signing_secret)
 
     # The privacy team's web API (assistant/web/routes/team.py) and the service's own jobs.
-    team_token: str | None = Field(
-        None, min_length=24, description="Bearer token of the team API; unset: the team routes are off."
-    )
     purge_interval_seconds: float = Field(
         3600,
         ge=0,
@@ -267,7 +264,6 @@ class Settings(BaseSettings):
         "slack_app_token",
         "slack_privacy_channel",
         "slack_team_group",
-        "team_token",
         mode="before",
     )
     @classmethod

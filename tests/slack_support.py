@@ -29,7 +29,6 @@ TOKEN, SECRET = "xoxb-test-token", "8f742231b10e8888abcd99yyyzzz85a5"
 PRIVACY_CHANNEL, GENERAL = "C0PRIVACY", "C0GENERAL"
 TEAM_MEMBER, GROUP_MEMBER, EMPLOYEE, OUTSIDER = "U0TEAM001", "U0GROUP01", "U0EMPLOY1", "U0OUTSID1"
 GROUP = "S0PRIVACY"
-TEAM_API_TOKEN = "team-api-token-for-the-slack-tests-0123456789"
 
 
 def slack_settings(assistant: Assistant, fake: FakeSlack):
@@ -42,7 +41,6 @@ def slack_settings(assistant: Assistant, fake: FakeSlack):
             "slack_team_group": GROUP,
             "slack_api_url": fake.api_url,
             "rate_limit": 1000,
-            "team_token": TEAM_API_TOKEN,
         }
     )
 

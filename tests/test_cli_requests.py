@@ -1,4 +1,5 @@
-"""The team's command line on a real SQLite queue: list, show, assign, transition, extend, export."""
+"""The team's command line on a real SQLite queue: list, show, assign, transition, extend, export, each
+done as a named team member; and the team itself (`team ...`): members, roles, tokens and the log."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ def seeded(tmp_path):
         RequestDraft(rights=["erasure", "marketing_opt_out"], name="New Comer", email="new@example.com"),
         "new",
     ).request
+    queue.members.add("ana", "admin", actor=None)  # the first member: the installation's admin
     queue.close()
     return settings.data_dir, late.reference, fresh.reference
 
@@ -54,10 +56,13 @@ class Result:
 def run(monkeypatch, capsys):
     """``privacy-assistant ARGS`` through the real entry point ``main``, in this process (it is quicker)."""
 
-    def invoke(data_dir, *args: str) -> Result:
+    def invoke(data_dir, *args: str, member: str | None = "ana") -> Result:
         monkeypatch.setenv("PRIVACY_ASSISTANT_DATA_DIR", str(data_dir))
         monkeypatch.delenv("PRIVACY_ASSISTANT_DATABASE_URL", raising=False)
-        monkeypatch.setenv("USER", "ana")
+        if member:  # who the command acts as, unless it says --as
+            monkeypatch.setenv("PRIVACY_ASSISTANT_MEMBER", member)
+        else:
+            monkeypatch.delenv("PRIVACY_ASSISTANT_MEMBER", raising=False)
         monkeypatch.setattr(sys, "argv", ["privacy-assistant", *args])
         get_settings.cache_clear()
         capsys.readouterr()
@@ -123,10 +128,16 @@ def test_classify_says_which_rights_a_request_asks_for(seeded, run):
         (["requests", "verify", "{fresh}", "12"], "6 digits"),
         (["requests", "resend", "DSAR-2026-999999"], "no request has the reference DSAR-2026-999999"),
         (["requests", "resend", "{fresh}x"], "is not a reference like DSAR-2026-000123"),
+        (["requests", "assign", "{fresh}", "bo", "--as", "mallory"], "'mallory' is not on the privacy team"),
+        (["requests", "extend", "{fresh}", "--reason", "r", "--as", "vic"], "vic is a viewer"),
+        (["team", "add", "eve", "--as", "vic"], "vic is a viewer; adding a member takes the admin role"),
+        (["team", "token", "issue", "vic", "--as", "mallory"], "'mallory' is not on the privacy team"),
+        (["team", "role", "ana", "viewer"], "ana is the last admin"),
     ],
 )
 def test_errors_are_one_line_with_status_2_and_change_nothing(seeded, run, args, message):
     data_dir, _, fresh = seeded
+    assert run(data_dir, "team", "add", "vic", "--role", "viewer").returncode == 0
     before = run(data_dir, "requests", "export", "--format", "json").stdout
     out = run(data_dir, *[a.format(fresh=fresh) for a in args])
     assert out.returncode == 2
@@ -225,7 +236,7 @@ def test_csv_export_cannot_carry_a_formula_to_a_spreadsheet(seeded, run, tmp_pat
 
 def test_the_installed_command_reports_errors_as_one_line(seeded):
     data_dir, _, fresh = seeded
-    env = {**os.environ, "PRIVACY_ASSISTANT_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "PRIVACY_ASSISTANT_DATA_DIR": str(data_dir), "PRIVACY_ASSISTANT_MEMBER": "ana"}
     env.pop("PRIVACY_ASSISTANT_DATABASE_URL", None)
     out = subprocess.run(
         [sys.executable, "-m", "assistant.cli", "requests", "transition", fresh, "in_progress"],
@@ -380,3 +391,53 @@ def test_every_public_name_is_importable_from_the_package():
     assert assistant.Version is assistant.PolicyVersion
     with pytest.raises(AttributeError):
         assistant.NoSuchThing  # noqa: B018
+
+
+def test_the_team_members_roles_tokens_and_log(seeded, run, monkeypatch):
+    data_dir, _, fresh = seeded
+    assert (
+        run(data_dir, "team", "add", "bo@numecent.com").stdout.strip()
+        == "bo@numecent.com is on the team as handler"
+    )
+    assert "already on the team" in run(data_dir, "team", "add", "bo@numecent.com").stderr
+    issued = run(data_dir, "team", "token", "issue", "bo@numecent.com", "--label", "laptop")
+    token = issued.stdout.strip()
+    assert token.startswith("pat_") and "not shown again" in issued.stderr
+    listed = json.loads(run(data_dir, "team", "list", "--tokens", "--json").stdout)
+    bo = next(m for m in listed if m["name"] == "bo@numecent.com")
+    assert bo["role"] == "handler" and bo["tokens"] == 1 and bo["token_list"][0]["label"] == "laptop"
+    assert token not in json.dumps(listed)  # only its hash is kept
+
+    # Bo works a request as himself: the trail names him, whoever runs the shell.
+    assert (
+        run(data_dir, "requests", "assign", fresh, "bo@numecent.com", "--as", "bo@numecent.com").returncode
+        == 0
+    )
+    shown = json.loads(run(data_dir, "requests", "show", fresh, "--json").stdout)
+    assert shown["events"][-1]["actor"] == "bo@numecent.com"
+
+    assert run(data_dir, "team", "role", "bo@numecent.com", "viewer", "--as", "ana").returncode == 0
+    token_id = str(bo["token_list"][0]["id"])
+    assert run(data_dir, "team", "token", "revoke", token_id, "--as", "bo@numecent.com").returncode == 0
+    assert run(data_dir, "team", "remove", "bo@numecent.com", "--as", "ana").returncode == 0
+    assert "bo@numecent.com" not in run(data_dir, "team", "list").stdout
+    assert "removed" in run(data_dir, "team", "list", "--all").stdout
+    assert run(data_dir, "requests", "export", "--format", "json", "--as", "ana").returncode == 0
+    log = json.loads(run(data_dir, "team", "log", "--json").stdout)
+    assert [(e["kind"], e["actor"]) for e in log] == [
+        ("export", "ana"),
+        ("member_removed", "ana"),
+        ("token_revoked", "bo@numecent.com"),
+        ("role_changed", "ana"),
+        ("token_issued", "ana"),
+        ("member_added", "ana"),
+        ("member_added", "ana"),
+    ]
+    assert log[0]["detail"] == {"format": "json", "rows": 2, "filters": {}}
+
+
+def test_a_change_needs_a_named_member(seeded, run):
+    data_dir, _, fresh = seeded
+    for args in (["requests", "assign", fresh, "bo"], ["requests", "export"], ["team", "add", "eve"]):
+        out = run(data_dir, *args, member=None)
+        assert out.returncode == 2 and "say which team member you are: --as NAME" in out.stderr

@@ -105,21 +105,21 @@ def test_list_filters_overdue_and_export(queue):
     assert [r.reference for r in queue.list(due_before=date(2026, 3, 1))] == [old.reference]
     with pytest.raises(RequestError, match="unknown status"):
         queue.list(status="lost")
-    exported = json.loads(queue.export("json", status="pending_verification"))
+    exported = json.loads(queue.export("json", "lead", status="pending_verification"))
     assert {row["email"] for row in exported} == {"old@example.com", "new@example.com"}
     assert next(row for row in exported if row["email"] == "old@example.com")["overdue"] is True
-    csv_text = queue.export("csv")
+    csv_text = queue.export("csv", "lead")
     assert csv_text.splitlines()[0].startswith("reference,rights,status")
     assert "access erasure" in csv_text and len(csv_text.strip().splitlines()) == 4
     with pytest.raises(RequestError, match="use csv or json"):
-        queue.export("xml")
+        queue.export("xml", "lead")
 
 
 def test_csv_export_neutralises_cells_a_spreadsheet_would_evaluate(queue):
     reference = queue.submit(draft(**HOSTILE), "hostile", now=NOW).request.reference
     queue.assign(reference, "@ana", actor="lead")
     queue.extend(reference, "=1+1 systems to search", actor="lead", length="1 month", now=NOW)
-    csv_text = queue.export("csv")
+    csv_text = queue.export("csv", "lead")
     assert formula_cells(csv_text) == []
     (row,) = csv.DictReader(io.StringIO(csv_text))
     assert row["name"] == "'" + HOSTILE["name"]  # kept whole, read as text
@@ -128,7 +128,7 @@ def test_csv_export_neutralises_cells_a_spreadsheet_would_evaluate(queue):
     assert row["assignee"] == "'@ana"
     assert row["extension_reason"] == "'=1+1 systems to search"
     assert row["email"] == "jo@example.com" and row["extension_months"] == "1"
-    (exported,) = json.loads(queue.export("json"))  # JSON is data, not a sheet: unchanged
+    (exported,) = json.loads(queue.export("json", "lead"))  # JSON is data, not a sheet: unchanged
     assert exported["name"] == HOSTILE["name"]
 
 

@@ -13,9 +13,10 @@ from assistant.corpus.units import parse_policy
 from slack_app import blocks as kit
 from slack_app.threads import conversation_id
 from tests.slack_fake import TEAM, FakeSlack
-from tests.slack_support import EMPLOYEE, GENERAL, PRIVACY_CHANNEL, TEAM_API_TOKEN, SlackDriver, texts
+from tests.slack_support import EMPLOYEE, GENERAL, PRIVACY_CHANNEL, SlackDriver, texts
 from tests.slack_support import fake as fake
 from tests.slack_support import slack as slack
+from tests.web_team_support import enrol
 
 TRAIL_AFTER_SUBMIT = ["submitted"]
 
@@ -141,9 +142,7 @@ def test_logging_a_customers_request_puts_it_on_the_queue_and_announces_it(slack
     assert [e.kind for e in trail] == TRAIL_AFTER_SUBMIT
 
     # The privacy team's web API shows the same request, with channel slack and the whole audit trail.
-    shown = slack.client.get(
-        f"/api/team/requests/{request.reference}", headers={"Authorization": f"Bearer {TEAM_API_TOKEN}"}
-    )
+    shown = slack.client.get(f"/api/team/requests/{request.reference}", headers=enrol(fresh_assistant))
     assert shown.status_code == 200, shown.text
     body = shown.json()
     assert (body["channel"], body["on_behalf_of"], body["email"]) == (

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from assistant import Assistant
 from assistant.settings import PROJECT_ROOT, Settings
 from tests.conftest import CORPUS
-from tests.web_team_support import TEAM, TOKEN
+from tests.web_team_support import TEAM, enrol
 
 REFERENCE = "DSAR-2026-000001"
 
@@ -37,7 +37,9 @@ def client(data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     db = tmp_path_factory.mktemp("errors") / "requests.db"
     assistant = Assistant.open(corpus_dir=CORPUS, data_dir=data_dir, database_url=f"sqlite:///{db}")
     assistant.index()
-    settings = assistant.settings.model_copy(update={"team_token": TOKEN, "rate_limit": 0})
+    TEAM.clear()
+    TEAM.update(enrol(assistant))
+    settings = assistant.settings.model_copy(update={"rate_limit": 0})
     with TestClient(create_app(assistant, settings)) as c:
         yield c
 

@@ -21,15 +21,16 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 from assistant import Assistant
 from assistant.intake.draft import RequestDraft
 from tests.conftest import CORPUS
+from tests.web_team_support import enrol
 
 pytestmark = pytest.mark.slow  # each test starts processes or servers, or drives them hard
 
-TOKEN = "team-token-for-fuzzing-0123456789abcdef"
 # Per operation. Hypothesis stops early on an operation with few distinct inputs (GET /healthz), so the
 # total is counted, not assumed; the routes that run the model get fewer, to keep the run to a minute or two.
 EXAMPLES = 120
 MODEL_ROUTES, MODEL_EXAMPLES = ("/api/ask", "/api/chat"), 60
 sent: list[tuple[str, str, int]] = []  # (method, path, status) of every request sent
+ADMIN_HEADERS: dict[str, str] = {}  # the team admin's token, once the app's database has them
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +44,9 @@ def fuzz_app(data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     for n in range(3):
         draft = RequestDraft(rights=["erasure"], name="Fuzz Person", email=f"fuzz{n}@example.com")
         assistant.requests.submit(draft.refresh_missing(), idempotency_key=f"fuzz:{n}", channel="api")
+    ADMIN_HEADERS.update(enrol(assistant))
     app_settings = assistant.settings.model_copy(
-        update={"team_token": TOKEN, "rate_limit": 0, "transcript_purge_interval_seconds": 0}
+        update={"rate_limit": 0, "transcript_purge_interval_seconds": 0}
     )
     return create_app(assistant, app_settings)
 
@@ -80,7 +82,7 @@ def fuzz(operation: APIOperation, examples: int) -> None:
                 and (case.path_parameters or {}).get("reference") == "export"
             )
         )
-        response = case.call(headers={"Authorization": f"Bearer {TOKEN}"})
+        response = case.call(headers=ADMIN_HEADERS)
         sent.append((case.method, case.path, response.status_code))
         case.validate_response(
             response, checks=[not_a_server_error, response_schema_conformance, content_type_conformance]

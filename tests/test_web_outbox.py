@@ -14,7 +14,7 @@ from assistant import Assistant
 from assistant.web import create_app
 from tests.conftest import CORPUS, prometheus_sample
 from tests.smtp_server import STALL_SECONDS, StallingInbox, smtp_server
-from tests.web_team_support import TEAM, TOKEN
+from tests.web_team_support import TEAM, enrol
 
 PROMPT = 10  # seconds: generous for two cores shared by many, and far below the server's stall
 
@@ -55,7 +55,9 @@ def timed(call):
 
 def test_a_stalled_smtp_server_slows_neither_the_chat_nor_the_team_api(stalled):
     assistant, inbox = stalled
-    settings = assistant.settings.model_copy(update={"team_token": TOKEN, "rate_limit": 1000})
+    TEAM.clear()
+    TEAM.update(enrol(assistant))
+    settings = assistant.settings.model_copy(update={"rate_limit": 1000})
     with TestClient(create_app(assistant, settings)) as client:
         first = chat_to_the_summary(client, "Jo Stalled", "jo.stalled@example.com")
         second = chat_to_the_summary(client, "Mo Waiting", "mo.waiting@example.com")

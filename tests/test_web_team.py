@@ -1,5 +1,5 @@
-"""The web service's team API through httpx against the real app: the bearer token that guards it,
-listing, showing, assigning, moving and extending requests with the member in the trail, the export,
+"""The web service's team API through httpx against the real app: members' own tokens and roles that
+guard it (a viewer changes nothing, a forged actor header changes nothing), listing, showing, assigning, moving and extending requests with the member in the trail, the export,
 and clear 4xx answers that change nothing. Real model, Chroma, SQLite and outbox."""
 
 from __future__ import annotations
@@ -13,31 +13,53 @@ from fastapi.testclient import TestClient
 
 from assistant.web import create_app
 from tests.requests_support import HOSTILE, formula_cells
-from tests.web_team_support import TEAM, TOKEN, submit, trail
+from tests.web_team_support import ADMIN, TEAM, enrol, submit, trail
 from tests.web_team_support import client as client
 from tests.web_team_support import team_assistant as team_assistant
 
 
 # -- the team API: authorisation -----------------------------------------------------------------------
-def test_team_routes_are_not_mounted_without_a_token(team_assistant):
-    assert team_assistant.settings.team_token is None
-    with TestClient(create_app(team_assistant)) as client:
-        response = client.get("/api/team/requests", headers=TEAM)
-        assert response.status_code == 404
-        assert "/api/team/requests" not in client.get("/openapi.json").json()["paths"]
+def test_with_nobody_on_the_team_every_team_route_says_how_to_get_a_token(data_dir, tmp_path):
+    from assistant import Assistant
+    from tests.conftest import CORPUS
+
+    empty = Assistant.open(corpus_dir=CORPUS, data_dir=data_dir, database_url=f"sqlite:///{tmp_path}/r.db")
+    with TestClient(create_app(empty)) as client:
+        response = client.get("/api/team/requests", headers={"Authorization": "Bearer pat_nothing"})
+    assert response.status_code == 401
+    assert "privacy-assistant team token issue" in response.json()["error"]
+
+
+def _revoked(assistant) -> dict[str, str]:
+    headers = enrol(assistant, "old.laptop@numecent.com", "handler")
+    (token,) = [
+        t for t in assistant.requests.members.tokens("old.laptop@numecent.com") if not t["revoked_at"]
+    ]
+    assistant.requests.members.revoke_token(token["id"], actor=ADMIN)
+    return headers
+
+
+def _removed(assistant) -> dict[str, str]:
+    headers = enrol(assistant, "left@numecent.com", "handler")
+    assistant.requests.members.remove("left@numecent.com", actor=ADMIN)
+    return headers
 
 
 @pytest.mark.parametrize(
     "headers",
     [
-        {},
-        {"Authorization": "Bearer wrong-token-wrong-token-wrong"},
-        {"Authorization": f"Basic {TOKEN}"},
-        {"Authorization": f"Bearer {TOKEN[:-1]}"},
-        {"Authorization": "Bearer"},
+        lambda a: {},
+        lambda a: {"Authorization": "Bearer wrong-token-wrong-token-wrong"},
+        lambda a: {"Authorization": "Basic " + TEAM["Authorization"].split()[1]},
+        lambda a: {"Authorization": TEAM["Authorization"][:-1]},
+        lambda a: {"Authorization": "Bearer"},
+        _revoked,
+        _removed,
     ],
+    ids=["none", "wrong", "basic", "truncated", "empty", "revoked", "removed-member"],
 )
 def test_team_routes_refuse_a_missing_or_wrong_token(client, team_assistant, headers):
+    headers = headers(team_assistant)
     reference = submit(team_assistant)
     before = trail(team_assistant, reference)
     calls = [
@@ -59,7 +81,7 @@ def test_team_routes_refuse_a_missing_or_wrong_token(client, team_assistant, hea
 
 
 def test_wrong_tokens_count_against_the_rate_limit(team_assistant):
-    settings = team_assistant.settings.model_copy(update={"team_token": TOKEN, "rate_limit": 3})
+    settings = team_assistant.settings.model_copy(update={"rate_limit": 3})
     with TestClient(create_app(team_assistant, settings)) as client:
         bad = {"Authorization": "Bearer nope"}
         statuses = [client.get("/api/team/requests", headers=bad).status_code for _ in range(4)]
@@ -162,7 +184,13 @@ def test_export_as_csv_and_json(client, team_assistant):
     rows = as_json.json()
     assert reference in [r["reference"] for r in rows]
     assert {r["status"] for r in rows} == {"pending_verification"}
-    assert team_assistant.requests.export("json", status="pending_verification") == as_json.text
+    assert team_assistant.requests.export("json", ADMIN, status="pending_verification") == as_json.text
+    exports = [e for e in team_assistant.requests.members.log() if e.kind == "export"]
+    assert exports[1].actor == ADMIN and exports[1].detail == {
+        "format": "json",
+        "rows": len(as_json.json()),
+        "filters": {"status": ["pending_verification"]},
+    }
 
 
 def test_csv_export_cannot_carry_a_formula_to_the_teams_spreadsheet(client, team_assistant):
@@ -205,15 +233,6 @@ def test_csv_export_cannot_carry_a_formula_to_the_teams_spreadsheet(client, team
             lambda c, r: c.post(f"/api/team/requests/{r}/transition", json={}, headers=TEAM),
             422,
             "status: this field is required",
-        ),
-        (
-            lambda c, r: c.post(
-                f"/api/team/requests/{r}/assign",
-                json={"assignee": "bo"},
-                headers={"Authorization": TEAM["Authorization"]},
-            ),
-            422,
-            "X-Team-Member",
         ),
         (
             lambda c, r: c.post(f"/api/team/requests/{r}/assign", json={"assignee": ""}, headers=TEAM),
@@ -306,3 +325,48 @@ def test_laws_a_requests_law_and_every_extension_through_the_api(client, team_as
         f"/api/team/requests/{reference}/jurisdiction", json={"jurisdiction": "gdpr"}, headers=TEAM
     )
     assert refused.status_code == 422 and "already extended" in refused.json()["error"]
+
+
+# -- roles ---------------------------------------------------------------------------------------------
+CHANGES = [
+    ("post", "/api/team/requests/{r}/assign", {"assignee": "vic@numecent.com"}),
+    ("post", "/api/team/requests/{r}/classify", {"rights": ["access"]}),
+    ("post", "/api/team/requests/{r}/transition", {"status": "rejected", "note": "n"}),
+    ("post", "/api/team/requests/{r}/extend", {"reason": "busy"}),
+    ("post", "/api/team/requests/{r}/jurisdiction", {"jurisdiction": "ccpa"}),
+    ("get", "/api/team/requests/export?format=csv", None),
+    ("get", "/api/team/members", None),
+]
+
+
+def test_every_team_route_is_in_the_role_table(client):
+    paths = {p for p in client.get("/openapi.json").json()["paths"] if p.startswith("/api/team/")}
+    covered = {path.replace("{r}", "{reference}").split("?")[0] for _, path, _ in CHANGES}
+    read_only = {"/api/team/requests", "/api/team/requests/{reference}", "/api/team/laws", "/api/team/me"}
+    assert paths == covered | read_only
+
+
+@pytest.mark.parametrize(("method", "path", "body"), CHANGES, ids=[p.split("/")[-1] for _, p, _ in CHANGES])
+def test_a_viewer_reads_but_changes_nothing(client, team_assistant, method, path, body):
+    viewer = enrol(team_assistant, "vic@numecent.com", "viewer")
+    reference = submit(team_assistant, "viewer.case@example.com")
+    before = (trail(team_assistant, reference), team_assistant.requests.members.log())
+    call = getattr(client, method)
+    response = call(path.format(r=reference), **({"json": body} if body else {}), headers=viewer)
+    assert response.status_code == 403, response.text
+    assert "vic@numecent.com is a viewer" in response.json()["error"]
+    assert (trail(team_assistant, reference), team_assistant.requests.members.log()) == before
+    assert client.get(f"/api/team/requests/{reference}", headers=viewer).status_code == 200
+    assert client.get("/api/team/me", headers=viewer).json()["role"] == "viewer"
+
+
+def test_a_forged_actor_header_changes_nothing_in_the_trail(client, team_assistant):
+    handler = enrol(team_assistant, "hal@numecent.com", "handler")
+    reference = submit(team_assistant, "forged.case@example.com")
+    forged = {**handler, "X-Team-Member": "the-ceo@numecent.com"}
+    response = client.post(f"/api/team/requests/{reference}/assign", json={"assignee": "bo"}, headers=forged)
+    assert response.status_code == 200
+    assert trail(team_assistant, reference)[-1][:2] == ("assigned", "hal@numecent.com")
+    assert "the-ceo" not in str(trail(team_assistant, reference))
+    members = client.get("/api/team/members", headers=TEAM).json()
+    assert {m["name"]: m["role"] for m in members}["hal@numecent.com"] == "handler"

@@ -1,6 +1,7 @@
 """What the tests of the web service's rights-request side share (tests/test_web_team.py,
-test_web_verify.py, test_web_conversations.py, test_web_operations.py): an app with a team token over
-a request database of the test module's own, and helpers to file a request and read its trail.
+test_web_verify.py, test_web_conversations.py, test_web_operations.py): an app over a request database
+of the test module's own with its team enrolled (``TEAM`` holds the admin's headers, filled in when the
+``client`` fixture has enrolled them), and helpers to file a request and read its trail.
 
 A test module imports the fixtures by name, ``from tests.web_team_support import client as client``:
 pytest then finds them there, and a module-scoped one is made once for each test module."""
@@ -18,8 +19,18 @@ from assistant.intake.draft import RequestDraft
 from assistant.web import create_app
 from tests.conftest import CORPUS
 
-TOKEN = "team-token-for-tests-0123456789abcdef"
-TEAM = {"Authorization": f"Bearer {TOKEN}", "X-Team-Member": "ana@numecent.com"}  # a team member's headers
+ADMIN = "ana@numecent.com"
+TEAM: dict[str, str] = {}  # the admin's headers for the current module's database (``client`` fills it)
+
+
+def enrol(assistant: Assistant, name: str = ADMIN, role: str = "admin") -> dict[str, str]:
+    """Put ``name`` on the team with ``role`` (the first member, the admin, on an empty team) and
+    return the headers of a new token of theirs."""
+    members = assistant.requests.members
+    if name not in {m.name for m in members.list()}:
+        members.add(name, role, actor=None if not members.count() else ADMIN)
+    _, token = members.issue_token(name, actor=ADMIN)
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +44,9 @@ def team_assistant(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture(scope="module")
 def client(team_assistant: Assistant):
-    settings = team_assistant.settings.model_copy(update={"team_token": TOKEN, "rate_limit": 1000})
+    TEAM.clear()
+    TEAM.update(enrol(team_assistant))
+    settings = team_assistant.settings.model_copy(update={"rate_limit": 1000})
     with TestClient(create_app(team_assistant, settings)) as c:
         yield c
 

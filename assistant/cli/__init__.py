@@ -11,7 +11,7 @@ import sys
 import click
 from pydantic import ValidationError
 
-from assistant.cli import asking, corpus, evals, outbox, requests, slack
+from assistant.cli import asking, corpus, evals, outbox, requests, slack, team
 from assistant.exceptions import PrivacyAssistantError
 
 
@@ -30,6 +30,7 @@ for command in (
     corpus.diff_command,
     corpus.lint_command,
     requests.requests_group,
+    team.team_group,
     outbox.worker,
     outbox.outbox_group,
     evals.eval_group,

@@ -15,6 +15,27 @@ from assistant.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
     from assistant.core import Assistant
+    from assistant.requests import RequestQueue
+
+as_member = click.option(
+    "--as",
+    "member",
+    envvar="PRIVACY_ASSISTANT_MEMBER",
+    metavar="NAME",
+    help="The team member doing this, as `team list` shows them (default $PRIVACY_ASSISTANT_MEMBER); "
+    "it goes into the audit trail.",
+)
+
+
+def acting(
+    queue: RequestQueue, member: str | None, role: str = "handler", doing: str = "this command"
+) -> str:
+    """The name of the member the command acts as, checked to be on the team with ``role``."""
+    if not member:
+        raise click.UsageError(
+            "say which team member you are: --as NAME or PRIVACY_ASSISTANT_MEMBER (`team list` shows them)"
+        )
+    return queue.members.get(member).require(role, doing).name
 
 
 def parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:

@@ -8,7 +8,7 @@ from datetime import date
 
 import click
 
-from assistant.cli.common import open_assistant, parse_date
+from assistant.cli.common import acting, as_member, open_assistant, parse_date
 from assistant.cli.outbox import deliver_once, deliver_queued, open_queue
 from assistant.intake.rights import BY_NAME, RIGHTS
 from assistant.requests import OutboxWorker
@@ -96,11 +96,11 @@ def requests_show(reference: str, as_json: bool) -> None:
 @requests_group.command("assign")
 @click.argument("reference")
 @click.argument("assignee")
-@click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who makes the change.")
-def requests_assign(reference: str, assignee: str, actor: str) -> None:
+@as_member
+def requests_assign(reference: str, assignee: str, member: str) -> None:
     """Give REFERENCE to ASSIGNEE."""
     queue = open_queue()
-    request = queue.assign(reference, assignee, actor=actor)
+    request = queue.assign(reference, assignee, actor=acting(queue, member))
     click.echo(f"{request.reference} assigned to {request.assignee}")
     deliver_queued(OutboxWorker(queue.storage))
 
@@ -108,11 +108,11 @@ def requests_assign(reference: str, assignee: str, actor: str) -> None:
 @requests_group.command("classify")
 @click.argument("reference")
 @click.argument("rights", nargs=-1, required=True, type=click.Choice(RIGHTS))
-@click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who makes the change.")
-def requests_classify(reference: str, rights: tuple[str, ...], actor: str) -> None:
+@as_member
+def requests_classify(reference: str, rights: tuple[str, ...], member: str) -> None:
     """Say which RIGHTS REFERENCE asks for (the triage of a request no right was read from)."""
     queue = open_queue()
-    request = queue.classify(reference, list(rights), actor=actor)
+    request = queue.classify(reference, list(rights), actor=acting(queue, member))
     click.echo(f"{request.reference} asks for {', '.join(request.rights)}")
     deliver_queued(OutboxWorker(queue.storage))
 
@@ -121,11 +121,11 @@ def requests_classify(reference: str, rights: tuple[str, ...], actor: str) -> No
 @click.argument("reference")
 @click.argument("status")
 @click.option("--note", help="Why, for the audit trail.")
-@click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who makes the change.")
-def requests_transition(reference: str, status: str, note: str | None, actor: str) -> None:
+@as_member
+def requests_transition(reference: str, status: str, note: str | None, member: str) -> None:
     """Move REFERENCE to STATUS (the life cycle decides which moves are allowed)."""
     queue = open_queue()
-    request = queue.transition(reference, status, actor=actor, note=note)
+    request = queue.transition(reference, status, actor=acting(queue, member), note=note)
     click.echo(f"{request.reference} is now {request.status}")
     deliver_queued(OutboxWorker(queue.storage))
 
@@ -137,12 +137,12 @@ def requests_transition(reference: str, status: str, note: str | None, actor: st
     "--by", "length", help="How much longer: '2 months', '45 days' (default: all the request's law allows)."
 )
 @click.option("--months", type=click.IntRange(1, 12), help="Same as --by 'N months'.")
-@click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who makes the change.")
-def requests_extend(reference: str, reason: str, length: str | None, months: int | None, actor: str) -> None:
+@as_member
+def requests_extend(reference: str, reason: str, length: str | None, months: int | None, member: str) -> None:
     """Extend the due date of REFERENCE as its law allows, before the first deadline, recording why."""
     queue = open_queue()
     length = length or (f"{months} months" if months else None)
-    request = queue.extend(reference, reason, actor=actor, length=length)
+    request = queue.extend(reference, reason, actor=acting(queue, member), length=length)
     click.echo(f"{request.reference} is now due {request.due_at.isoformat()}")
     deliver_queued(OutboxWorker(queue.storage))
 
@@ -155,11 +155,19 @@ def requests_extend(reference: str, reason: str, length: str | None, months: int
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False, writable=True), help="A file instead of stdout."
 )
+@as_member
 def requests_export(
-    statuses: tuple[str, ...], due_before: date | None, overdue: bool, fmt: str, output: str | None
+    statuses: tuple[str, ...],
+    due_before: date | None,
+    overdue: bool,
+    fmt: str,
+    output: str | None,
+    member: str,
 ) -> None:
-    """Export requests, requester identity included, as CSV or JSON."""
-    text = open_queue().export(fmt, **_filters(statuses, due_before, overdue))
+    """Export requests, requester identity included, as CSV or JSON (the team log records who and how
+    many rows)."""
+    queue = open_queue()
+    text = queue.export(fmt, acting(queue, member), **_filters(statuses, due_before, overdue))
     if output:
         import os
 
@@ -184,15 +192,16 @@ def requests_verify(reference: str, code: str) -> None:
 
 @requests_group.command("resend")
 @click.argument("reference")
-@click.option("--actor", envvar="USER", default="cli", show_default="$USER", help="Who asks for it.")
-def requests_resend(reference: str, actor: str) -> None:
+@as_member
+def requests_resend(reference: str, member: str) -> None:
     """E-mail the requester of REFERENCE a new verification code (the old one stops working).
 
     For the team, e.g. after a requester phoned: the address is shown masked, as the chat shows it.
     """
     from assistant.requests.resend import resend_code
 
-    click.echo(resend_code(open_queue(), reference, actor=actor, show_address=True))
+    queue = open_queue()
+    click.echo(resend_code(queue, reference, actor=acting(queue, member), show_address=True))
 
 
 @requests_group.command("close-unverified")

@@ -179,3 +179,40 @@ class TranscriptMessage(Base):
     role: Mapped[str] = mapped_column(String(16))  # "visitor" or "assistant"
     text_enc: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class TeamMemberRecord(Base):
+    """Someone on the privacy team, with a role (members.py); removed members stay, for the trail."""
+
+    __tablename__ = "team_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)  # as the audit trail names them
+    role: Mapped[str] = mapped_column(String(16))  # viewer, handler, admin
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class MemberTokenRecord(Base):
+    """A member's API credential: only its SHA-256 is kept; the token is shown once, when issued."""
+
+    __tablename__ = "member_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("team_members.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TeamLogRecord(Base):
+    """What the team did outside any one request: exports, members and tokens. Append-only."""
+
+    __tablename__ = "team_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))  # export, member_added, token_issued, ...
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -27,6 +27,7 @@ from assistant.prompts import Prompts
 from assistant.requests import states
 from assistant.requests.export import export_requests
 from assistant.requests.laws import Jurisdiction, Jurisdictions, Period
+from assistant.requests.members import Members
 from assistant.requests.models import ReferenceCounter, RequestRecord
 from assistant.requests.storage import (
     CHANNELS,
@@ -68,6 +69,7 @@ class RequestQueue:
         self.storage = RequestStorage(settings)
         self.verification = Verification(self.storage, prompts)
         self.engine, self.vault = self.storage.engine, self.storage.vault
+        self.members = Members(self.storage)
 
     def law_for(self, rights: list[str], jurisdiction: str | None = None) -> Jurisdiction:
         """The law a request is answered under: the one named, else the configured default, except that
@@ -225,10 +227,14 @@ class RequestQueue:
         with self.storage.sessions() as session:
             return session.scalar(select(func.count()).select_from(RequestRecord)) or 0
 
-    def export(self, fmt: str = "json", **filters: Any) -> str:
-        """The listed requests as JSON or CSV, identity included: for the privacy team only."""
+    def export(self, fmt: str, actor: str, **filters: Any) -> str:
+        """The listed requests as JSON or CSV, identity included: for the privacy team only. The team
+        log records who exported how many rows (``members.py``)."""
         fields = [*list(RightsRequest.__dataclass_fields__), "overdue", "needs_triage", "authority_to_check"]
-        return export_requests([r.to_dict() for r in self.list(**filters)], fields, fmt)
+        rows = [r.to_dict() for r in self.list(**filters)]
+        text = export_requests(rows, fields, fmt)
+        self.members.record_export(actor_name(actor), fmt, len(rows), filters)
+        return text
 
     # -- the team's work ------------------------------------------------------------------------
     def transition(

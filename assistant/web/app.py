@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from importlib.metadata import entry_points
@@ -50,6 +51,11 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
         queue = await run_in_threadpool(lambda: assistant.requests)  # opened and migrated now
         # A damaged audit trail is logged (and shown on /readyz), not a reason to refuse service.
         app.state.audit_report = await run_in_threadpool(check_at_startup, queue.engine, queue.vault)
+        if os.environ.get("PRIVACY_ASSISTANT_TEAM_TOKEN"):
+            log.warning(
+                "PRIVACY_ASSISTANT_TEAM_TOKEN is no longer read: the team API takes members' own tokens "
+                "(`privacy-assistant team add` and `team token issue`)"
+            )
         unsubscribe = queue.subscribe(app.state.metrics.record_request_event)
         # This app's own worker: several apps over one assistant (tests) each start and stop theirs.
         outbox = OutboxWorker(queue.storage)
@@ -93,10 +99,8 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
     app.state.audit_report = None  # set at start-up
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
 
-    for module in (chat, ask, verify, policy, health, pages):
+    for module in (chat, ask, verify, policy, health, pages, team):
         app.include_router(module.router)
-    if settings.team_token:
-        app.include_router(team.router)  # off (404) unless a token is configured
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.mount("/docs-assets", StaticFiles(directory=str(files("fastapi_offline") / "static")), name="docs")
     install_error_handlers(app)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 
 from assistant.core import Assistant
-from assistant.exceptions import InvalidInputError, NotAuthorisedError
+from assistant.exceptions import NotAuthorisedError
+from assistant.requests.members import ADMIN, HANDLER, VIEWER, Member
 from assistant.settings import Settings
 from assistant.web.edge import RateLimiter
 from assistant.web.metrics import WebMetrics
@@ -38,42 +38,36 @@ def rate_limited(request: Request) -> None:
     limiter.hit(client_key(request))
 
 
-def team_authorised(request: Request) -> None:
-    """Lets the call through only with ``Authorization: Bearer <PRIVACY_ASSISTANT_TEAM_TOKEN>``.
-
-    Compared in constant time; each refused call also counts against the caller's rate limit, so the
-    token cannot be guessed at speed.
-    """
-    expected = request.app.state.settings.team_token
+def team_member(request: Request) -> Member:
+    """The team member whose token the call carries (``Authorization: Bearer <token>``), never a name
+    the caller claims. A refused call counts against the caller's rate limit, so tokens cannot be
+    guessed at speed."""
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if (
-        expected
-        and scheme.lower() == "bearer"
-        and secrets.compare_digest(given.strip().encode(), expected.encode())
-    ):
-        return
-    rate_limited(request)
-    raise NotAuthorisedError(
-        "the team API needs the header 'Authorization: Bearer <token>' with the token set in "
-        "PRIVACY_ASSISTANT_TEAM_TOKEN"
-    )
+    members = request.app.state.assistant.requests.members
+    try:
+        if scheme.lower() != "bearer":
+            raise NotAuthorisedError("")
+        return members.authenticate(given)
+    except NotAuthorisedError:
+        rate_limited(request)
+        raise NotAuthorisedError(
+            "the team API needs the header 'Authorization: Bearer <token>' with a team member's live "
+            "token; an admin issues one with `privacy-assistant team token issue NAME`"
+        ) from None
 
 
-def team_member(x_team_member: Annotated[str | None, Header()] = None) -> str:
-    """Who on the team acts: recorded as the actor of every change in the audit trail."""
-    member = " ".join((x_team_member or "").split())
-    if not member:
-        raise InvalidInputError(
-            "say who acts in the header 'X-Team-Member: <your name or e-mail>'; it goes into the audit trail"
-        )
-    if len(member) > 200:
-        raise InvalidInputError("X-Team-Member is too long; at most 200 characters")
-    return member
+def _role(role: str, doing: str):
+    def member_with_role(member: Annotated[Member, Depends(team_member)]) -> Member:
+        return member.require(role, doing)
+
+    return member_with_role
 
 
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 MetricsDep = Annotated[WebMetrics, Depends(get_metrics)]
 RateLimited = Depends(rate_limited)
-TeamAuthorised = Depends(team_authorised)
-TeamMember = Annotated[str, Depends(team_member)]
+TeamAuthenticated = Depends(team_member)
+Viewer = Annotated[Member, Depends(_role(VIEWER, "reading the queue"))]
+Handler = Annotated[Member, Depends(_role(HANDLER, "working requests"))]
+Admin = Annotated[Member, Depends(_role(ADMIN, "managing the team"))]

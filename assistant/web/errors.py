@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from assistant.exceptions import (
     ConfigurationError,
     ConversationBusyError,
+    ForbiddenError,
     InvalidInputError,
     InvalidTransitionError,
     MalformedBodyError,
@@ -46,6 +47,7 @@ _STATUS: list[tuple[type[PrivacyAssistantError], int]] = [
     (VerificationError, 400),
     (RequestError, 422),
     (NotAuthorisedError, 401),
+    (ForbiddenError, 403),
     (UnknownDocumentError, 404),
     (RateLimitExceeded, 429),
     (ConversationBusyError, 409),

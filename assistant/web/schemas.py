@@ -227,6 +227,14 @@ class RightsRequestDetailOut(RightsRequestOut):
     extensions: list[ExtensionOut] = Field(description="Every extension with its reason, oldest first.")
 
 
+class MemberOut(BaseModel):
+    name: str
+    role: str = Field(description="viewer (reads), handler (works requests), admin (also the team).")
+    created_at: str
+    removed_at: str | None
+    tokens: int = Field(description="Live tokens.")
+
+
 class JurisdictionOut(BaseModel):
     code: str
     name: str

@@ -1,8 +1,9 @@
 """The privacy team's API under ``/api/team/``: list, show, assign, classify, transition, extend, export.
 
-Mounted only when ``PRIVACY_ASSISTANT_TEAM_TOKEN`` is set; every call needs ``Authorization: Bearer
-<token>``, and every change names its actor in ``X-Team-Member`` (it goes into the audit trail).
-Responses carry identities, so none is cached.
+Every call needs ``Authorization: Bearer <token>`` with a team member's own token (``privacy-assistant
+team token issue``); the member it belongs to is the actor of every change, and their role decides what
+they may do (viewers read, handlers work requests, admins also see the team). Responses carry
+identities, so none is cached.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 
 from assistant.requests import RightsRequest
-from assistant.web.deps import AssistantDep, TeamAuthorised, TeamMember
+from assistant.web.deps import Admin, AssistantDep, Handler, TeamAuthenticated, Viewer
 from assistant.web.schemas import (
     AssignIn,
     AuditEventOut,
@@ -24,6 +25,7 @@ from assistant.web.schemas import (
     ExtensionOut,
     JurisdictionIn,
     JurisdictionOut,
+    MemberOut,
     RightsRequestDetailOut,
     RightsRequestListOut,
     RightsRequestOut,
@@ -37,8 +39,8 @@ NO_STORE = {"Cache-Control": "no-store"}
 router = APIRouter(
     prefix="/api/team",
     tags=["privacy team"],
-    dependencies=[TeamAuthorised],
-    responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+    dependencies=[TeamAuthenticated],
+    responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 422: {"model": ErrorOut}},
 )
 
 Status = Annotated[list[str] | None, Query(description="Only these statuses (repeat for several).")]
@@ -53,6 +55,7 @@ def _out(request: RightsRequest) -> RightsRequestOut:
 
 @router.get("/requests", response_model=RightsRequestListOut)
 def list_requests(
+    member: Viewer,
     assistant: AssistantDep,
     response: Response,
     status: Status = None,
@@ -68,6 +71,7 @@ def list_requests(
 
 @router.get("/requests/export", responses={200: {"content": {"text/csv": {}, "application/json": {}}}})
 def export_requests(
+    member: Handler,
     assistant: AssistantDep,
     fmt: Annotated[Literal["csv", "json"], Query(alias="format")] = "json",
     status: Status = None,
@@ -77,9 +81,8 @@ def export_requests(
 ) -> Response:
     """The listed requests as a CSV or JSON file, identities included."""
     body = assistant.requests.export(
-        fmt, status=status, due_before=due_before, overdue=overdue, assignee=assignee
+        fmt, member.name, status=status, due_before=due_before, overdue=overdue, assignee=assignee
     )
-    log.info("team export as %s (status=%s, overdue=%s)", fmt, status, overdue)
     return Response(
         body,
         media_type="text/csv; charset=utf-8" if fmt == "csv" else "application/json",
@@ -90,7 +93,9 @@ def export_requests(
 @router.get(
     "/requests/{reference}", response_model=RightsRequestDetailOut, responses={404: {"model": ErrorOut}}
 )
-def show_request(reference: str, assistant: AssistantDep, response: Response) -> RightsRequestDetailOut:
+def show_request(
+    reference: str, member: Viewer, assistant: AssistantDep, response: Response
+) -> RightsRequestDetailOut:
     """One request and its audit trail."""
     response.headers.update(NO_STORE)
     request = assistant.requests.get(reference)
@@ -106,22 +111,22 @@ def show_request(reference: str, assistant: AssistantDep, response: Response) ->
     "/requests/{reference}/assign", response_model=RightsRequestOut, responses=error_responses(400, 404, 415)
 )
 def assign_request(
-    reference: str, body: AssignIn, member: TeamMember, assistant: AssistantDep, response: Response
+    reference: str, body: AssignIn, member: Handler, assistant: AssistantDep, response: Response
 ) -> RightsRequestOut:
     """Give an open request to someone on the team."""
     response.headers.update(NO_STORE)
-    return _out(assistant.requests.assign(reference, body.assignee, actor=member))
+    return _out(assistant.requests.assign(reference, body.assignee, actor=member.name))
 
 
 @router.post(
     "/requests/{reference}/classify", response_model=RightsRequestOut, responses=error_responses(404, 415)
 )
 def classify_request(
-    reference: str, body: ClassifyIn, member: TeamMember, assistant: AssistantDep, response: Response
+    reference: str, body: ClassifyIn, member: Handler, assistant: AssistantDep, response: Response
 ) -> RightsRequestOut:
     """Say which rights an open request asks for: triage one that needs it, or correct what was read."""
     response.headers.update(NO_STORE)
-    return _out(assistant.requests.classify(reference, body.rights, actor=member))
+    return _out(assistant.requests.classify(reference, body.rights, actor=member.name))
 
 
 @router.post(
@@ -130,23 +135,23 @@ def classify_request(
     responses=error_responses(400, 404, 409, 415),
 )
 def transition_request(
-    reference: str, body: TransitionIn, member: TeamMember, assistant: AssistantDep, response: Response
+    reference: str, body: TransitionIn, member: Handler, assistant: AssistantDep, response: Response
 ) -> RightsRequestOut:
     """Move a request along its life cycle; a move the life cycle forbids is a 409 and changes nothing."""
     response.headers.update(NO_STORE)
-    return _out(assistant.requests.transition(reference, body.status, actor=member, note=body.note))
+    return _out(assistant.requests.transition(reference, body.status, actor=member.name, note=body.note))
 
 
 @router.post(
     "/requests/{reference}/extend", response_model=RightsRequestOut, responses=error_responses(400, 404, 415)
 )
 def extend_request(
-    reference: str, body: ExtendIn, member: TeamMember, assistant: AssistantDep, response: Response
+    reference: str, body: ExtendIn, member: Handler, assistant: AssistantDep, response: Response
 ) -> RightsRequestOut:
     """Push the due date out as far as the request's law allows, before its first deadline, recording
     why."""
     response.headers.update(NO_STORE)
-    return _out(assistant.requests.extend(reference, body.reason, actor=member, length=body.period()))
+    return _out(assistant.requests.extend(reference, body.reason, actor=member.name, length=body.period()))
 
 
 @router.post(
@@ -155,15 +160,15 @@ def extend_request(
     responses=error_responses(400, 404, 415),
 )
 def set_jurisdiction(
-    reference: str, body: JurisdictionIn, member: TeamMember, assistant: AssistantDep, response: Response
+    reference: str, body: JurisdictionIn, member: Handler, assistant: AssistantDep, response: Response
 ) -> RightsRequestOut:
     """Answer an open, unextended request under another law; its due date is worked out again."""
     response.headers.update(NO_STORE)
-    return _out(assistant.requests.set_jurisdiction(reference, body.jurisdiction, actor=member))
+    return _out(assistant.requests.set_jurisdiction(reference, body.jurisdiction, actor=member.name))
 
 
 @router.get("/laws", response_model=list[JurisdictionOut])
-def list_laws(assistant: AssistantDep) -> list[JurisdictionOut]:
+def list_laws(member: Viewer, assistant: AssistantDep) -> list[JurisdictionOut]:
     """The laws a request can be answered under, with their clocks."""
     return [
         JurisdictionOut(
@@ -175,3 +180,15 @@ def list_laws(assistant: AssistantDep) -> list[JurisdictionOut]:
         )
         for law in assistant.requests.laws.values()
     ]
+
+
+@router.get("/members", response_model=list[MemberOut])
+def list_members(member: Admin, assistant: AssistantDep) -> list[MemberOut]:
+    """Who is on the team, with their roles and how many live tokens each holds (admins only)."""
+    return [MemberOut(**m.to_dict()) for m in assistant.requests.members.list()]
+
+
+@router.get("/me", response_model=MemberOut)
+def who_am_i(member: Viewer) -> MemberOut:
+    """The member this call's token belongs to."""
+    return MemberOut(**member.to_dict())
