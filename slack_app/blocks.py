@@ -11,9 +11,11 @@ from typing import Any
 
 from assistant.answering.compose import Answer
 from assistant.conversation import Turn
+from assistant.intake.rights import RIGHT_LABELS, RIGHTS
 from assistant.prompts import Prompts
+from assistant.requests.queue import VERIFICATION_METHODS
 from assistant.requests.states import IN_PROGRESS, OPEN_STATUSES
-from assistant.requests.storage import RightsRequest
+from assistant.requests.storage import TEAM_CHANNELS, RightsRequest
 
 Block = dict[str, Any]
 MAX_BLOCKS = 50
@@ -29,6 +31,9 @@ COMPLETE_REQUEST = "request_complete"
 REJECT_REQUEST = "request_reject"
 REJECT_VIEW = "request_reject_reason"
 REASON_BLOCK, REASON_INPUT = "reason", "reason_input"
+NEW_REQUEST_VIEW = "request_new"
+# The new-request dialog's fields: block id -> action id (one input each).
+NEW_REQUEST_FIELDS = ("channel", "received", "rights", "name", "email", "details", "verified_by")
 
 
 def escape(text: str) -> str:
@@ -232,3 +237,64 @@ def reject_modal(reference: str, prompts: Prompts, private_metadata: str) -> dic
             }
         ],
     }
+
+
+def _option(value: str, label: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": clip(label, 75)}, "value": value}
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], optional: bool = False) -> Block:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": {"type": "plain_text", "text": label},
+        "element": {**element, "action_id": block_id},
+    }
+
+
+def new_request_modal(today: date) -> dict[str, Any]:
+    """The dialog the team logs a request received by post, phone, e-mail, in person or a form in."""
+    channels = {"post": "Post", "phone": "Phone", "email": "E-mail", "in_person": "In person",
+                "web_form": "Web form"}  # fmt: skip
+    text_input = {"type": "plain_text_input"}
+    return {
+        "type": "modal",
+        "callback_id": NEW_REQUEST_VIEW,
+        "title": {"type": "plain_text", "text": "Log a request"},
+        "submit": {"type": "plain_text", "text": "Put on the queue"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            _input("channel", "How it came in", {
+                "type": "static_select", "options": [_option(c, channels[c]) for c in TEAM_CHANNELS]}),
+            _input("received", "Received on (the deadline counts from it)", {
+                "type": "datepicker", "initial_date": today.isoformat()}),
+            _input("rights", "Rights asked for (none: it needs triage)", {
+                "type": "multi_static_select", "options": [_option(r, f"{r}: {RIGHT_LABELS[r]}") for r in RIGHTS]},
+                optional=True),
+            _input("name", "The requester's name", {**text_input, "max_length": 200}),
+            _input("email", "Their e-mail, if they gave one", {**text_input, "max_length": 254}, optional=True),
+            _input("details", "What they asked, in their words", {
+                **text_input, "multiline": True, "max_length": 3000}, optional=True),
+            _input("verified_by", "How you checked who they are, if you did", {
+                "type": "static_select", "options": [_option(m, m.replace("_", " ")) for m in VERIFICATION_METHODS]},
+                optional=True),
+        ],
+    }  # fmt: skip
+
+
+def new_request_values(view: dict[str, Any]) -> dict[str, Any]:
+    """What the dialog's fields hold: text, the chosen option(s) or date; None when left empty."""
+    state = view.get("state", {}).get("values", {})
+    values: dict[str, Any] = {}
+    for name in NEW_REQUEST_FIELDS:
+        field = state.get(name, {}).get(name, {})
+        if "selected_options" in field:
+            values[name] = [o["value"] for o in field["selected_options"] or []]
+        elif "selected_option" in field:
+            values[name] = (field["selected_option"] or {}).get("value")
+        elif "selected_date" in field:
+            values[name] = field["selected_date"]
+        else:
+            values[name] = (field.get("value") or "").strip() or None
+    return values

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from assistant.conversation import Conversation, Turn
 from assistant.core import Assistant
 from assistant.exceptions import PrivacyAssistantError, RequestError
+from assistant.intake.draft import RequestDraft
 from assistant.intake.rights import RIGHTS
 from assistant.requests.laws import Period
 from assistant.requests.states import COMPLETED, IN_PROGRESS, OPEN_STATUSES, REJECTED, STATUSES
@@ -50,6 +51,15 @@ def _duration(words: list[str]) -> tuple[str | None, str]:
             except RequestError:
                 continue
     return None, " ".join(words)
+
+
+def _field_of(problem: str) -> str:
+    """The new-request dialog's field a queue error is about."""
+    for field, words in (("email", "e-mail"), ("received", "date received"), ("verified_by", "verification"),
+                         ("rights", "right"), ("channel", "channel")):  # fmt: skip
+        if words in problem:
+            return field
+    return "name"
 
 
 def acknowledge(ack: Ack) -> None:
@@ -94,6 +104,7 @@ class PrivacyBot:
         app.action(blocks.COMPLETE_REQUEST)(ack=acknowledge, lazy=[self.move_request])
         app.action(blocks.REJECT_REQUEST)(ack=acknowledge, lazy=[self.open_reject_dialog])
         app.view(blocks.REJECT_VIEW)(ack=acknowledge_reason, lazy=[self.reject_request])
+        app.view(blocks.NEW_REQUEST_VIEW)(self.log_request)
 
     # -- employees: questions and customers' requests -------------------------------------------
     def answer_mention(
@@ -195,6 +206,9 @@ class PrivacyBot:
             return
         words = command.get("text", "").split()
         verb, args = (words[0].lower(), words[1:]) if words else ("help", [])
+        if verb == "new" and not args:
+            client.views_open(trigger_id=command["trigger_id"], view=blocks.new_request_modal(date.today()))
+            return
         try:
             text, message = self._dsar(verb, args, user, client)
         except PrivacyAssistantError as exc:
@@ -235,10 +249,13 @@ class PrivacyBot:
             length, reason = _duration(args[1:])
             request = queue.extend(args[0], reason, actor=actor(user), length=length)
             return self._changed(client, user, request, "extended")
+        if verb == "verify" and len(args) == 2:
+            request = queue.verify_identity(args[0], args[1].lower(), actor=actor(user))
+            return self._changed(client, user, request, "status_changed")
         if verb == "classify" and len(args) >= 2:
             request = queue.classify(args[0], [a.lower().strip(",") for a in args[1:]], actor=actor(user))
             return self._changed(client, user, request, "classified")
-        known = verb in ("list", "show", "assign", "status", "extend", "classify", "help")
+        known = verb in ("list", "show", "assign", "status", "extend", "classify", "verify", "new", "help")
         return self._usage(
             None if verb == "help" else f"/dsar {verb}: {'wrong arguments' if known else 'unknown command'}"
         )
@@ -324,6 +341,42 @@ class PrivacyBot:
             ),
             note=reason,
         )
+
+    def log_request(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        """The new-request dialog: the request is put on the queue before the dialog closes, so what
+        the queue refuses is shown on the field it concerns; the member gets its reference."""
+        user = body["user"]["id"]
+        if not self.team.is_member(user, client):
+            ack(response_action="errors", errors={"name": self.prompts.line("slack_not_team")})
+            return
+        values = blocks.new_request_values(view)
+        draft = RequestDraft(
+            rights=values["rights"] or [],
+            name=values["name"],
+            email=values["email"],
+            data_concerned=values["details"],
+            triage=not values["rights"],
+        )
+        try:
+            received = date.fromisoformat(values["received"] or "")
+            submission = self.assistant.requests.log_received(
+                draft,
+                values["channel"] or "",
+                received,
+                actor=actor(user),
+                verified_by=values["verified_by"],
+                idempotency_key=f"slack-view:{view['id']}",  # a dialog submitted twice makes one request
+            )
+        except ValueError:
+            ack(response_action="errors", errors={"received": "pick the day the request came in"})
+            return
+        except RequestError as exc:
+            ack(response_action="errors", errors={_field_of(str(exc)): blocks.clip(str(exc), 150)})
+            return
+        ack()
+        request = submission.request
+        self._post(client, user, None, self.prompts.line("slack_logged", reference=request.reference,
+                                                          due_at=request.due_at.isoformat(), status=request.status))  # fmt: skip
 
     def _change(
         self, body: dict[str, Any], client: WebClient, kind: str, change, note: str | None = None

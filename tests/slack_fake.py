@@ -13,6 +13,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -216,6 +217,17 @@ def _element(element: dict[str, Any], where: str) -> None:
     elif kind == "plain_text_input":
         assert 0 < len(element["action_id"]) <= 255
         assert element.get("max_length", 3000) <= 3000
+    elif kind in ("static_select", "multi_static_select"):
+        assert 0 < len(element["action_id"]) <= 255
+        options = element["options"]
+        assert 0 < len(options) <= 100, f"{where}: {len(options)} options; Slack allows 100"
+        for j, option in enumerate(options):
+            _text(option["text"], f"{where}.options[{j}]", 75, plain=True)
+            assert 0 < len(option["value"]) <= 150, f"{where}.options[{j}]: value length"
+    elif kind == "datepicker":
+        assert 0 < len(element["action_id"]) <= 255
+        if "initial_date" in element:
+            date.fromisoformat(element["initial_date"])  # YYYY-MM-DD
     else:
         raise AssertionError(f"{where}: unexpected element type {kind!r}")
 

@@ -100,6 +100,25 @@ class SlackDriver:
         }  # fmt: skip
         return self.post(interaction_body(payload), "application/x-www-form-urlencoded")
 
+    def submit_form(self, view: dict, user: str, values: dict):
+        """Submit a dialog with its fields filled: text, a date, an option or a list of options."""
+        state = {}
+        for name, value in values.items():
+            kind = next(b["element"]["type"] for b in view["blocks"] if b.get("block_id") == name)
+            field = {
+                "plain_text_input": {"value": value},
+                "datepicker": {"selected_date": value},
+                "static_select": {"selected_option": {"value": value} if value else None},
+                "multi_static_select": {"selected_options": [{"value": v} for v in value or []]},
+            }[kind]
+            state[name] = {name: {"type": kind, **field}}
+        payload = {
+            "type": "view_submission", "team": {"id": TEAM, "domain": "acme"},
+            "user": {"id": user, "team_id": TEAM}, "api_app_id": "A0APP001", "trigger_id": "1.2.view",
+            "view": {**view, "id": f"V0FORM{self.next_ts()[-4:]}", "state": {"values": state}},
+        }  # fmt: skip
+        return self.post(interaction_body(payload), "application/x-www-form-urlencoded")
+
     def next_ts(self) -> str:
         self._n += 1
         return f"{1710000000 + self._n}.{self._n:06d}"

@@ -84,7 +84,7 @@ def test_an_intact_queue_verifies_and_each_trail_is_one_chain(queue):
     references = worked_queue(queue)
     report = verify(queue)
     assert report.ok, report.problems
-    assert (report.requests, report.events) == (3, 9)
+    assert (report.requests, report.events) == (3, 13)  # with the messages to the requesters
     assert "intact" in report.summary()
     with queue.engine.connect() as connection:
         rows = connection.execute(
@@ -93,7 +93,7 @@ def test_an_intact_queue_verifies_and_each_trail_is_one_chain(queue):
             .where(RequestRecord.reference == references[0])
             .order_by(AuditRecord.id)
         ).all()
-    assert [r.seq for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert [r.seq for r in rows] == list(range(1, 10))
     assert rows[0].prev_hash is None
     assert all(later.prev_hash == earlier.hash for earlier, later in pairwise(rows))
     assert rows[-1].hash == rows[-1].audit_head
@@ -151,7 +151,8 @@ def test_a_deleted_audit_event_is_reported(queue):
     first, second, _ = worked_queue(queue)
     drop_append_only(queue)
     sql(queue, "DELETE FROM audit_events WHERE id = :id", id=event_id(queue, first, 3))
-    sql(queue, "DELETE FROM audit_events WHERE id = :id", id=event_id(queue, second, 2))  # the newest
+    for seq in (3, 2):  # the newest two: the rejection and its word to the requester
+        sql(queue, "DELETE FROM audit_events WHERE id = :id", id=event_id(queue, second, seq))
     found = verify(queue).problems
     assert [(p.reference, p.kind) for p in found] == [
         (first, MISSING_EVENT),
@@ -159,7 +160,7 @@ def test_a_deleted_audit_event_is_reported(queue):
         (second, UNAUDITED_CHANGE),
     ]
     assert "event #3 is missing" in found[0].message
-    assert "event #2 is missing" in found[1].message
+    assert "events #2 to #3 are missing" in found[1].message
 
 
 def test_a_deleted_request_is_reported(queue):

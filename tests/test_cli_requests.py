@@ -100,7 +100,9 @@ def test_show_assign_transition_extend_and_the_trail(seeded, run):
     assert extended.returncode == 0 and "is now due" in extended.stdout
     shown = json.loads(run(data_dir, "requests", "show", fresh, "--json").stdout)
     assert shown["email"] == "new@example.com" and shown["status"] == "verified"
-    assert [e["kind"] for e in shown["events"]] == ["submitted", "assigned", "status_changed", "extended"]
+    assert [e["kind"] for e in shown["events"]] == [
+        "submitted", "assigned", "status_changed", "requester_notified", "extended", "requester_notified"
+    ]  # fmt: skip
     assert all(e["actor"] in ("requester", "ana") for e in shown["events"])
     text = run(data_dir, "requests", "show", fresh).stdout
     assert "e-mail: new@example.com" in text and "extended  by ana" in text
@@ -441,3 +443,24 @@ def test_a_change_needs_a_named_member(seeded, run):
     for args in (["requests", "assign", fresh, "bo"], ["requests", "export"], ["team", "add", "eve"]):
         out = run(data_dir, *args, member=None)
         assert out.returncode == 2 and "say which team member you are: --as NAME" in out.stderr
+
+
+def test_a_phone_request_logged_and_verified_from_the_command_line(seeded, run):
+    data_dir, _, _ = seeded
+    today = datetime.now(UTC).date().isoformat()
+    out = run(
+        data_dir, "requests", "create", "--channel", "phone", "--received", today, "--right", "erasure",
+        "--name", "Ph One", "--email", "ph.one@example.com", "--details", "called about the newsletter",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    reference = out.stdout.split()[0]
+    assert "pending_verification, due" in out.stdout and "under gdpr" in out.stdout
+    done = run(data_dir, "requests", "verify-identity", reference, "--method", "phone_callback")
+    assert done.stdout.strip() == f"{reference} is now verified"
+    shown = json.loads(run(data_dir, "requests", "show", reference, "--json").stdout)
+    assert shown["channel"] == "phone" and shown["events"][0]["actor"] == "ana"
+    assert [e["detail"].get("method") for e in shown["events"] if e["kind"] == "status_changed"] == [
+        "phone_callback"
+    ]
+    refused = run(data_dir, "requests", "create", "--channel", "fax", "--received", today, "--name", "X")
+    assert refused.returncode == 2 and "'fax' is not one of" in refused.stderr

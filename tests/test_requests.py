@@ -161,7 +161,13 @@ def test_verification_mail_goes_to_the_outbox_with_code_and_link(queue):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert path.name.endswith(".eml.enc") and b"jo@example.com" not in path.read_bytes()
     assert queue.verify(reference, code, now=NOW + timedelta(minutes=5)).status == "verified"
-    assert [e.kind for e in queue.events(reference)] == ["submitted", "status_changed"]
+    assert [e.kind for e in queue.events(reference)] == ["submitted", "status_changed", "requester_notified"]
+    assert "We will answer by 2026-04-10, as GDPR requires." in " ".join(message.get_content().split())
+    [confirmed] = mails(queue)[1:]
+    assert (
+        confirmed["To"] == "jo@example.com"
+        and confirmed["Subject"] == f"Your privacy request {reference} is confirmed"
+    )
 
 
 def test_the_link_token_verifies_too(queue):

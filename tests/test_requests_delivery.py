@@ -43,6 +43,7 @@ def test_listeners_hear_events_after_commit_and_a_failing_one_breaks_nothing(que
     assert heard == [
         ("submitted", reference, "pending_verification"),
         ("status_changed", reference, "verified"),
+        ("requester_notified", reference, "verified"),
     ]
 
 
@@ -80,17 +81,18 @@ def test_webhook_events_are_signed_and_survive_a_down_endpoint(queue_settings, t
         reference = queue.submit(draft(), "k", now=NOW).request.reference
         queue.transition(reference, "verified", actor="team", now=NOW)
         worker = OutboxWorker(queue.storage)
-        assert worker.deliver_due(NOW) == 1  # the verification mail went out
-        assert worker.pending() == 2  # both events wait
+        assert worker.deliver_due(NOW) == 2  # the verification mail, and the one saying it is verified
+        assert worker.pending() == 3  # the three events wait
         assert worker.deliver_due(NOW + timedelta(seconds=5)) == 0  # not due yet: back-off
         _Endpoint.up = True
-        assert worker.deliver_due(NOW + timedelta(hours=2)) == 2
+        assert worker.deliver_due(NOW + timedelta(hours=2)) == 3
         assert worker.pending() == 0
         assert worker.deliver_due(NOW + timedelta(hours=3)) == 0  # nothing is sent twice
         events = [json.loads(body) for _, body in _Endpoint.received]
         assert [(e["event"], e["reference"]) for e in events] == [
             ("submitted", reference),
             ("status_changed", reference),
+            ("requester_notified", reference),
         ]
         assert "jo@example.com" not in json.dumps(events)
         for headers, body in _Endpoint.received:

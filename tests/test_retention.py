@@ -64,10 +64,12 @@ def readable(queue: RequestQueue, *tables: str) -> str:
 
 
 def close(queue: RequestQueue, reference: str, status: str, at: datetime) -> None:
+    """Close ``reference`` at ``at``, and deliver the messages it sent the requester then."""
     if status != "withdrawn":
         queue.transition(reference, "verified", actor="team", now=at)
         queue.transition(reference, "in_progress", actor="team", now=at)
-    queue.transition(reference, status, actor="team", now=at)
+    queue.transition(reference, status, actor="team", now=at, note="done as asked")
+    OutboxWorker(queue.storage).deliver_due(at)
 
 
 @pytest.fixture
@@ -321,7 +323,8 @@ def test_after_every_period_nothing_of_a_requester_can_be_read(queue):
     close(queue, reference, "completed", LONG_AGO + timedelta(days=25))
     assert all(secret in readable(queue) for secret in SECRETS)
     report = purge(queue, store, now=NOW)
-    assert (report.transcript_messages, report.conversations, report.outbox_messages) == (1, 1, 1)
+    # The verification mail, and the mails that told of its verification and completion.
+    assert (report.transcript_messages, report.conversations, report.outbox_messages) == (1, 1, 3)
     assert report.requests_anonymised == (reference,)
     remains = readable(queue)
     for secret in SECRETS:

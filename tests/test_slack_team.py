@@ -105,7 +105,8 @@ def test_reject_with_reason_opens_a_dialog_and_records_the_reason(slack, fake, f
     assert "rejected" in note.params["text"] and "&lt;script&gt;" in note.params["text"]
     request = fresh_assistant.requests.get(reference)
     assert request.status == "rejected"
-    last = fresh_assistant.requests.events(reference)[-1]
+    last, told = fresh_assistant.requests.events(reference)[-2:]
+    assert (told.kind, told.detail["message"]) == ("requester_not_notified", "rejected")  # never verified
     assert (last.kind, last.actor, last.detail["note"]) == (
         "status_changed",
         f"slack:{TEAM_MEMBER}",
@@ -201,3 +202,45 @@ def test_dsar_commands(slack, fake, fresh_assistant):
     assert "not a Slack user" in run(f"assign {late.reference} jane")["text"]
     assert "Usage" in run("")["text"] and "unknown command" in run("frobnicate")["text"]
     assert "unknown list" in run("list someday")["text"]
+
+
+def test_dsar_new_logs_a_postal_request_from_a_dialog_and_dsar_verify_verifies_it(
+    slack, fake, fresh_assistant
+):
+    queue = fresh_assistant.requests
+    mark = fake.mark()
+    assert slack.command("/dsar", "new", TEAM_MEMBER)[0].status_code == 200
+    view = fake.wait_for("views.open", after=mark).params["view"]
+    assert view["callback_id"] == kit.NEW_REQUEST_VIEW
+    received = (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
+    form = {"channel": "post", "received": received, "rights": ["access", "erasure"], "name": "Lou Letter",
+            "email": None, "details": "a letter asking for a copy, then deletion", "verified_by": None}  # fmt: skip
+
+    # What the queue refuses is shown on its field, and nothing is put on the queue.
+    refused = slack.submit_form(view, TEAM_MEMBER, {**form, "email": "lou-at-example"})
+    assert refused.json()["response_action"] == "errors" and "e-mail" in refused.json()["errors"]["email"]
+    future = slack.submit_form(view, TEAM_MEMBER, {**form, "received": "2099-01-01"})
+    assert "not in the future" in future.json()["errors"]["received"]
+    outsider = slack.submit_form(view, OUTSIDER, form)
+    assert outsider.json()["response_action"] == "errors"
+    assert queue.list() == []
+
+    mark = fake.mark()
+    assert slack.submit_form(view, TEAM_MEMBER, form).status_code == 200
+    (request,) = queue.list()
+    assert (request.channel, request.rights, request.name, request.email) == (
+        "post", ["access", "erasure"], "Lou Letter", ""
+    )  # fmt: skip
+    assert request.received_at.date().isoformat() == received
+    told = fake.wait_for("chat.postMessage", lambda p: p["channel"] == TEAM_MEMBER, after=mark)
+    assert request.reference in told.params["text"]
+    assert queue.events(request.reference)[0].actor == f"slack:{TEAM_MEMBER}"
+
+    mark = fake.mark()
+    assert (
+        slack.command("/dsar", f"verify {request.reference} signed_letter", TEAM_MEMBER)[0].status_code == 200
+    )
+    fake.wait_for("response_url", after=mark)
+    assert queue.get(request.reference).status == "verified"
+    change = next(e for e in queue.events(request.reference) if e.kind == "status_changed")
+    assert (change.actor, change.detail["method"]) == (f"slack:{TEAM_MEMBER}", "signed_letter")

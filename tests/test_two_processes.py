@@ -170,6 +170,7 @@ def test_a_rights_request_moves_between_the_processes_and_happens_once(pair: Pai
     assert [(e["kind"], e["actor"], e["detail"].get("to")) for e in shown[0]["events"]] == [
         ("submitted", "requester", None),
         ("status_changed", "requester", "verified"),
+        ("requester_notified", "requester", None),
         ("assigned", ADMIN, None),
         ("status_changed", ADMIN, "in_progress"),
     ]
@@ -178,7 +179,7 @@ def test_a_rights_request_moves_between_the_processes_and_happens_once(pair: Pai
 
     # Both processes' workers watch the one outbox: the mail went once, and nothing waits.
     time.sleep(2)
-    assert len(pair.mail_to(address)) == 1
+    assert len(pair.mail_to(address)) == 2  # the code, then word that the request is confirmed
     for process in (pair.a, pair.b):
         metrics = process.get("/metrics").text
         assert prometheus_sample(metrics, "privacy_assistant_outbox_messages", state="waiting") == 0

@@ -122,7 +122,9 @@ def test_list_show_assign_transition_extend_with_the_actor_in_the_trail(client, 
         ("submitted", "requester"),
         ("assigned", "ana@numecent.com"),
         ("status_changed", "ana@numecent.com"),
+        ("requester_notified", "ana@numecent.com"),  # verified: told so
         ("extended", "ana@numecent.com"),
+        ("requester_notified", "ana@numecent.com"),  # told the new date and why
     ]
     assert shown["events"][2]["detail"] == {
         "from": "pending_verification",
@@ -329,6 +331,8 @@ def test_laws_a_requests_law_and_every_extension_through_the_api(client, team_as
 
 # -- roles ---------------------------------------------------------------------------------------------
 CHANGES = [
+    ("post", "/api/team/requests", {"channel": "post", "received_at": "2026-12-01", "name": "Vi Ewer"}),
+    ("post", "/api/team/requests/{r}/verify-identity", {"method": "id_document"}),
     ("post", "/api/team/requests/{r}/assign", {"assignee": "vic@numecent.com"}),
     ("post", "/api/team/requests/{r}/classify", {"rights": ["access"]}),
     ("post", "/api/team/requests/{r}/transition", {"status": "rejected", "note": "n"}),
@@ -342,6 +346,7 @@ CHANGES = [
 def test_every_team_route_is_in_the_role_table(client):
     paths = {p for p in client.get("/openapi.json").json()["paths"] if p.startswith("/api/team/")}
     covered = {path.replace("{r}", "{reference}").split("?")[0] for _, path, _ in CHANGES}
+    covered.add("/api/team/requests")  # GET reads the queue, POST logs a request
     read_only = {"/api/team/requests", "/api/team/requests/{reference}", "/api/team/laws", "/api/team/me"}
     assert paths == covered | read_only
 
@@ -370,3 +375,49 @@ def test_a_forged_actor_header_changes_nothing_in_the_trail(client, team_assista
     assert "the-ceo" not in str(trail(team_assistant, reference))
     members = client.get("/api/team/members", headers=TEAM).json()
     assert {m["name"]: m["role"] for m in members}["hal@numecent.com"] == "handler"
+
+
+# -- requests received by post, phone, e-mail, in person ------------------------------------------------
+def test_a_request_received_by_post_is_logged_verified_and_told(client, team_assistant):
+    from datetime import date
+
+    body = {
+        "channel": "post",
+        "received_at": (date.today() - timedelta(days=3)).isoformat(),
+        "rights": ["access"],
+        "name": "Pat Post",
+        "email": "pat.post@example.com",
+        "details": "letter asking for a copy of everything",
+    }
+    headers = {**TEAM, "Idempotency-Key": "letter-2026-17"}
+    logged = client.post("/api/team/requests", json=body, headers=headers)
+    assert logged.status_code == 201, logged.text
+    request = logged.json()
+    assert (request["channel"], request["status"], request["received_at"][:10]) == (
+        "post", "pending_verification", body["received_at"],
+    )  # fmt: skip
+    again = client.post("/api/team/requests", json=body, headers=headers)
+    assert again.status_code == 200 and again.json()["reference"] == request["reference"]
+
+    reference = request["reference"]
+    verified = client.post(
+        f"/api/team/requests/{reference}/verify-identity",
+        json={"method": "signed_letter", "note": "signature matches the account"},
+        headers=TEAM,
+    )
+    assert verified.status_code == 200 and verified.json()["status"] == "verified"
+    kinds = [(e[0], e[1]) for e in trail(team_assistant, reference)]
+    assert kinds == [
+        ("submitted", ADMIN),
+        ("requester_notified", ADMIN),
+        ("status_changed", ADMIN),
+        ("requester_notified", ADMIN),
+    ]
+    for bad, problem in [
+        ({**body, "channel": "fax"}, "channel"),
+        ({**body, "received_at": "2026-13-01"}, "received_at"),
+        ({**body, "received_at": "2026-03-02T10:00:00"}, "time zone"),
+        ({**body, "verified_by": "vibes"}, "unknown verification method"),
+    ]:
+        refused = client.post("/api/team/requests", json=bad, headers=TEAM)
+        assert refused.status_code == 422 and problem in refused.json()["error"], refused.text

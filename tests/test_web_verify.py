@@ -64,7 +64,11 @@ def test_verify_by_json_with_the_code_from_the_mail(client, team_assistant):
     replayed = client.post("/api/requests/verify", json={"reference": reference, "code": code})
     assert replayed.status_code == 400 and "there is nothing to verify" in replayed.json()["error"]
     assert team_assistant.requests.get(reference) == verified
-    assert [e[0] for e in trail(team_assistant, reference)] == ["submitted", "status_changed"]
+    assert [e[0] for e in trail(team_assistant, reference)] == [
+        "submitted",
+        "status_changed",
+        "requester_notified",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -113,7 +117,11 @@ def test_the_link_opens_a_page_whose_button_verifies(client, team_assistant):
     assert (
         "there is nothing to verify" in BeautifulSoup(again.text, "html.parser").find(role="alert").get_text()
     )
-    assert [e[0] for e in trail(team_assistant, reference)] == ["submitted", "status_changed"]
+    assert [e[0] for e in trail(team_assistant, reference)] == [
+        "submitted",
+        "status_changed",
+        "requester_notified",
+    ]
 
 
 def test_the_verify_page_escapes_what_the_link_carries(client):

@@ -10,8 +10,11 @@ import click
 
 from assistant.cli.common import acting, as_member, open_assistant, parse_date
 from assistant.cli.outbox import deliver_once, deliver_queued, open_queue
+from assistant.intake.draft import ON_BEHALF_OF, RequestDraft
 from assistant.intake.rights import BY_NAME, RIGHTS
 from assistant.requests import OutboxWorker
+from assistant.requests.queue import VERIFICATION_METHODS
+from assistant.requests.storage import TEAM_CHANNELS
 
 
 def _request_line(request, today: date) -> str:
@@ -55,6 +58,72 @@ def requests_list(statuses: tuple[str, ...], due_before: date | None, overdue: b
         line = _request_line(request, today)
         click.echo(click.style(line, fg="red", bold=True) if request.overdue(today) else line)
     click.echo(f"{len(requests)} request(s)", err=True)
+
+
+@requests_group.command("create")
+@click.option("--channel", required=True, type=click.Choice(TEAM_CHANNELS), help="How the request came in.")
+@click.option(
+    "--received", "received", required=True, callback=parse_date, help="The day it came in (YYYY-MM-DD)."
+)
+@click.option("--right", "rights", multiple=True, type=click.Choice(RIGHTS), help="Repeatable; none: triage.")
+@click.option("--name", required=True, help="The requester's name.")
+@click.option("--email", help="Their e-mail address, if they gave one (the messages to them go there).")
+@click.option("--phone")
+@click.option("--on-behalf-of", default="self", show_default=True, type=click.Choice(ON_BEHALF_OF))
+@click.option("--subject-name", help="Whom the request is about, when not the requester.")
+@click.option("--details", help="What they asked, in their words.")
+@click.option("--language", default="en", show_default=True, help="Theirs (ISO 639-1): mails are in it.")
+@click.option("--jurisdiction", help="The law it is answered under (default PRIVACY_ASSISTANT_JURISDICTION).")
+@click.option(
+    "--verified-by", type=click.Choice(VERIFICATION_METHODS), help="How you checked who they are, if you did."
+)
+@as_member
+def requests_create(
+    channel: str,
+    received: date,
+    rights: tuple[str, ...],
+    name: str,
+    email: str | None,
+    phone: str | None,
+    on_behalf_of: str,
+    subject_name: str | None,
+    details: str | None,
+    language: str,
+    jurisdiction: str | None,
+    verified_by: str | None,
+    member: str,
+) -> None:
+    """Log a request received by post, phone, e-mail, in person or a web form."""
+    queue = open_queue()
+    draft = RequestDraft(
+        rights=list(rights), name=name, email=email, phone=phone, on_behalf_of=on_behalf_of,
+        subject_name=subject_name, data_concerned=details, language=language, triage=not rights,
+    )  # fmt: skip
+    request = queue.log_received(
+        draft,
+        channel,
+        received,
+        actor=acting(queue, member),
+        verified_by=verified_by,
+        jurisdiction=jurisdiction,
+    ).request
+    click.echo(
+        f"{request.reference} {request.status}, due {request.due_at.isoformat()} under {request.jurisdiction}"
+    )
+    deliver_queued(OutboxWorker(queue.storage))
+
+
+@requests_group.command("verify-identity")
+@click.argument("reference")
+@click.option("--method", required=True, type=click.Choice(VERIFICATION_METHODS), help="How you checked.")
+@click.option("--note", help="What you saw, e.g. 'passport, name and address match'.")
+@as_member
+def requests_verify_identity(reference: str, method: str, note: str | None, member: str) -> None:
+    """Record that you checked who the requester of REFERENCE is: the request becomes verified."""
+    queue = open_queue()
+    request = queue.verify_identity(reference, method, actor=acting(queue, member), note=note)
+    click.echo(f"{request.reference} is now {request.status}")
+    deliver_queued(OutboxWorker(queue.storage))
 
 
 @requests_group.command("show")

@@ -8,10 +8,11 @@ delivers mail and webhook events after commit) and ``export.py``.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -29,8 +30,10 @@ from assistant.requests.export import export_requests
 from assistant.requests.laws import Jurisdiction, Jurisdictions, Period
 from assistant.requests.members import Members
 from assistant.requests.models import ReferenceCounter, RequestRecord
+from assistant.requests.notices import RequesterMessages
 from assistant.requests.storage import (
     CHANNELS,
+    TEAM_CHANNELS,
     AuditEvent,
     Listener,
     RequestStorage,
@@ -41,6 +44,15 @@ from assistant.requests.storage import (
 from assistant.requests.verification import Verification
 from assistant.settings import Settings
 
+# How the team checked, for a request it logged, that the requester is who they say.
+VERIFICATION_METHODS = (
+    "id_document",
+    "account_details",
+    "signed_letter",
+    "phone_callback",
+    "in_person",
+    "agent_authorisation",
+)
 US_STATE_LAW = "ccpa"  # a request for US state rights alone is answered under California's clock
 
 
@@ -67,7 +79,8 @@ class RequestQueue:
         self.laws = Jurisdictions.load(settings.jurisdictions_file)
         self.laws[settings.jurisdiction]  # a clear error at start-up for an unknown default
         self.storage = RequestStorage(settings)
-        self.verification = Verification(self.storage, prompts)
+        self.messages = RequesterMessages(self.storage, prompts, self.laws)
+        self.verification = Verification(self.storage, prompts, self.messages)
         self.engine, self.vault = self.storage.engine, self.storage.vault
         self.members = Members(self.storage)
 
@@ -113,30 +126,7 @@ class RequestQueue:
             return Submission(existing, created=False)
         try:
             with self.storage.transaction() as (session, events):
-                record = RequestRecord(
-                    reference=self._next_reference(session, now.year),
-                    idempotency_key=idempotency_key,
-                    rights=list(draft.rights),
-                    categories=list(draft.categories),
-                    on_behalf_of=draft.on_behalf_of,
-                    channel=channel,
-                    status=states.PENDING_VERIFICATION,
-                    received_at=now,
-                    jurisdiction=law.code,
-                    due_at=law.due(now.date()),
-                    extension_months=0,
-                    extension_days=0,
-                    name_enc=self.vault.encrypt(draft.name),
-                    email_enc=self.vault.encrypt(draft.email.strip().lower()),  # type: ignore[union-attr]
-                    phone_enc=self.vault.encrypt(draft.phone),
-                    subject_name_enc=self.vault.encrypt(draft.subject_name),
-                    subject_email_enc=self.vault.encrypt(draft.subject_email),
-                    language=draft.language,
-                    data_concerned_enc=self.vault.encrypt(draft.data_concerned),
-                    updated_at=now,
-                )
-                session.add(record)
-                session.flush()
+                record = self._record(session, draft, idempotency_key, channel, now, law, now)
                 self.storage.audit(session, events, record, "submitted", "requester", now, channel=channel)
                 self.verification.challenge(session, record, now)
                 view = self.storage.view(record)
@@ -147,6 +137,141 @@ class RequestQueue:
                 raise
             return Submission(existing, created=False)
         return Submission(view, created=True)
+
+    def log_received(
+        self,
+        draft: RequestDraft,
+        channel: str,
+        received_at: datetime | date,
+        actor: str,
+        verified_by: str | None = None,
+        jurisdiction: str | None = None,
+        idempotency_key: str | None = None,
+        now: datetime | None = None,
+    ) -> Submission:
+        """A request the team received by post, phone, e-mail, in person or a web form, put on the
+        queue by ``actor``. The clock starts at ``received_at``; an e-mail address is optional (a
+        letter may have none). ``verified_by`` says how the team already checked who the requester is,
+        and starts the request verified; otherwise the team verifies it later (``verify_identity``).
+        The requester is told it was received, when there is an address to tell."""
+        actor = actor_name(actor)
+        now = now or utcnow()
+        if channel not in TEAM_CHANNELS:
+            raise RequestError(
+                f"unknown channel {channel!r}; a logged request came by: {', '.join(TEAM_CHANNELS)}"
+            )
+        received = (
+            received_at if isinstance(received_at, datetime) else datetime.combine(received_at, now.timetz())
+        )
+        if received.tzinfo is None:
+            raise RequestError("give the time received with its time zone, or just the date")
+        if received > now or received < now - timedelta(days=366):
+            raise RequestError("the date received must be within the last year, and not in the future")
+        if verified_by is not None and verified_by not in VERIFICATION_METHODS:
+            raise RequestError(
+                f"unknown verification method {verified_by!r}; use one of: {', '.join(VERIFICATION_METHODS)}"
+            )
+        check_rights(draft.rights, allow_none=True)
+        if draft.email and not valid_email(draft.email):
+            raise RequestError(
+                f"{draft.email!r} is not an e-mail address; give one like name@example.com, or none"
+            )
+        if draft.on_behalf_of not in ON_BEHALF_OF:
+            raise RequestError(f"on_behalf_of must be one of: {', '.join(ON_BEHALF_OF)}")
+        missing = [f for f in draft.refresh_missing().missing if f not in ("email", "rights")]
+        if missing:
+            raise RequestError(f"the request is missing: {', '.join(missing)}")
+        key = idempotency_key or f"team:{secrets.token_hex(16)}"
+        if len(key) > 128:
+            raise RequestError("an idempotency key is at most 128 characters")
+        existing = self.find(key)
+        if existing is not None:
+            return Submission(existing, created=False)
+        law = self.law_for(draft.rights, jurisdiction)
+        try:
+            with self.storage.transaction() as (session, events):
+                record = self._record(session, draft, key, channel, received, law, now)
+                self.storage.audit(
+                    session, events, record, "submitted", actor, now,
+                    channel=channel, received_at=received.isoformat(),
+                )  # fmt: skip
+                if verified_by:
+                    self.storage.set_status(
+                        session, events, record, states.VERIFIED, actor, now, method=verified_by
+                    )
+                self.messages.send(
+                    session, events, record, "received", actor, now,
+                    channel=channel, received_on=received.date().isoformat(), verified=bool(verified_by),
+                )  # fmt: skip
+                view = self.storage.view(record)
+        except IntegrityError:
+            existing = self.find(key)
+            if existing is None:
+                raise
+            return Submission(existing, created=False)
+        return Submission(view, created=True)
+
+    def verify_identity(
+        self, reference: str, method: str, actor: str, note: str | None = None, now: datetime | None = None
+    ) -> RightsRequest:
+        """The team has checked who the requester is (``method``): the request is verified, any code
+        still out stops working, and the requester is told."""
+        actor = actor_name(actor)
+        if method not in VERIFICATION_METHODS:
+            raise RequestError(
+                f"unknown verification method {method!r}; use one of: {', '.join(VERIFICATION_METHODS)}"
+            )
+        now = now or utcnow()
+        with self.storage.transaction() as (session, events):
+            record = self.storage.record(session, reference, lock=True)
+            if record.status != states.PENDING_VERIFICATION:
+                raise InvalidTransitionError(
+                    f"{record.reference} is {record.status}; there is nothing to verify"
+                )
+            self.verification.void_codes(session, record)
+            self.storage.set_status(
+                session, events, record, states.VERIFIED, actor, now, method=method, note=note or None
+            )
+            self.messages.on_status(session, events, record, actor, now)
+            view = self.storage.view(record)
+        return view
+
+    def _record(
+        self,
+        session: Session,
+        draft: RequestDraft,
+        key: str,
+        channel: str,
+        received: datetime,
+        law: Jurisdiction,
+        now: datetime,
+    ) -> RequestRecord:
+        """A new request row, numbered, added to ``session``."""
+        record = RequestRecord(
+            reference=self._next_reference(session, received.year),
+            idempotency_key=key,
+            rights=list(draft.rights),
+            categories=list(draft.categories),
+            on_behalf_of=draft.on_behalf_of,
+            channel=channel,
+            status=states.PENDING_VERIFICATION,
+            received_at=received,
+            jurisdiction=law.code,
+            due_at=law.due(received.date()),
+            extension_months=0,
+            extension_days=0,
+            name_enc=self.vault.encrypt(draft.name),
+            email_enc=self.vault.encrypt((draft.email or "").strip().lower()),
+            phone_enc=self.vault.encrypt(draft.phone),
+            subject_name_enc=self.vault.encrypt(draft.subject_name),
+            subject_email_enc=self.vault.encrypt(draft.subject_email),
+            language=draft.language,
+            data_concerned_enc=self.vault.encrypt(draft.data_concerned),
+            updated_at=now,
+        )
+        session.add(record)
+        session.flush()
+        return record
 
     def _check_draft(self, draft: RequestDraft, idempotency_key: str, channel: str) -> None:
         check_rights(draft.rights, allow_none=draft.triage)
@@ -257,7 +382,15 @@ class RequestQueue:
             record = self.storage.record(session, reference, lock=True)
             if only_from is not None and record.status != only_from:
                 raise InvalidTransitionError(f"{record.reference} is {record.status}, no longer {only_from}")
+            states.check_transition(record.status, status)
+            if (
+                status == states.REJECTED
+                and not (note or "").strip()
+                and self.messages.address_verified(record)
+            ):
+                raise RequestError("a rejection needs a reason in the note: the requester is told it")
             self.storage.set_status(session, events, record, status, actor, now, note=note)
+            self.messages.on_status(session, events, record, actor, now, note=note)
             view = self.storage.view(record)
         return view
 
@@ -318,6 +451,9 @@ class RequestQueue:
                 session, events, record, "extended", actor, now,
                 length=str(period), reason=reason, due_at=record.due_at.isoformat(),
             )  # fmt: skip
+            self.messages.send(
+                session, events, record, "extended", actor, now, length=str(period), reason=reason
+            )
             view = self.storage.view(record)
         return view
 

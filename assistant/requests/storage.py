@@ -33,7 +33,10 @@ from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("web", "slack", "cli", "api")  # where a request (and a conversation) can come from
+CHANNELS = ("web", "slack", "cli", "api")  # where a conversation, and the request it makes, come from
+# Where a request the team logs by hand came in (``RequestQueue.log_received``).
+TEAM_CHANNELS = ("post", "phone", "email", "in_person", "web_form")
+REQUEST_CHANNELS = CHANNELS + TEAM_CHANNELS
 REFERENCE = re.compile(r"DSAR-\d{4}-\d{6}")
 _OUTBOX_QUEUED = "outbox_queued"  # a Session.info flag: this transaction queued outbox messages
 

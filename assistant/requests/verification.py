@@ -21,6 +21,7 @@ from assistant.intake.languages import Languages
 from assistant.prompts import Prompts
 from assistant.requests import states
 from assistant.requests.models import RequestRecord, VerificationCode
+from assistant.requests.notices import RequesterMessages
 from assistant.requests.storage import RequestStorage, RightsRequest, actor_name, utcnow
 
 _CODE = re.compile(r"\d{6}")
@@ -28,10 +29,11 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 
 class Verification:
-    def __init__(self, storage: RequestStorage, prompts: Prompts) -> None:
+    def __init__(self, storage: RequestStorage, prompts: Prompts, messages: RequesterMessages) -> None:
         self.storage = storage
         self.settings = storage.settings
         self.prompts = prompts
+        self.messages = messages
 
     def verify(self, reference: str, code: str, now: datetime | None = None) -> RightsRequest:
         """Prove control of the e-mail address with the code (or the link's token) from the mail."""
@@ -60,6 +62,7 @@ class Verification:
             if matches:
                 challenge.used_at = now
                 storage.set_status(session, events, record, states.VERIFIED, "requester", now, method="email")
+                self.messages.on_status(session, events, record, "requester", now)
                 view = storage.view(record)
             else:
                 challenge.attempts += 1  # the rate limit is the only thing a wrong code changes
@@ -107,14 +110,19 @@ class Verification:
             view = storage.view(record)
         return view
 
-    def challenge(self, session: Session, record: RequestRecord, now: datetime) -> None:
-        """A fresh code and link token, stored hashed, and their mail queued in the same transaction."""
+    @staticmethod
+    def void_codes(session: Session, record: RequestRecord) -> None:
+        """Every code and link still out for ``record`` stops working."""
         for old in session.scalars(
             select(VerificationCode).where(
                 VerificationCode.request_id == record.id, VerificationCode.superseded.is_(False)
             )
         ):
             old.superseded = True
+
+    def challenge(self, session: Session, record: RequestRecord, now: datetime) -> None:
+        """A fresh code and link token, stored hashed, and their mail queued in the same transaction."""
+        self.void_codes(session, record)
         code = f"{secrets.randbelow(10**6):06d}"
         token = secrets.token_urlsafe(24)
         ttl = self.settings.verification_ttl_minutes
@@ -140,6 +148,7 @@ class Verification:
             minutes=ttl,
             rights=[Languages.load().label(r, record.language) for r in record.rights],
             due_at=record.due_at.isoformat(),
+            law=self.messages.laws[record.jurisdiction].name,
         )
         subject, _, body = text.partition("\n")
         self.storage.enqueue(

@@ -23,7 +23,7 @@ from assistant.answering.compose import Answer
 from assistant.conversation import Turn
 from assistant.requests import AuditEvent
 from assistant.requests.outbox import OutboxCounts
-from assistant.requests.storage import CHANNELS
+from assistant.requests.storage import REQUEST_CHANNELS
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -58,7 +58,7 @@ class WebMetrics:
             ["channel"],
             registry=self.registry,
         )
-        for channel in CHANNELS:
+        for channel in REQUEST_CHANNELS:
             self.requests_submitted.labels(channel)  # every series exists from the start, at 0
 
     def watch_outbox(self, counts: Callable[[], OutboxCounts]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -251,6 +252,59 @@ class AssignIn(_Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"assignee": "ana@example.com"}]})
 
     assignee: str = Field(min_length=1, max_length=200, description="Who works the request.")
+
+
+class LogRequestIn(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "channel": "post",
+                    "received_at": "2026-03-02",
+                    "rights": ["access"],
+                    "name": "Jo Bloggs",
+                    "email": "jo@example.com",
+                    "details": "letter of 27 Feb asking for a copy of everything",
+                    "verified_by": "signed_letter",
+                }
+            ]
+        }
+    )
+
+    channel: Literal["post", "phone", "email", "in_person", "web_form"] = Field(
+        description="How the request came in."
+    )
+    received_at: date | datetime = Field(
+        description="When it came in (the clock starts then): a date or a time."
+    )
+    rights: list[str] = Field(
+        default_factory=list,
+        max_length=len(RIGHTS),
+        description=f"The rights it asks for ({', '.join(RIGHTS)}); none: it needs triage.",
+    )
+    name: str = Field(min_length=1, max_length=200, description="The requester's name.")
+    email: str | None = Field(None, max_length=254, description="Their e-mail address, if they gave one.")
+    phone: str | None = Field(None, max_length=40)
+    on_behalf_of: str = Field("self", description="self, parent_guardian or authorised_agent, ...")
+    subject_name: str | None = Field(
+        None, max_length=200, description="Whom it is about, if not the requester."
+    )
+    subject_email: str | None = Field(None, max_length=254)
+    details: str | None = Field(None, max_length=10_000, description="What they asked, in their words.")
+    language: str = Field("en", pattern=r"^[a-z]{2}$", description="Theirs: the mails to them are in it.")
+    jurisdiction: str | None = Field(None, max_length=16, description="Default: the configured law.")
+    verified_by: str | None = Field(
+        None, description="How the team already checked who they are; none: verify later."
+    )
+
+
+class VerifyIdentityIn(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"method": "id_document", "note": "passport seen"}]}
+    )
+
+    method: str = Field(description="id_document, account_details, signed_letter, phone_callback, ...")
+    note: str | None = Field(None, max_length=1000)
 
 
 class ClassifyIn(_Strict):

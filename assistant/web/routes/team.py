@@ -12,8 +12,9 @@ import logging
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 
+from assistant.intake.draft import RequestDraft
 from assistant.requests import RightsRequest
 from assistant.web.deps import Admin, AssistantDep, Handler, TeamAuthenticated, Viewer
 from assistant.web.schemas import (
@@ -25,11 +26,13 @@ from assistant.web.schemas import (
     ExtensionOut,
     JurisdictionIn,
     JurisdictionOut,
+    LogRequestIn,
     MemberOut,
     RightsRequestDetailOut,
     RightsRequestListOut,
     RightsRequestOut,
     TransitionIn,
+    VerifyIdentityIn,
     error_responses,
 )
 
@@ -88,6 +91,58 @@ def export_requests(
         media_type="text/csv; charset=utf-8" if fmt == "csv" else "application/json",
         headers={**NO_STORE, "Content-Disposition": f'attachment; filename="requests.{fmt}"'},
     )
+
+
+@router.post(
+    "/requests", response_model=RightsRequestOut, status_code=201, responses=error_responses(400, 415)
+)
+def log_request(
+    body: LogRequestIn,
+    member: Handler,
+    assistant: AssistantDep,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> RightsRequestOut:
+    """Put a request received by post, phone, e-mail, in person or a web form on the queue. The same
+    ``Idempotency-Key`` again returns the first request (200) instead of making another."""
+    draft = RequestDraft(
+        rights=body.rights,
+        name=body.name,
+        email=body.email,
+        phone=body.phone,
+        on_behalf_of=body.on_behalf_of,
+        subject_name=body.subject_name,
+        subject_email=body.subject_email,
+        data_concerned=body.details,
+        language=body.language,
+        triage=not body.rights,
+    )
+    submission = assistant.requests.log_received(
+        draft,
+        body.channel,
+        body.received_at,
+        actor=member.name,
+        verified_by=body.verified_by,
+        jurisdiction=body.jurisdiction,
+        idempotency_key=f"team:{member.name}:{idempotency_key}" if idempotency_key else None,
+    )
+    response.headers.update(NO_STORE)
+    if not submission.created:
+        response.status_code = 200
+    return _out(submission.request)
+
+
+@router.post(
+    "/requests/{reference}/verify-identity",
+    response_model=RightsRequestOut,
+    responses=error_responses(400, 404, 409, 415),
+)
+def verify_identity(
+    reference: str, body: VerifyIdentityIn, member: Handler, assistant: AssistantDep, response: Response
+) -> RightsRequestOut:
+    """The team has checked who the requester is: the request is verified, with the method recorded."""
+    response.headers.update(NO_STORE)
+    return _out(assistant.requests.verify_identity(reference, body.method, actor=member.name, note=body.note))
 
 
 @router.get(
