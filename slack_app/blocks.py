@@ -141,6 +141,7 @@ def request_card(request: RightsRequest, prompts: Prompts, today: date | None = 
         assignee=mention(request.assignee),
         law=request.jurisdiction.upper().replace("_", " "),
         extended=", ".join(extended) or None,
+        duplicate_of=request.duplicate_of,
         on_behalf_of=request.on_behalf_of if request.authority_to_check else None,
     )
 

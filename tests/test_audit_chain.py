@@ -59,7 +59,9 @@ def drop_append_only(queue: RequestQueue) -> None:
 
 def worked_queue(queue: RequestQueue) -> list[str]:
     """Three requests with a real history: verified by code, assigned, extended, claimed, closed."""
-    references = [queue.submit(draft(), f"k{i}", now=NOW).request.reference for i in range(3)]
+    references = [
+        queue.submit(draft(email=f"jo{i}@example.com"), f"k{i}", now=NOW).request.reference for i in range(3)
+    ]
     code, _ = code_and_token(next(m for m in mails(queue) if references[0] in m.get_content()))
     queue.verify(references[0], code, now=NOW)
     queue.assign(references[0], "ana@example.com", actor="lead", now=NOW + timedelta(minutes=1))
@@ -167,7 +169,7 @@ def test_a_deleted_request_is_reported(queue):
     _, second, third = worked_queue(queue)
     drop_append_only(queue)
     for reference in (second, third):  # a gap, and the newest: the counter still counts it
-        for table in ("audit_events", "verification_codes"):
+        for table in ("audit_events", "verification_codes", "identity_terms"):
             sql(
                 queue,
                 f"DELETE FROM {table} WHERE request_id = "
@@ -287,6 +289,8 @@ def test_the_upgrade_seals_the_trail_written_before_the_chain(queue_settings, pr
         assert report.ok and (report.requests, report.events) == (1, 2), report.problems
         queue.transition("DSAR-2026-000001", "in_progress", actor="ana")  # the chain goes on
         assert verify(queue).ok
+        # Migration 0010 indexed who made the requests already there.
+        assert [r.reference for r in queue.search("JO@example.com")] == ["DSAR-2026-000001"]
         drop_append_only(queue)
         sql(queue, "UPDATE audit_events SET actor = 'someone else' WHERE seq = 1")
         assert problems(queue) == [("DSAR-2026-000001", EDITED_EVENT)]

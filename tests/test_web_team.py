@@ -421,3 +421,16 @@ def test_a_request_received_by_post_is_logged_verified_and_told(client, team_ass
     ]:
         refused = client.post("/api/team/requests", json=bad, headers=TEAM)
         assert refused.status_code == 422 and problem in refused.json()["error"], refused.text
+
+
+def test_search_finds_a_persons_requests_and_shows_a_possible_duplicate(client, team_assistant):
+    first = submit(team_assistant, "searched.person@example.com", name="Searched Person")
+    second = submit(team_assistant, "Searched.Person@example.com", rights=["access"])
+    found = client.get("/api/team/requests", params={"search": "searched.person@example.com"}, headers=TEAM)
+    rows = {r["reference"]: r for r in found.json()["requests"]}
+    assert set(rows) == {first, second} and rows[second]["duplicate_of"] == first
+    by_name = client.get("/api/team/requests", params={"search": "searched", "status": "pending_verification"},
+                         headers=TEAM)  # fmt: skip
+    assert {r["reference"] for r in by_name.json()["requests"]} == {first}
+    empty = client.get("/api/team/requests", params={"search": "12345"}, headers=TEAM)
+    assert empty.status_code == 422 and "no name or address" in empty.json()["error"]

@@ -89,7 +89,7 @@ def test_verify_refuses_unusable_input(client, kwargs, status, message):
 
 
 def test_the_link_opens_a_page_whose_button_verifies(client, team_assistant):
-    reference = submit(team_assistant)
+    reference = submit(team_assistant, "link.page@example.com")
     _, link = verification_mail(team_assistant, reference)
     parts = urlsplit(link)
     assert parts.path == "/verify"

@@ -126,6 +126,22 @@ def requests_verify_identity(reference: str, method: str, note: str | None, memb
     deliver_queued(OutboxWorker(queue.storage))
 
 
+@requests_group.command("search")
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def requests_search(text: str, as_json: bool) -> None:
+    """Requests by reference, e-mail address or name (every word must match), through the blind index."""
+    found = open_queue().search(text)
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in found], ensure_ascii=False, indent=2))
+        return
+    today = date.today()
+    for request in found:
+        duplicate = f"  possible duplicate of {request.duplicate_of}" if request.duplicate_of else ""
+        click.echo(_request_line(request, today) + duplicate)
+    click.echo(f"{len(found)} request(s)", err=True)
+
+
 @requests_group.command("show")
 @click.argument("reference")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -151,6 +167,7 @@ def requests_show(reference: str, as_json: bool) -> None:
         ("law", "; ".join(BY_NAME[r].law for r in request.rights)),
         ("received", request.received_at.isoformat(timespec="seconds")),
         ("answered under", request.jurisdiction),
+        ("possible duplicate of", request.duplicate_of),
     ]:
         if value:
             click.echo(f"  {label}: {value}")

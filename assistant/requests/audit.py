@@ -58,6 +58,7 @@ STATE_COLUMNS = (
     "language",
     "jurisdiction",
     "extension_days",
+    "duplicate_of",
 )
 # Sealed as one digest: ciphertext says nothing to a reader, and a digest keeps each event small.
 IDENTITY_COLUMNS = (
@@ -123,6 +124,9 @@ def request_state(row: Any) -> dict[str, Any]:
         state["jurisdiction"] = row.jurisdiction
     if getattr(row, "extension_days", None):
         state["extension_days"] = row.extension_days
+    # Added by migration 0010: sealed once set.
+    if getattr(row, "duplicate_of", None):
+        state["duplicate_of"] = row.duplicate_of
     return state
 
 

@@ -82,6 +82,8 @@ class RequestRecord(Base):
     # The head of the request's audit chain (assistant/requests/audit.py): its newest event.
     audit_seq: Mapped[int | None] = mapped_column(Integer)
     audit_head: Mapped[str | None] = mapped_column(String(64))
+    # An open request the same person made before this one (lookup.py): a possible duplicate (0010).
+    duplicate_of: Mapped[str | None] = mapped_column(String(20))
     # Set when the retention period after closing erased the identity (email_enc then holds "").
     identity_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -179,6 +181,18 @@ class TranscriptMessage(Base):
     role: Mapped[str] = mapped_column(String(16))  # "visitor" or "assistant"
     text_enc: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class IdentityTerm(Base):
+    """One keyed hash of who made a request (an address, a name, a word of it): the blind index that finds
+    requests by requester without identity in clear (lookup.py). Deleted with the identity."""
+
+    __tablename__ = "identity_terms"
+    __table_args__ = (UniqueConstraint("request_id", "digest"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("rights_requests.id"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), index=True)
 
 
 class TeamMemberRecord(Base):

@@ -28,11 +28,13 @@ from assistant.prompts import Prompts
 from assistant.requests import states
 from assistant.requests.export import export_requests
 from assistant.requests.laws import Jurisdiction, Jurisdictions, Period
+from assistant.requests.lookup import BlindIndex, email_term, name_terms, query_terms
 from assistant.requests.members import Members
-from assistant.requests.models import ReferenceCounter, RequestRecord
+from assistant.requests.models import IdentityTerm, ReferenceCounter, RequestRecord
 from assistant.requests.notices import RequesterMessages
 from assistant.requests.storage import (
     CHANNELS,
+    REFERENCE,
     TEAM_CHANNELS,
     AuditEvent,
     Listener,
@@ -83,6 +85,7 @@ class RequestQueue:
         self.verification = Verification(self.storage, prompts, self.messages)
         self.engine, self.vault = self.storage.engine, self.storage.vault
         self.members = Members(self.storage)
+        self.index = BlindIndex(self.vault)
 
     def law_for(self, rights: list[str], jurisdiction: str | None = None) -> Jurisdiction:
         """The law a request is answered under: the one named, else the configured default, except that
@@ -128,6 +131,7 @@ class RequestQueue:
             with self.storage.transaction() as (session, events):
                 record = self._record(session, draft, idempotency_key, channel, now, law, now)
                 self.storage.audit(session, events, record, "submitted", "requester", now, channel=channel)
+                self._index(session, events, record, draft, "requester", now)
                 self.verification.challenge(session, record, now)
                 view = self.storage.view(record)
         except IntegrityError:
@@ -195,6 +199,7 @@ class RequestQueue:
                     session, events, record, "submitted", actor, now,
                     channel=channel, received_at=received.isoformat(),
                 )  # fmt: skip
+                self._index(session, events, record, draft, actor, now)
                 if verified_by:
                     self.storage.set_status(
                         session, events, record, states.VERIFIED, actor, now, method=verified_by
@@ -273,6 +278,43 @@ class RequestQueue:
         session.flush()
         return record
 
+    def _index(
+        self,
+        session: Session,
+        events: list[AuditEvent],
+        record: RequestRecord,
+        draft: RequestDraft,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        """Index who made ``record`` (lookup.py), and link it to an open request the same person made
+        before: the same e-mail address, or, without one, the same whole name."""
+        self.index.write(
+            session,
+            record,
+            self.index.terms_of(draft.name, draft.email, draft.subject_name, draft.subject_email),
+        )
+        if draft.email:
+            same = self.index.digest(email_term(draft.email))
+        elif draft.name:
+            same = self.index.digest(name_terms(draft.name)[0])
+        else:
+            return
+        earlier = session.scalar(
+            select(RequestRecord.reference)
+            .join(IdentityTerm, IdentityTerm.request_id == RequestRecord.id)
+            .where(
+                IdentityTerm.digest == same,
+                RequestRecord.id != record.id,
+                RequestRecord.status.in_(states.OPEN_STATUSES),
+            )
+            .order_by(RequestRecord.id)
+            .limit(1)
+        )
+        if earlier:
+            record.duplicate_of = earlier
+            self.storage.audit(session, events, record, "possible_duplicate", actor, now, of=earlier)
+
     def _check_draft(self, draft: RequestDraft, idempotency_key: str, channel: str) -> None:
         check_rights(draft.rights, allow_none=draft.triage)
         if not draft.email:
@@ -340,6 +382,29 @@ class RequestQueue:
         if assignee:
             query = query.where(RequestRecord.assignee == assignee)
         with self.storage.sessions() as session:
+            return [self.storage.view(r) for r in session.scalars(query)]
+
+    def search(self, text: str) -> list[RightsRequest]:
+        """Requests by reference, by an e-mail address (the requester's or the data subject's), or by
+        name (every word given must match a word of the name), soonest due first; through the blind
+        index, so identity is never searched in clear."""
+        text = " ".join((text or "").split())
+        if not text or len(text) > 254:
+            raise RequestError("search for a reference, an e-mail address or a name (at most 254 characters)")
+        if REFERENCE.fullmatch(text.upper()):
+            with self.storage.sessions() as session:
+                found = session.scalar(select(RequestRecord).where(RequestRecord.reference == text.upper()))
+                return [self.storage.view(found)] if found else []
+        terms = query_terms(text)
+        if not terms:
+            raise RequestError(f"{text!r} has no name or address to search for")
+        digests = [self.index.digest(t) for t in terms]
+        with self.storage.sessions() as session:
+            query = (
+                select(RequestRecord)
+                .where(RequestRecord.id.in_(self.index.matching(digests)))
+                .order_by(RequestRecord.due_at, RequestRecord.id)
+            )
             return [self.storage.view(r) for r in session.scalars(query)]
 
     def events(self, reference: str) -> list[AuditEvent]:

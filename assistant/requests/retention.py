@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 
 from assistant.requests.conversations import ConversationStore, count_rows
+from assistant.requests.lookup import BlindIndex
 from assistant.requests.models import OutboxMessage, RequestRecord
 from assistant.requests.queue import RequestQueue
 from assistant.requests.states import STATUSES, TRANSITIONS
@@ -117,6 +118,7 @@ def anonymise_closed_requests(
                 record.name_enc = record.phone_enc = None
                 record.subject_name_enc = record.subject_email_enc = record.data_concerned_enc = None
                 record.email_enc = queue.vault.encrypt("") or ""  # the column is NOT NULL
+                BlindIndex.forget(session, record)
                 record.identity_purged_at = now
                 record.updated_at = now
                 queue.storage.audit(

@@ -69,6 +69,7 @@ class RightsRequest:
     extension_months: int
     extension_days: int
     extension_reason: str | None
+    duplicate_of: str | None  # an open request the same person made before: possibly the same one
 
     @property
     def authority_to_check(self) -> bool:
@@ -206,6 +207,7 @@ class RequestStorage:
             extension_months=record.extension_months,
             extension_days=record.extension_days or 0,
             extension_reason=record.extension_reason,
+            duplicate_of=record.duplicate_of,
         )
 
     # -- what every change does in its transaction ----------------------------------------------

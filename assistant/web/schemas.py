@@ -201,6 +201,9 @@ class RightsRequestOut(BaseModel):
     extension_months: int
     extension_days: int
     extension_reason: str | None = Field(description="The latest extension's reason; the trail has all.")
+    duplicate_of: str | None = Field(
+        description="An open request the same person (e-mail, or name without one) made before this one."
+    )
     overdue: bool
     needs_triage: bool = Field(description="No right could be read: a person must classify it.")
     authority_to_check: bool = Field(

@@ -50,6 +50,10 @@ Status = Annotated[list[str] | None, Query(description="Only these statuses (rep
 DueBefore = Annotated[date | None, Query(description="Only requests due before this date, YYYY-MM-DD.")]
 Overdue = Annotated[bool, Query(description="Only open requests past their due date.")]
 Assignee = Annotated[str | None, Query(max_length=200, description="Only requests this person works.")]
+Search = Annotated[
+    str | None,
+    Query(max_length=254, description="A reference, an e-mail address or a name (through the blind index)."),
+]
 
 
 def _out(request: RightsRequest) -> RightsRequestOut:
@@ -65,10 +69,14 @@ def list_requests(
     due_before: DueBefore = None,
     overdue: Overdue = False,
     assignee: Assignee = None,
+    search: Search = None,
 ) -> RightsRequestListOut:
-    """The queue, soonest due first; the filters combine."""
+    """The queue, soonest due first; the filters combine. ``search`` finds a person's requests."""
     response.headers.update(NO_STORE)
     found = assistant.requests.list(status=status, due_before=due_before, overdue=overdue, assignee=assignee)
+    if search is not None:
+        wanted = {r.reference for r in assistant.requests.search(search)}
+        found = [r for r in found if r.reference in wanted]
     return RightsRequestListOut(requests=[_out(r) for r in found])
 
 

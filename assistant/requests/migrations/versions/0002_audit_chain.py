@@ -15,7 +15,7 @@ from assistant.requests.audit import IDENTITY_COLUMNS, STATE_COLUMNS, seal_trail
 from assistant.requests.models import UTCDateTime
 
 # The request's columns at this revision: later revisions add columns this one must not read.
-_LATER = ("identity_purged_at", "language", "jurisdiction", "extension_days")
+_LATER = ("identity_purged_at", "language", "jurisdiction", "extension_days", "duplicate_of")
 _COLUMNS_HERE = tuple(c for c in STATE_COLUMNS if c not in _LATER)
 
 revision = "0002"
