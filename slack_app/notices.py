@@ -90,9 +90,11 @@ def post_digest(
     """Post the due-soon and overdue requests to the privacy channel; returns (overdue, due soon)."""
     today = today or date.today()
     late, soon = overdue(assistant, today), due_soon(assistant, days, today)
+    month = assistant.requests.report(since=today - timedelta(days=30)).overall
     heading = assistant.prompts.line(
-        "slack_digest", overdue=len(late), due_soon=len(soon), days=days, today=today.isoformat()
-    )
+        "slack_digest", overdue=len(late), due_soon=len(soon), days=days, today=today.isoformat(),
+        closed=month.closed, median_days=month.median_days_to_close, on_time_share=month.on_time_share,
+    )  # fmt: skip
     message = blocks.digest_blocks(heading, late, soon, assistant.prompts)
     client.chat_postMessage(channel=channel, text=heading, blocks=message)
     return len(late), len(soon)

@@ -456,6 +456,9 @@ def test_a_phone_request_logged_and_verified_from_the_command_line(seeded, run):
     reference = out.stdout.split()[0]
     assert "pending_verification, due" in out.stdout and "under gdpr" in out.stdout
     assert run(data_dir, "requests", "search", "PH.ONE@example.com").stdout.startswith(reference)
+    report = json.loads(run(data_dir, "requests", "report", "--json").stdout)
+    assert report["by_channel"]["phone"]["open"] == 1 and report["overall"]["open"] == 3
+    assert "by jurisdiction:" in run(data_dir, "requests", "report").stdout
     done = run(data_dir, "requests", "verify-identity", reference, "--method", "phone_callback")
     assert done.stdout.strip() == f"{reference} is now verified"
     shown = json.loads(run(data_dir, "requests", "show", reference, "--json").stdout)

@@ -118,6 +118,9 @@ def test_digest_command_posts_due_soon_and_overdue_requests(fresh_assistant, fak
     for key, days_ago in (("old", 40), ("soon", 26), ("later", 1)):
         queue.submit(RequestDraft(rights=["access"], name="Jo Doe", email=f"{key}@example.com").refresh_missing(),
                      idempotency_key=key, channel="api", now=now - timedelta(days=days_ago))  # fmt: skip
+    closed = queue.submit(RequestDraft(rights=["erasure"], name="Al Done", email="done@example.com").refresh_missing(),
+                          idempotency_key="done", channel="api", now=now - timedelta(days=2)).request  # fmt: skip
+    queue.transition(closed.reference, "withdrawn", actor="ana", now=now)
     env = {
         "PATH": os.environ["PATH"], "HF_HUB_OFFLINE": "1",
         "PRIVACY_ASSISTANT_DATA_DIR": str(fresh_assistant.settings.data_dir),
@@ -131,6 +134,7 @@ def test_digest_command_posts_due_soon_and_overdue_requests(fresh_assistant, fak
     assert run.stdout.strip() == "posted the digest: 1 overdue, 1 due soon"
     posted = fake.wait_for("chat.postMessage", lambda p: p["channel"] == PRIVACY_CHANNEL)
     text = texts(posted.params["blocks"])
+    assert "In the last 30 days 1 closed, in a median 2.0 days, 100% on time." in posted.params["text"]
     old, soon, later = (queue.find(k) for k in ("old", "soon", "later"))
     assert old.reference in text and soon.reference in text and later.reference not in text
 

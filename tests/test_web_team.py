@@ -347,7 +347,8 @@ def test_every_team_route_is_in_the_role_table(client):
     paths = {p for p in client.get("/openapi.json").json()["paths"] if p.startswith("/api/team/")}
     covered = {path.replace("{r}", "{reference}").split("?")[0] for _, path, _ in CHANGES}
     covered.add("/api/team/requests")  # GET reads the queue, POST logs a request
-    read_only = {"/api/team/requests", "/api/team/requests/{reference}", "/api/team/laws", "/api/team/me"}
+    read_only = {"/api/team/requests", "/api/team/requests/{reference}", "/api/team/laws", "/api/team/me",
+                 "/api/team/report"}  # fmt: skip
     assert paths == covered | read_only
 
 
@@ -434,3 +435,23 @@ def test_search_finds_a_persons_requests_and_shows_a_possible_duplicate(client, 
     assert {r["reference"] for r in by_name.json()["requests"]} == {first}
     empty = client.get("/api/team/requests", params={"search": "12345"}, headers=TEAM)
     assert empty.status_code == 422 and "no name or address" in empty.json()["error"]
+
+
+def test_the_deadline_figures_in_the_api_and_in_metrics(client, team_assistant):
+    from tests.conftest import prometheus_sample
+
+    reference = submit(team_assistant, "report.case@example.com", rights=["portability"])
+    client.post(f"/api/team/requests/{reference}/transition", json={"status": "withdrawn"}, headers=TEAM)
+    report = client.get("/api/team/report", headers=TEAM).json()
+    portability = report["by_right"]["portability"]
+    assert portability["closed"] >= 1 and portability["on_time_share"] == 1.0
+    assert report["overall"]["open"] == len(client.get("/api/team/requests", params={"status": [
+        "pending_verification", "verified", "in_progress"]}, headers=TEAM).json()["requests"])  # fmt: skip
+    metrics = client.get("/metrics").text
+    closed = prometheus_sample(
+        metrics, "privacy_assistant_requests_closed", group="right", value="portability"
+    )
+    assert closed == portability["closed"]
+    on_time = "privacy_assistant_requests_closed_on_time_ratio"
+    assert prometheus_sample(metrics, on_time, group="right", value="portability") == 1.0
+    assert client.get("/api/team/report", params={"since": "someday"}, headers=TEAM).status_code == 422

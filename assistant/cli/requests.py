@@ -142,6 +142,32 @@ def requests_search(text: str, as_json: bool) -> None:
     click.echo(f"{len(found)} request(s)", err=True)
 
 
+@requests_group.command("report")
+@click.option("--since", callback=parse_date, help="Only requests closed since this date (YYYY-MM-DD).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def requests_report(since: date | None, as_json: bool) -> None:
+    """How the team keeps its deadlines: median days to close and the share closed on time, overall and
+    by right, channel and jurisdiction."""
+    report = open_queue().report(since)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+        return
+
+    def line(label: str, figures) -> str:
+        median = "-" if figures.median_days_to_close is None else f"{figures.median_days_to_close:g} d"
+        share = "-" if figures.on_time_share is None else f"{figures.on_time_share:.0%}"
+        return (
+            f"{label:24s} closed {figures.closed:5d}  median {median:>8s}  on time {share:>5s}  "
+            f"open {figures.open:4d}  overdue {figures.overdue:4d}"
+        )
+
+    click.echo(line("all requests", report.overall))
+    for group, values in report.by.items():
+        click.echo(f"by {group}:")
+        for value, figures in values.items():
+            click.echo("  " + line(value, figures))
+
+
 @requests_group.command("show")
 @click.argument("reference")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")

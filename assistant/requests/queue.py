@@ -32,6 +32,7 @@ from assistant.requests.lookup import BlindIndex, email_term, name_terms, query_
 from assistant.requests.members import Members
 from assistant.requests.models import IdentityTerm, ReferenceCounter, RequestRecord
 from assistant.requests.notices import RequesterMessages
+from assistant.requests.reporting import QueueReport, queue_report
 from assistant.requests.storage import (
     CHANNELS,
     REFERENCE,
@@ -406,6 +407,10 @@ class RequestQueue:
                 .order_by(RequestRecord.due_at, RequestRecord.id)
             )
             return [self.storage.view(r) for r in session.scalars(query)]
+
+    def report(self, since: date | None = None, now: datetime | None = None) -> QueueReport:
+        """Median days to close and the share closed on time, overall and by right, channel and law."""
+        return queue_report(self.storage, since, now)
 
     def events(self, reference: str) -> list[AuditEvent]:
         """The audit trail of one request, oldest first."""

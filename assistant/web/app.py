@@ -95,6 +95,7 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
     app.state.settings = settings
     app.state.metrics = WebMetrics()
     app.state.metrics.watch_outbox(lambda: assistant.outbox.counts())
+    app.state.metrics.watch_queue(lambda: assistant.requests.report())
     app.state.limiter = RateLimiter(settings.rate_limit)
     app.state.audit_report = None  # set at start-up
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))

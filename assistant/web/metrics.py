@@ -1,5 +1,5 @@
 """Prometheus metrics of one app: requests and latency by route, answers vs abstentions, requests filed,
-the outbox's waiting and dead messages.
+the outbox's waiting and dead messages, and how the team keeps its deadlines.
 
 Each app has its own registry, so several apps in one process (tests) never share counts.
 """
@@ -17,12 +17,15 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.answering.compose import Answer
 from assistant.conversation import Turn
 from assistant.requests import AuditEvent
 from assistant.requests.outbox import OutboxCounts
+from assistant.requests.reporting import QueueReport
 from assistant.requests.storage import REQUEST_CHANNELS
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -73,6 +76,10 @@ class WebMetrics:
         for state in ("waiting", "dead"):
             gauge.labels(state).set_function(lambda state=state: _outbox_count(counts, state))
 
+    def watch_queue(self, report: Callable[[], QueueReport]) -> None:
+        """Expose the deadline figures (reporting.py), computed from the database at each scrape."""
+        self.registry.register(_DeadlineCollector(report))
+
     def record_answer(self, answer: Answer, channel: str) -> None:
         self.answers.labels(channel, "answered" if answer.answerable else "abstained").inc()
 
@@ -94,6 +101,51 @@ def _outbox_count(counts: Callable[[], OutboxCounts], state: str) -> float:
         return float(getattr(counts(), state))
     except Exception:  # the database is away: no number rather than a failed scrape
         return float("nan")
+
+
+class _DeadlineCollector(Collector):
+    """Closed requests, median days to close and the share on time, overall (group "all") and by right,
+    channel and jurisdiction; open and overdue requests likewise."""
+
+    def __init__(self, report: Callable[[], QueueReport]) -> None:
+        self.report = report
+
+    def collect(self):
+        families = {
+            "closed": GaugeMetricFamily(
+                "privacy_assistant_requests_closed", "Requests closed.", labels=["group", "value"]
+            ),
+            "median_days_to_close": GaugeMetricFamily(
+                "privacy_assistant_requests_median_days_to_close",
+                "Median days from receipt to closing, of the requests closed.",
+                labels=["group", "value"],
+            ),
+            "on_time_share": GaugeMetricFamily(
+                "privacy_assistant_requests_closed_on_time_ratio",
+                "Share of the closed requests closed by their due date.",
+                labels=["group", "value"],
+            ),
+            "open": GaugeMetricFamily(
+                "privacy_assistant_requests_open", "Requests open.", labels=["group", "value"]
+            ),
+            "overdue": GaugeMetricFamily(
+                "privacy_assistant_requests_overdue",
+                "Open requests past their due date.",
+                labels=["group", "value"],
+            ),
+        }
+        try:
+            report = self.report()
+        except Exception:  # the database is away: no figures rather than a failed scrape
+            return
+        groups = [("all", "all", report.overall)]
+        groups += [(group, value, f) for group, values in report.by.items() for value, f in values.items()]
+        for group, value, figures in groups:
+            for name, family in families.items():
+                number = getattr(figures, name)
+                if number is not None:
+                    family.add_metric([group, value], float(number))
+        yield from families.values()
 
 
 class MetricsMiddleware:

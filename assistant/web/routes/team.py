@@ -230,6 +230,19 @@ def set_jurisdiction(
     return _out(assistant.requests.set_jurisdiction(reference, body.jurisdiction, actor=member.name))
 
 
+@router.get("/report")
+def report(
+    member: Viewer,
+    assistant: AssistantDep,
+    since: Annotated[
+        date | None, Query(description="Only requests closed since this date, YYYY-MM-DD.")
+    ] = None,
+) -> dict:
+    """Median days to close and the share closed on time, overall and by right, channel and
+    jurisdiction; with the requests open now and overdue."""
+    return assistant.requests.report(since).to_dict()
+
+
 @router.get("/laws", response_model=list[JurisdictionOut])
 def list_laws(member: Viewer, assistant: AssistantDep) -> list[JurisdictionOut]:
     """The laws a request can be answered under, with their clocks."""
