@@ -115,6 +115,14 @@ class Settings(BaseSettings):
     jurisdictions_file: Path | None = Field(
         None, description="YAML adding or replacing jurisdictions (name, citation, answer_within, extension)."
     )
+    # Fulfilment (README "Handing over the data"): assistant/requests/fulfilment.py.
+    package_max_mb: int = Field(25, ge=1, le=512, description="The largest data package the team can attach.")
+    package_link_hours: int = Field(
+        72, ge=1, le=24 * 30, description="A requester's download link expires after this; it works once."
+    )
+    package_retention_days: int = Field(
+        30, ge=1, description="A data package is emptied this long after it was attached."
+    )
     verification_ttl_minutes: int = Field(60, ge=1, description="A verification code expires after this.")
     verification_max_attempts: int = Field(5, ge=1, description="Wrong codes before a code is locked.")
     verification_max_sends: int = Field(3, ge=1, description="Verification mails per request per hour.")

@@ -358,7 +358,12 @@ def test_purge_reports_what_went_and_a_dry_run_changes_nothing(seeded, run):
     assert (report["requests_anonymised"], report["references"]) == (1, [closed])
     # The mails of the request closed long ago and of the one submitted 45 days ago were delivered then.
     assert report["outbox_messages"] == 2
-    assert report["periods_days"] == {"transcripts": 30, "closed_requests": 1095, "outbox": 7}
+    assert report["periods_days"] == {
+        "transcripts": 30,
+        "closed_requests": 1095,
+        "outbox": 7,
+        "data_packages": 30,
+    }
     assert run(data_dir, "requests", "export", "--format", "json").stdout == before
 
     out = run(data_dir, "requests", "purge")

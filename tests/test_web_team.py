@@ -347,6 +347,7 @@ def test_every_team_route_is_in_the_role_table(client):
     paths = {p for p in client.get("/openapi.json").json()["paths"] if p.startswith("/api/team/")}
     covered = {path.replace("{r}", "{reference}").split("?")[0] for _, path, _ in CHANGES}
     covered.add("/api/team/requests")  # GET reads the queue, POST logs a request
+    covered.add("/api/team/requests/{reference}/package")  # multipart: test_a_package_through_the_api...
     read_only = {"/api/team/requests", "/api/team/requests/{reference}", "/api/team/laws", "/api/team/me",
                  "/api/team/report"}  # fmt: skip
     assert paths == covered | read_only
@@ -455,3 +456,41 @@ def test_the_deadline_figures_in_the_api_and_in_metrics(client, team_assistant):
     on_time = "privacy_assistant_requests_closed_on_time_ratio"
     assert prometheus_sample(metrics, on_time, group="right", value="portability") == 1.0
     assert client.get("/api/team/report", params={"since": "someday"}, headers=TEAM).status_code == 422
+
+
+def test_a_package_through_the_api_and_the_requesters_download_pages(client, team_assistant):
+    import re
+
+    from tests.requests_support import mails
+
+    reference = submit(team_assistant, "package.case@example.com", rights=["portability"])
+    team_assistant.requests.transition(reference, "verified", actor=ADMIN)
+    upload = {"file": ("export.json", b'{"playlists": 3}', "application/json")}
+    viewer = enrol(team_assistant, "vic@numecent.com", "viewer")
+    assert (
+        client.post(f"/api/team/requests/{reference}/package", files=upload, headers=viewer).status_code
+        == 403
+    )
+    attached = client.post(f"/api/team/requests/{reference}/package", files=upload, headers=TEAM)
+    assert attached.status_code == 201 and attached.json()["size"] == 16, attached.text
+    client.post(f"/api/team/requests/{reference}/transition", json={"status": "in_progress"}, headers=TEAM)
+    client.post(f"/api/team/requests/{reference}/transition", json={"status": "completed"}, headers=TEAM)
+
+    def mail(subject: str) -> str:
+        return next(m for m in mails(team_assistant.requests) if m["Subject"] == subject).get_content()
+
+    ready = mail(f"Your data from privacy request {reference} is ready")
+    path = re.search(r"http://[^/]+(/download\?ref=\S+)", ready).group(1)
+    page = client.get(path)
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    token = re.search(r"token=([A-Za-z0-9_-]+)", path).group(1)
+    form = {"reference": reference, "token": token}
+    assert "e-mailed you a code" in client.post("/download/code", data=form).text
+    code = re.search(
+        r"^\s+(\d{6})\s*$", mail(f"Your download code for privacy request {reference}"), re.M
+    ).group(1)
+    got = client.post("/download", data={**form, "code": code})
+    assert got.status_code == 200 and got.content == b'{"playlists": 3}'
+    assert got.headers["content-disposition"] == 'attachment; filename="export.json"'
+    again = client.post("/download", data={**form, "code": code})
+    assert again.status_code == 400 and "it works once" in again.text

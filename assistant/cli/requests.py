@@ -168,6 +168,26 @@ def requests_report(since: date | None, as_json: bool) -> None:
             click.echo("  " + line(value, figures))
 
 
+@requests_group.command("attach")
+@click.argument("reference")
+@click.argument("package", type=click.Path(exists=True, dir_okay=False))
+@click.option("--content-type", default="application/zip", show_default=True)
+@as_member
+def requests_attach(reference: str, package: str, content_type: str, member: str) -> None:
+    """Attach PACKAGE (the requester's data) to access or portability request REFERENCE; the requester
+    gets a single-use download link when the request is completed."""
+    from pathlib import Path
+
+    queue = open_queue()
+    path = Path(package)
+    attached = queue.fulfilment.attach(
+        reference, path.name, path.read_bytes(), actor=acting(queue, member), content_type=content_type
+    )
+    click.echo(
+        f"{attached.reference}: {attached.filename} attached ({attached.size} bytes, sha256 {attached.sha256[:12]})"
+    )
+
+
 @requests_group.command("show")
 @click.argument("reference")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -381,6 +401,9 @@ def requests_purge(dry_run: bool, as_json: bool) -> None:
     )
     click.echo(
         f"delivered outbox messages {deleted}: {report.outbox_messages} (older than {days['outbox']} days)"
+    )
+    click.echo(
+        f"data packages {deleted}: {report.data_packages} (attached over {days['data_packages']} days ago)"
     )
 
 

@@ -51,6 +51,17 @@ class Vault:
                 "use the key the data was written with"
             ) from None
 
+    def encrypt_bytes(self, data: bytes) -> str:
+        return self._fernet.encrypt(data).decode()
+
+    def decrypt_bytes(self, token: str) -> bytes:
+        try:
+            return self._fernet.decrypt(token.encode())
+        except InvalidToken:
+            raise ConfigurationError(
+                "stored data cannot be decrypted with this encryption key; use the key the data was written with"
+            ) from None
+
     def digest(self, text: str) -> str:
         """A keyed hash (HMAC-SHA256): codes are stored as this, never as themselves."""
         return hmac.new(self._mac_key, text.encode(), hashlib.sha256).hexdigest()

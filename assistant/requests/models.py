@@ -230,3 +230,38 @@ class TeamLogRecord(Base):
     actor: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(40))  # export, member_added, token_issued, ...
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class DataPackageRecord(Base):
+    """The data the team hands a requester for an access or portability request, encrypted at rest and
+    emptied after the retention period (fulfilment.py)."""
+
+    __tablename__ = "data_packages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("rights_requests.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_enc: Mapped[str | None] = mapped_column(Text)  # None once purged
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DownloadLinkRecord(Base):
+    """The requester's single-use, expiring link to a package, and the code that re-verifies them before
+    it opens; both kept only as keyed hashes."""
+
+    __tablename__ = "download_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    package_id: Mapped[int] = mapped_column(ForeignKey("data_packages.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    codes_sent: Mapped[int] = mapped_column(Integer, default=0)
+    code_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

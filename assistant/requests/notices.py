@@ -25,7 +25,7 @@ from assistant.requests.laws import Jurisdictions
 from assistant.requests.models import RequestRecord
 from assistant.requests.storage import AuditEvent, RequestStorage
 
-MESSAGES = ("received", "verified", "extended", "rejected", "completed", "withdrawn")
+MESSAGES = ("received", "verified", "extended", "rejected", "completed", "withdrawn", "package_ready")
 # The status changes the requester hears of, and the message each sends.
 ON_STATUS = {
     states.VERIFIED: "verified",
@@ -33,7 +33,6 @@ ON_STATUS = {
     states.COMPLETED: "completed",
     states.WITHDRAWN: "withdrawn",
 }
-DELIVERS_DATA = ("access", "portability")  # rights whose answer is the requester's data
 
 
 class RequesterMessages:
@@ -50,12 +49,13 @@ class RequesterMessages:
         actor: str,
         now: datetime,
         note: str | None = None,
+        **values: Any,
     ) -> None:
         """Tell the requester of the status ``record`` has just moved to, if it concerns them; the trail
         records the message under ``actor``, who made the change."""
         message = ON_STATUS.get(record.status)
         if message is not None:
-            self.send(session, events, record, message, actor, now, reason=note, note=note)
+            self.send(session, events, record, message, actor, now, reason=note, note=note, **values)
 
     def send(
         self,
@@ -88,8 +88,7 @@ class RequesterMessages:
             rights=[languages.label(r, record.language) for r in record.rights if r in BY_NAME],
             due_at=record.due_at.isoformat(),
             law=law.name,
-            delivers_data=any(r in DELIVERS_DATA for r in record.rights),
-            **values,
+            **{"delivers_data": False, **values},
         )
         subject, _, body = text.partition("\n")
         self.storage.enqueue(

@@ -27,6 +27,7 @@ from assistant.intake.rights import BY_NAME, RIGHTS
 from assistant.prompts import Prompts
 from assistant.requests import states
 from assistant.requests.export import export_requests
+from assistant.requests.fulfilment import Fulfilment
 from assistant.requests.laws import Jurisdiction, Jurisdictions, Period
 from assistant.requests.lookup import BlindIndex, email_term, name_terms, query_terms
 from assistant.requests.members import Members
@@ -87,6 +88,7 @@ class RequestQueue:
         self.engine, self.vault = self.storage.engine, self.storage.vault
         self.members = Members(self.storage)
         self.index = BlindIndex(self.vault)
+        self.fulfilment = Fulfilment(self.storage, prompts)
 
     def law_for(self, rights: list[str], jurisdiction: str | None = None) -> Jurisdiction:
         """The law a request is answered under: the one named, else the configured default, except that
@@ -460,7 +462,16 @@ class RequestQueue:
             ):
                 raise RequestError("a rejection needs a reason in the note: the requester is told it")
             self.storage.set_status(session, events, record, status, actor, now, note=note)
-            self.messages.on_status(session, events, record, actor, now, note=note)
+            link = None
+            if status == states.COMPLETED and self.messages.address_verified(record):
+                link = self.fulfilment.issue_link(session, record, now)
+            self.messages.on_status(session, events, record, actor, now, note=note, delivers_data=bool(link))
+            if link:
+                hours = self.settings.package_link_hours
+                self.messages.send(
+                    session, events, record, "package_ready", actor, now,
+                    link=self.fulfilment.link_url(record.reference, link), hours=hours,
+                )  # fmt: skip
             view = self.storage.view(record)
         return view
 

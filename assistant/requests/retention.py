@@ -45,11 +45,16 @@ class PurgeReport:
     requests_anonymised: tuple[str, ...]  # references; the requests themselves stay
     outbox_messages: int
     periods_days: dict[str, int]
+    data_packages: int = 0  # emptied after their period
 
     @property
     def nothing(self) -> bool:
         return not (
-            self.transcript_messages or self.conversations or self.requests_anonymised or self.outbox_messages
+            self.transcript_messages
+            or self.conversations
+            or self.requests_anonymised
+            or self.outbox_messages
+            or self.data_packages
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,10 +82,12 @@ def purge(
             queue, settings.closed_request_retention_days, now, dry_run
         ),
         outbox_messages=purge_outbox(queue, settings.outbox_retention_days, now, dry_run),
+        data_packages=queue.fulfilment.purge(now, dry_run),
         periods_days={
             "transcripts": settings.transcript_retention_days,
             "closed_requests": settings.closed_request_retention_days,
             "outbox": settings.outbox_retention_days,
+            "data_packages": settings.package_retention_days,
         },
     )
 

@@ -26,7 +26,7 @@ from assistant.web.edge import BodyLimit, RateLimiter, SecurityHeaders
 from assistant.web.errors import install_error_handlers
 from assistant.web.memory import give_back, give_back_when_served
 from assistant.web.metrics import MetricsMiddleware, WebMetrics
-from assistant.web.routes import ask, chat, health, pages, policy, team, verify
+from assistant.web.routes import ask, chat, download, health, pages, policy, team, verify
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("assistant.web")
@@ -100,7 +100,7 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
     app.state.audit_report = None  # set at start-up
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
 
-    for module in (chat, ask, verify, policy, health, pages, team):
+    for module in (chat, ask, verify, download, policy, health, pages, team):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.mount("/docs-assets", StaticFiles(directory=str(files("fastapi_offline") / "static")), name="docs")
@@ -109,7 +109,12 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
 
     # Added innermost first: a request meets the proxy headers, then metrics, then headers, then CORS,
     # then the body limit.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    package_bytes = settings.package_max_mb * 1024 * 1024 + 65_536  # the file and its multipart framing
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={r"/api/team/requests/[^/]+/package": package_bytes},
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

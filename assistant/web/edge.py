@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -41,21 +42,24 @@ async def _send_error(send: Send, status: int, message: str, headers: list[tuple
 class BodyLimit:
     """Refuses request bodies over ``max_bytes`` with 413, whether announced by Content-Length or not."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Routes that take more (a data package upload): a path pattern and its own limit.
+        self.larger = [(re.compile(pattern), limit) for pattern, limit in (larger or {}).items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        too_large = f"the request body is over {self.max_bytes:,} bytes; send a shorter message"
+        max_bytes = next((n for p, n in self.larger if p.fullmatch(scope["path"])), self.max_bytes)
+        too_large = f"the request body is over {max_bytes:,} bytes; send a shorter message"
         announced = dict(scope["headers"]).get(b"content-length")
         if announced is not None:
             if not announced.isdigit():
                 await _send_error(send, 400, "the Content-Length header is not a number")
                 return
-            if int(announced) > self.max_bytes:
+            if int(announced) > max_bytes:
                 if int(announced) <= _DRAIN_BYTES:
                     await _drain(receive)
                 await _send_error(send, 413, too_large)
@@ -68,7 +72,7 @@ class BodyLimit:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
+            if size > max_bytes:
                 if message.get("more_body", False):  # past the last chunk, receive() waits for a disconnect
                     await _drain(receive, size)
                 await _send_error(send, 413, too_large)

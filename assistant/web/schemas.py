@@ -239,6 +239,16 @@ class MemberOut(BaseModel):
     tokens: int = Field(description="Live tokens.")
 
 
+class PackageOut(BaseModel):
+    reference: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    created_by: str
+    purged: bool
+
+
 class JurisdictionOut(BaseModel):
     code: str
     name: str

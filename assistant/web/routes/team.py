@@ -12,7 +12,8 @@ import logging
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Response, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from assistant.intake.draft import RequestDraft
 from assistant.requests import RightsRequest
@@ -28,6 +29,7 @@ from assistant.web.schemas import (
     JurisdictionOut,
     LogRequestIn,
     MemberOut,
+    PackageOut,
     RightsRequestDetailOut,
     RightsRequestListOut,
     RightsRequestOut,
@@ -228,6 +230,26 @@ def set_jurisdiction(
     """Answer an open, unextended request under another law; its due date is worked out again."""
     response.headers.update(NO_STORE)
     return _out(assistant.requests.set_jurisdiction(reference, body.jurisdiction, actor=member.name))
+
+
+@router.post(
+    "/requests/{reference}/package",
+    response_model=PackageOut,
+    status_code=201,
+    responses=error_responses(404),
+)
+async def attach_package(
+    reference: str, file: UploadFile, member: Handler, assistant: AssistantDep, response: Response
+) -> PackageOut:
+    """Attach the requester's data (multipart ``file``) to an open access or portability request; the
+    requester gets a single-use download link when it is completed."""
+    response.headers.update(NO_STORE)
+    content = await file.read(assistant.settings.package_max_mb * 1024 * 1024 + 1)
+    package = await run_in_threadpool(
+        assistant.requests.fulfilment.attach, reference, file.filename or "", content, member.name,
+        file.content_type or "application/octet-stream",
+    )  # fmt: skip
+    return PackageOut(**{k: getattr(package, k) for k in PackageOut.model_fields})
 
 
 @router.get("/report")
