@@ -26,7 +26,7 @@ from assistant.web.edge import BodyLimit, RateLimiter, SecurityHeaders
 from assistant.web.errors import install_error_handlers
 from assistant.web.memory import give_back, give_back_when_served
 from assistant.web.metrics import MetricsMiddleware, WebMetrics
-from assistant.web.routes import ask, chat, download, health, pages, policy, team, verify
+from assistant.web.routes import ask, chat, console, download, health, pages, policy, team, verify
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("assistant.web")
@@ -100,11 +100,12 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
     app.state.audit_report = None  # set at start-up
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
 
-    for module in (chat, ask, verify, download, policy, health, pages, team):
+    for module in (chat, ask, verify, download, policy, health, pages, team, console):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.mount("/docs-assets", StaticFiles(directory=str(files("fastapi_offline") / "static")), name="docs")
     install_error_handlers(app)
+    app.add_exception_handler(console.ConsoleRefusal, console.refused)  # pages, not JSON, for people
     mount_plugins(app, assistant, settings)  # Slack's /slack/events, when it is configured
 
     # Added innermost first: a request meets the proxy headers, then metrics, then headers, then CORS,

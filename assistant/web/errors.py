@@ -60,8 +60,14 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> J
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
+def status_for(exc: Exception) -> int:
+    """The HTTP status of one of the assistant's errors (500 for anything else): the same on every door
+    of the web service, JSON or page."""
+    return next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
+
+
 async def assistant_error(request: Request, exc: Exception) -> JSONResponse:
-    status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
+    status = status_for(exc)
     if status >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, exc)
     headers = None
