@@ -223,6 +223,7 @@ POSTS = [
     ("/transition", {"status": "rejected", "note": "n"}),
     ("/extend", {"reason": "busy", "length": "1 month"}),
     ("/jurisdiction", {"jurisdiction": "ccpa"}),
+    ("/package", {}),  # multipart; refused before the file is read
 ]
 POST_IDS = [path.strip("/") or "log" for path, _ in POSTS]
 
@@ -489,8 +490,11 @@ def served(assistant: Assistant) -> Iterator[str]:
         thread.join(timeout=15)
 
 
+DATA = b'{"orders": 3, "newsletter": true}'
+
+
 @pytest.mark.browser
-def test_a_handler_works_a_letter_from_logging_to_completion_by_keyboard(tmp_path):
+def test_a_postal_request_from_the_console_to_the_requesters_one_download(tmp_path):
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (.ci/run does it)")
     from playwright.sync_api import sync_playwright
@@ -576,6 +580,11 @@ def test_a_handler_works_a_letter_from_logging_to_completion_by_keyboard(tmp_pat
         to("New status").select_option("in_progress")
         page.get_by_role("button", name="Change the status").focus()
         press("Enter", r"done=moved")
+        package = tmp_path / "lou-letter-data.json"
+        package.write_bytes(DATA)
+        to("The data package").set_input_files(str(package))
+        page.get_by_role("button", name="Attach").focus()
+        press("Enter", r"done=packaged")
         to("New status").select_option("completed")
         to("Note")
         page.keyboard.type("copy sent by secure link")
@@ -595,6 +604,28 @@ def test_a_handler_works_a_letter_from_logging_to_completion_by_keyboard(tmp_pat
         page.goto(f"{url}/console/requests/{reference}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing spills sideways
         page.screenshot(path=str(ARTIFACTS / "console-phone.png"))
+
+        # The requester, in a browser of their own: the link from the mail, a code mailed again, once.
+        ready = next(m for m in mails(assistant.requests) if m["Subject"].startswith("Your data from"))
+        link = re.search(r"(http://\S+/download\?ref=\S+)", ready.get_content()).group(1)
+        requester = browser.new_context(
+            viewport={"width": 390, "height": 844}, accept_downloads=True
+        ).new_page()
+        requester.goto(link.replace(assistant.settings.public_base_url.rstrip("/"), url))
+        requester.get_by_role("button", name="E-mail me a code").click()
+        assert "e-mailed you a code" in requester.get_by_role("status").inner_text()
+        code_mail = next(
+            m for m in mails(assistant.requests) if m["Subject"].startswith("Your download code")
+        )
+        code = re.search(r"^\s+(\d{6})\s*$", code_mail.get_content(), re.M).group(1)
+        requester.get_by_label("Code from the e-mail").fill(code)
+        with requester.expect_download() as got:
+            requester.get_by_role("button", name="Download").click()
+        assert got.value.suggested_filename == "lou-letter-data.json"
+        assert Path(got.value.path()).read_bytes() == DATA
+        requester.get_by_label("Code from the e-mail").fill(code)
+        requester.get_by_role("button", name="Download").click()
+        assert "it works once" in requester.get_by_role("alert").inner_text()  # a second download is refused
         browser.close()
     assert problems == []
 
@@ -604,9 +635,12 @@ def test_a_handler_works_a_letter_from_logging_to_completion_by_keyboard(tmp_pat
         f"Your privacy request {reference} is confirmed",
         f"More time for your privacy request {reference}",
         f"Your privacy request {reference} is complete",
+        f"Your data from privacy request {reference} is ready",
+        f"Your download code for privacy request {reference}",
     ]
     steps = [(kind, actor, detail) for kind, actor, detail in trail(assistant, reference)]
-    assert {actor for _, actor, _ in steps} == {HANDLER}
+    assert {actor for _, actor, _ in steps[:-2]} == {HANDLER}
+    assert {actor for _, actor, _ in steps[-2:]} == {"requester"}
     assert [
         (kind, detail.get("to") or detail.get("message") or detail.get("length")) for kind, _, detail in steps
     ] == [
@@ -617,8 +651,12 @@ def test_a_handler_works_a_letter_from_logging_to_completion_by_keyboard(tmp_pat
         ("extended", "1 month"),
         ("requester_notified", "extended"),
         ("status_changed", "in_progress"),
+        ("package_attached", None),
         ("status_changed", "completed"),
         ("requester_notified", "completed"),
+        ("requester_notified", "package_ready"),
+        ("download_code_sent", None),
+        ("package_downloaded", None),
     ]
     assert steps[2][2]["method"] == "signed_letter"
     assistant.requests.close()

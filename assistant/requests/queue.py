@@ -410,6 +410,17 @@ class RequestQueue:
             )
             return [self.storage.view(r) for r in session.scalars(query)]
 
+    def closing_days(self) -> dict[str, date]:
+        """The day each closed request closed, by reference: a closed request never changes again, so
+        its last update is its closing (reporting.py and retention.py count on the same)."""
+        with self.storage.sessions() as session:
+            rows = session.execute(
+                select(RequestRecord.reference, RequestRecord.updated_at).where(
+                    RequestRecord.status.not_in(states.OPEN_STATUSES)
+                )
+            )
+            return {reference: updated.date() for reference, updated in rows}
+
     def report(self, since: date | None = None, now: datetime | None = None) -> QueueReport:
         """Median days to close and the share closed on time, overall and by right, channel and law."""
         return queue_report(self.storage, since, now)

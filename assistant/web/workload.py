@@ -1,8 +1,8 @@
 """The team console's workload chart: how many requests were open, and how many overdue, at the end of
 each of the last weeks, and the bars that draw it as server-rendered SVG (no script, no chart library).
 
-A request is open from the day it was received until its first status change to completed, rejected or
-withdrawn (from its audit trail), and overdue on a day when it is open and its due date is before that
+A request is open from the day it was received until the day it was closed (completed, rejected or
+withdrawn: ``RequestQueue.closing_days``), and overdue on a day when it is open and its due date is before that
 day, as ``RightsRequest.overdue`` counts today. The due date is the request's current one: an extension
 moves it for the weeks before the extension too, which is what the team cares about when it looks back
 (was this late by the deadline that held?), and the trail keeps every earlier date.
@@ -15,9 +15,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from assistant.requests import RightsRequest
-from assistant.requests.states import COMPLETED, REJECTED, WITHDRAWN
-
-CLOSING = (COMPLETED, REJECTED, WITHDRAWN)
 
 # The chart's drawing box (SVG user units); the page scales it to its width.
 WIDTH, HEIGHT = 720, 260
@@ -58,11 +55,6 @@ class Chart:
     left: int = LEFT
     right: int = WIDTH - RIGHT
     baseline: int = HEIGHT - BOTTOM
-
-
-def closed_on(kind: str, detail: Mapping[str, object]) -> bool:
-    """Whether an audit event closed its request."""
-    return kind == "status_changed" and detail.get("to") in CLOSING
 
 
 def weekly(

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -36,6 +36,7 @@ from assistant.exceptions import (
 from assistant.intake.draft import RequestDraft
 from assistant.intake.rights import BY_NAME, RIGHTS
 from assistant.requests import STATUSES, TRANSITIONS, Period, RequestQueue, RightsRequest
+from assistant.requests.fulfilment import DELIVERS_DATA
 from assistant.requests.members import HANDLER, Member
 from assistant.requests.queue import VERIFICATION_METHODS
 from assistant.requests.states import OPEN_STATUSES
@@ -60,6 +61,7 @@ DONE = {
     "jurisdiction": "The request's law was changed and its due date worked out again.",
     "verified": "The requester's identity is recorded as checked; the request is verified.",
     "logged": "The request was logged.",
+    "packaged": "The data package was attached; the requester gets a download link when the request is completed.",
 }
 _NEXT = re.compile(r"/console(/[A-Za-z0-9_/-]*)?")  # where sign-in may send back to: console pages only
 _FORM_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -255,8 +257,8 @@ def overview(request: Request, session: SignedIn) -> Response:
     queue = _queue(request)
     today = utcnow().date()
     requests = queue.list()
-    closed = {r.reference: _closed_on(queue, r) for r in requests if r.status not in OPEN_STATUSES}
-    weeks = workload.weekly(requests, closed, today)
+    weeks = workload.weekly(requests, queue.closing_days(), today)
+    report = queue.report(since=today - timedelta(days=90))
     context = {
         "session": session,
         "nav": "overview",
@@ -268,6 +270,8 @@ def overview(request: Request, session: SignedIn) -> Response:
         "due_soon": len(_due_soon(requests, today)),
         "due_soon_days": DUE_SOON_DAYS,
         "chart": workload.chart(weeks),
+        "report": report,
+        "report_rows": [(g, v, f) for g, values in report.by.items() for v, f in values.items()],
     }
     return _page(request, "console/overview.html", context)
 
@@ -448,6 +452,24 @@ def verify_identity(
     return _act(request, session, reference, "verified", {"method": method, "note": note}, verify)
 
 
+@router.post("/requests/{reference}/package")
+def attach_package(request: Request, session: Acting, reference: str, package: UploadFile) -> Response:
+    queue = _queue(request)
+    content = package.file.read(queue.settings.package_max_mb * 1024 * 1024 + 1)
+
+    def attach(queue: RequestQueue, actor: str) -> RightsRequest:
+        queue.fulfilment.attach(
+            reference,
+            package.filename or "",
+            content,
+            actor,
+            package.content_type or "application/octet-stream",
+        )
+        return queue.get(reference)
+
+    return _act(request, session, reference, "packaged", {}, attach)
+
+
 # -- helpers -------------------------------------------------------------------------------------------
 def _act(
     request: Request,
@@ -512,6 +534,8 @@ def _request_page(
         "right_law": {r: BY_NAME[r].law for r in RIGHTS},
         "laws": list(queue.laws.values()),
         "methods": VERIFICATION_METHODS,
+        "delivers_data": bool(set(shown.rights) & set(DELIVERS_DATA)),
+        "package": queue.fulfilment.package(shown.reference),
         "done": done,
         "problem": problem,
         "given": given or {},
@@ -575,14 +599,6 @@ def _due_soon(requests: list[RightsRequest], today: date) -> list[RightsRequest]
     """Open requests due from today to ``DUE_SOON_DAYS`` days on (as Slack's digest counts them)."""
     last = today + timedelta(days=DUE_SOON_DAYS)
     return [r for r in requests if r.status in OPEN_STATUSES and today <= r.due_at <= last]
-
-
-def _closed_on(queue: RequestQueue, closed: RightsRequest) -> date:
-    """The day a closed request was closed: its first closing status change in the trail."""
-    for event in queue.events(closed.reference):
-        if workload.closed_on(event.kind, event.detail):
-            return event.at.date()
-    return closed.received_at.date()  # a trail without one (edited around the queue): never counted open
 
 
 def _detail(detail: dict[str, Any]) -> list[tuple[str, str]]:
