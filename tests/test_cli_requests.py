@@ -473,3 +473,20 @@ def test_a_phone_request_logged_and_verified_from_the_command_line(seeded, run):
     ]
     refused = run(data_dir, "requests", "create", "--channel", "fax", "--received", today, "--name", "X")
     assert refused.returncode == 2 and "'fax' is not one of" in refused.stderr
+
+
+def test_attach_a_data_package_from_the_command_line(seeded, run, tmp_path):
+    data_dir, _, _ = seeded
+    today = datetime.now(UTC).date().isoformat()
+    out = run(data_dir, "requests", "create", "--channel", "email", "--received", today, "--right", "access",
+              "--name", "Da Ta", "--email", "da.ta@example.com", "--verified-by", "account_details")  # fmt: skip
+    reference = out.stdout.split()[0]
+    package = tmp_path / "da-ta.zip"
+    package.write_bytes(b"PK\x03\x04 not really a zip")
+    attached = run(data_dir, "requests", "attach", reference, str(package))
+    assert attached.returncode == 0, attached.stderr
+    assert attached.stdout.startswith(f"{reference}: da-ta.zip attached (21 bytes")
+    shown = json.loads(run(data_dir, "requests", "show", reference, "--json").stdout)
+    assert shown["events"][-1]["kind"] == "package_attached" and shown["events"][-1]["actor"] == "ana"
+    refused = run(data_dir, "requests", "attach", reference, str(package), "--as", "mallory")
+    assert refused.returncode == 2 and "'mallory' is not on the privacy team" in refused.stderr

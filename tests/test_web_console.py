@@ -457,6 +457,9 @@ def test_the_overview_counts_and_draws_the_last_twelve_weeks(client, console_ass
     assert weeks[0][1:] == ("0", "0")
     assert page.count('<rect class="bar open"') == 12 and page.count('<rect class="bar overdue"') == 12
     assert late not in page  # the overview names no request
+    # The deadlines kept: the withdrawn request closed in the last 90 days, none open past due yet kept.
+    kept = re.search(r"<th scope=\"row\">all requests</th>\s*<td class=\"number\">(\d+)</td>", page)
+    assert kept and kept.group(1) == "1"
 
 
 # -- the story in a browser ----------------------------------------------------------------------------

@@ -127,23 +127,15 @@ class RequestQueue:
         self._check_draft(draft, idempotency_key, channel)
         law = self.law_for(draft.rights, jurisdiction)
         now = now or utcnow()
-        existing = self.find(idempotency_key)
-        if existing is not None:
-            return Submission(existing, created=False)
-        try:
-            with self.storage.transaction() as (session, events):
-                record = self._record(session, draft, idempotency_key, channel, now, law, now)
-                self.storage.audit(session, events, record, "submitted", "requester", now, channel=channel)
-                self._index(session, events, record, draft, "requester", now)
-                self.verification.challenge(session, record, now)
-                view = self.storage.view(record)
-        except IntegrityError:
-            # Another worker committed the same idempotency key between our check and our insert.
-            existing = self.find(idempotency_key)
-            if existing is None:
-                raise
-            return Submission(existing, created=False)
-        return Submission(view, created=True)
+
+        def make(session: Session, events: list[AuditEvent]) -> RequestRecord:
+            record = self._record(session, draft, idempotency_key, channel, now, law, now)
+            self.storage.audit(session, events, record, "submitted", "requester", now, channel=channel)
+            self._index(session, events, record, draft, "requester", now)
+            self.verification.challenge(session, record, now)
+            return record
+
+        return self._once(idempotency_key, make)
 
     def log_received(
         self,
@@ -191,28 +183,37 @@ class RequestQueue:
         key = idempotency_key or f"team:{secrets.token_hex(16)}"
         if len(key) > 128:
             raise RequestError("an idempotency key is at most 128 characters")
+        law = self.law_for(draft.rights, jurisdiction)
+
+        def make(session: Session, events: list[AuditEvent]) -> RequestRecord:
+            record = self._record(session, draft, key, channel, received, law, now)
+            self.storage.audit(
+                session, events, record, "submitted", actor, now,
+                channel=channel, received_at=received.isoformat(),
+            )  # fmt: skip
+            self._index(session, events, record, draft, actor, now)
+            if verified_by:
+                self.storage.set_status(
+                    session, events, record, states.VERIFIED, actor, now, method=verified_by
+                )
+            self.messages.send(
+                session, events, record, "received", actor, now,
+                channel=channel, received_on=received.date().isoformat(), verified=bool(verified_by),
+            )  # fmt: skip
+            return record
+
+        return self._once(key, make)
+
+    def _once(self, key: str, make: Callable[[Session, list[AuditEvent]], RequestRecord]) -> Submission:
+        """The request ``make`` creates in one transaction, unless ``key`` already made one: then that."""
         existing = self.find(key)
         if existing is not None:
             return Submission(existing, created=False)
-        law = self.law_for(draft.rights, jurisdiction)
         try:
             with self.storage.transaction() as (session, events):
-                record = self._record(session, draft, key, channel, received, law, now)
-                self.storage.audit(
-                    session, events, record, "submitted", actor, now,
-                    channel=channel, received_at=received.isoformat(),
-                )  # fmt: skip
-                self._index(session, events, record, draft, actor, now)
-                if verified_by:
-                    self.storage.set_status(
-                        session, events, record, states.VERIFIED, actor, now, method=verified_by
-                    )
-                self.messages.send(
-                    session, events, record, "received", actor, now,
-                    channel=channel, received_on=received.date().isoformat(), verified=bool(verified_by),
-                )  # fmt: skip
-                view = self.storage.view(record)
+                view = self.storage.view(make(session, events))
         except IntegrityError:
+            # Another worker committed the same key between our check and our insert.
             existing = self.find(key)
             if existing is None:
                 raise
