@@ -18,10 +18,11 @@ from slack_sdk.errors import SlackApiError
 
 from assistant.conversation import Conversation, Turn
 from assistant.core import Assistant
-from assistant.exceptions import PrivacyAssistantError, RequestError
+from assistant.exceptions import ForbiddenError, PrivacyAssistantError, RequestError
 from assistant.intake.draft import RequestDraft
 from assistant.intake.rights import RIGHTS
 from assistant.requests.laws import Period
+from assistant.requests.members import HANDLER
 from assistant.requests.states import COMPLETED, IN_PROGRESS, OPEN_STATUSES, REJECTED, STATUSES
 from assistant.settings import Settings
 from slack_app import blocks, notices
@@ -199,6 +200,17 @@ class PrivacyBot:
         client.chat_postMessage(channel=channel, thread_ts=thread, text=text, blocks=[blocks.section(text)])
 
     # -- the privacy team: /dsar -----------------------------------------------------------------
+    def _acting(self, user: str) -> str:
+        """Who a team member's change is recorded as: the team member a Slack user is linked to
+        (``team slack``), whose role must allow working requests; else the Slack user."""
+        member = self.assistant.requests.members.by_slack(user)
+        return member.require(HANDLER, "working requests").name if member else actor(user)
+
+    def _name(self, user: str) -> str:
+        """A Slack user as an assignee: their member's name when linked."""
+        member = self.assistant.requests.members.by_slack(user)
+        return member.name if member else actor(user)
+
     def run_dsar_command(self, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         user = command["user_id"]
         if not self.team.is_member(user, client):
@@ -237,23 +249,25 @@ class PrivacyBot:
             match = _USER.match(args[1])
             if not match:
                 return self._usage(f"{args[1]!r} is not a Slack user; mention them, like @jane")
-            request = queue.assign(args[0], actor(match.group(1)), actor=actor(user))
+            request = queue.assign(args[0], self._name(match.group(1)), actor=self._acting(user))
             return self._changed(client, user, request, "assigned")
         if verb == "status" and len(args) == 2:
             status = args[1].lower().replace("-", "_")
             if status not in STATUSES:
                 return self._usage(f"unknown status {args[1]!r}")
-            request = queue.transition(args[0], status, actor=actor(user))
+            request = queue.transition(args[0], status, actor=self._acting(user))
             return self._changed(client, user, request, "status_changed")
         if verb == "extend" and len(args) >= 2:
             length, reason = _duration(args[1:])
-            request = queue.extend(args[0], reason, actor=actor(user), length=length)
+            request = queue.extend(args[0], reason, actor=self._acting(user), length=length)
             return self._changed(client, user, request, "extended")
         if verb == "verify" and len(args) == 2:
-            request = queue.verify_identity(args[0], args[1].lower(), actor=actor(user))
+            request = queue.verify_identity(args[0], args[1].lower(), actor=self._acting(user))
             return self._changed(client, user, request, "status_changed")
         if verb == "classify" and len(args) >= 2:
-            request = queue.classify(args[0], [a.lower().strip(",") for a in args[1:]], actor=actor(user))
+            request = queue.classify(
+                args[0], [a.lower().strip(",") for a in args[1:]], actor=self._acting(user)
+            )
             return self._changed(client, user, request, "classified")
         known = verb in ("list", "show", "assign", "status", "extend", "classify", "verify", "new", "help")
         return self._usage(
@@ -303,7 +317,9 @@ class PrivacyBot:
             body,
             client,
             "assigned",
-            lambda: self.assistant.requests.assign(action["value"], actor(user), actor=actor(user)),
+            lambda: self.assistant.requests.assign(
+                action["value"], self._name(user), actor=self._acting(user)
+            ),
         )
 
     def move_request(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
@@ -313,7 +329,7 @@ class PrivacyBot:
             body,
             client,
             "status_changed",
-            lambda: self.assistant.requests.transition(action["value"], status, actor=actor(user)),
+            lambda: self.assistant.requests.transition(action["value"], status, actor=self._acting(user)),
         )
 
     def open_reject_dialog(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
@@ -337,7 +353,7 @@ class PrivacyBot:
             client,
             "status_changed",
             lambda: self.assistant.requests.transition(
-                where["reference"], REJECTED, actor=actor(user), note=reason
+                where["reference"], REJECTED, actor=self._acting(user), note=reason
             ),
             note=reason,
         )
@@ -363,14 +379,14 @@ class PrivacyBot:
                 draft,
                 values["channel"] or "",
                 received,
-                actor=actor(user),
+                actor=self._acting(user),
                 verified_by=values["verified_by"],
                 idempotency_key=f"slack-view:{view['id']}",  # a dialog submitted twice makes one request
             )
         except ValueError:
             ack(response_action="errors", errors={"received": "pick the day the request came in"})
             return
-        except RequestError as exc:
+        except (RequestError, ForbiddenError) as exc:
             ack(response_action="errors", errors={_field_of(str(exc)): blocks.clip(str(exc), 150)})
             return
         ack()
@@ -388,7 +404,7 @@ class PrivacyBot:
             return
         try:
             request = change()
-        except RequestError as exc:
+        except (RequestError, ForbiddenError) as exc:
             problem = self.prompts.line("slack_request_problem", problem=str(exc))
             client.chat_postEphemeral(channel=channel, user=user, text=problem)
             return

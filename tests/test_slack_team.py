@@ -244,3 +244,26 @@ def test_dsar_new_logs_a_postal_request_from_a_dialog_and_dsar_verify_verifies_i
     assert queue.get(request.reference).status == "verified"
     change = next(e for e in queue.events(request.reference) if e.kind == "status_changed")
     assert (change.actor, change.detail["method"]) == (f"slack:{TEAM_MEMBER}", "signed_letter")
+
+
+def test_a_slack_user_linked_to_a_member_acts_with_the_members_role_and_name(slack, fake, fresh_assistant):
+    queue, members = fresh_assistant.requests, fresh_assistant.requests.members
+    members.add("ana@numecent.com", "admin", actor=None)
+    members.add("vic@numecent.com", "viewer", actor="ana@numecent.com")
+    members.add("gil@numecent.com", "handler", actor="ana@numecent.com")
+    members.link_slack("vic@numecent.com", TEAM_MEMBER, actor="ana@numecent.com")
+    members.link_slack("gil@numecent.com", GROUP_MEMBER, actor="ana@numecent.com")
+    reference = web_request(fresh_assistant, "linked@example.com")
+
+    def run(text: str, user: str) -> dict:
+        mark = fake.mark()
+        assert slack.command("/dsar", text, user)[0].status_code == 200
+        return fake.wait_for("response_url", after=mark).params
+
+    refused = run(f"status {reference} withdrawn", TEAM_MEMBER)
+    assert "vic@numecent.com is a viewer; working requests takes the handler role" in refused["text"]
+    assert queue.get(reference).status == "pending_verification"
+    assert reference in texts(run(f"show {reference}", TEAM_MEMBER)["blocks"])  # a viewer reads
+    assert "withdrawn" in run(f"status {reference} withdrawn", GROUP_MEMBER)["text"]
+    change = next(e for e in queue.events(reference) if e.kind == "status_changed")
+    assert change.actor == "gil@numecent.com"

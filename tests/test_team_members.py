@@ -56,3 +56,20 @@ def test_the_team_log_refuses_edits_and_deletes(queue):
         with pytest.raises(Exception, match="append-only"), queue.engine.begin() as connection:
             connection.execute(text(statement))
     assert len(queue.members.log()) == 2
+
+
+def test_a_slack_user_is_linked_to_one_member_by_an_admin(queue):
+    members = queue.members
+    members.add("ana", "admin", actor=None)
+    members.add("bo", "handler", actor="ana")
+    assert members.link_slack("bo", "U0BOB0001", actor="ana").slack_user == "U0BOB0001"
+    assert members.by_slack("U0BOB0001").name == "bo" and members.by_slack("U0NOBODY1") is None
+    with pytest.raises(RequestError, match="already linked to another member"):
+        members.link_slack("ana", "U0BOB0001", actor="ana")
+    with pytest.raises(RequestError, match="not a Slack user id"):
+        members.link_slack("ana", "bob", actor="ana")
+    with pytest.raises(ForbiddenError, match="linking a Slack user takes the admin role"):
+        members.link_slack("bo", None, actor="bo")
+    members.remove("bo", actor="ana")
+    assert members.by_slack("U0BOB0001") is None  # a removed member acts nowhere
+    assert [e.kind for e in members.log()][:2] == ["member_removed", "slack_linked"]

@@ -129,6 +129,16 @@ def test_a_good_token_signs_in_with_a_strict_http_only_cookie(client, console_as
     assert overview.headers["cache-control"] == "no-store"
 
 
+def test_a_sign_in_form_from_another_site_is_refused(client, console_assistant):
+    token = token_of(console_assistant, HANDLER, "handler")
+    forged = client.post("/console/sign-in", data={"token": token}, headers={"Origin": "https://evil.example"},
+                         follow_redirects=False)  # fmt: skip
+    assert forged.status_code == 403 and "set-cookie" not in forged.headers
+    own = client.post("/console/sign-in", data={"token": token}, headers={"Origin": "http://testserver"},
+                      follow_redirects=False)  # fmt: skip
+    assert own.status_code == 303 and own.headers["set-cookie"].startswith("console_session=")
+
+
 def test_the_cookie_is_secure_over_https(console_assistant):
     token = token_of(console_assistant, HANDLER, "handler")
     client = app_client(console_assistant, base_url="https://testserver")

@@ -65,6 +65,22 @@ def team_role(name: str, role: str, member: str | None) -> None:
     click.echo(f"{changed.name} is now {changed.role}")
 
 
+@team_group.command("slack")
+@click.argument("name")
+@click.argument("slack_user", required=False)
+@as_member
+def team_slack(name: str, slack_user: str | None, member: str | None) -> None:
+    """Make the Slack user SLACK_USER (an id like U0123ABCD) act in Slack as NAME, with NAME's role and
+    under NAME in the trail; without SLACK_USER, unlink NAME."""
+    queue = open_queue()
+    linked = queue.members.link_slack(
+        name, slack_user, actor=acting(queue, member, ADMIN, "linking a Slack user")
+    )
+    click.echo(
+        f"{linked.name} is {'Slack user ' + linked.slack_user if linked.slack_user else 'not linked to Slack'}"
+    )
+
+
 @team_group.command("remove")
 @click.argument("name")
 @as_member

@@ -15,6 +15,7 @@ deletes like the audit trail.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,6 +51,7 @@ class Member:
     created_at: datetime
     removed_at: datetime | None = None
     tokens: int = 0  # live tokens
+    slack_user: str | None = None  # the Slack user who acts as this member in Slack
 
     def may(self, role: str) -> bool:
         """Whether this member's role includes ``role``'s rights."""
@@ -67,6 +69,7 @@ class Member:
             "created_at": self.created_at.isoformat(),
             "removed_at": self.removed_at.isoformat() if self.removed_at else None,
             "tokens": self.tokens,
+            "slack_user": self.slack_user,
         }
 
 
@@ -99,6 +102,16 @@ class Members:
         """The active member ``name``; a clear error when there is none."""
         with self.storage.sessions() as session:
             return self._view(session, self._record(session, name))
+
+    def by_slack(self, slack_user: str) -> Member | None:
+        """The active member a Slack user is linked to, if any."""
+        with self.storage.sessions() as session:
+            record = session.scalar(
+                select(TeamMemberRecord).where(
+                    TeamMemberRecord.slack_user == slack_user, TeamMemberRecord.removed_at.is_(None)
+                )
+            )
+            return self._view(session, record) if record else None
 
     def authenticate(self, token: str) -> Member:
         """The active member a live token belongs to, or NotAuthorisedError."""
@@ -163,6 +176,27 @@ class Members:
             self.write_log(
                 session, actor, "role_changed", now, member=record.name, role=role, previous=previous
             )
+            return self._view(session, record)
+
+    def link_slack(
+        self, name: str, slack_user: str | None, actor: str, now: datetime | None = None
+    ) -> Member:
+        """Make ``slack_user`` (a Slack user id, U0123ABCD; None: unlink) act in Slack as ``name``, with
+        their role and under their name in the trail."""
+        now = now or utcnow()
+        if slack_user is not None and not re.fullmatch(r"[UW][A-Z0-9]{2,30}", slack_user):
+            raise RequestError(
+                f"{slack_user!r} is not a Slack user id like U0123ABCD (Slack: profile, Copy member ID)"
+            )
+        with self.storage.transaction() as (session, _):
+            actor = self._acting(session, actor, ADMIN, "linking a Slack user")
+            record = self._record(session, name)
+            record.slack_user = slack_user
+            try:
+                session.flush()
+            except IntegrityError:
+                raise RequestError(f"{slack_user} is already linked to another member") from None
+            self.write_log(session, actor, "slack_linked", now, member=record.name, slack_user=slack_user)
             return self._view(session, record)
 
     def remove(self, name: str, actor: str, now: datetime | None = None) -> Member:
@@ -298,4 +332,6 @@ class Members:
             .select_from(MemberTokenRecord)
             .where(MemberTokenRecord.member_id == record.id, MemberTokenRecord.revoked_at.is_(None))
         )
-        return Member(record.name, record.role, record.created_at, record.removed_at, live or 0)
+        return Member(
+            record.name, record.role, record.created_at, record.removed_at, live or 0, record.slack_user
+        )

@@ -203,6 +203,7 @@ class TeamMemberRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)  # as the audit trail names them
     role: Mapped[str] = mapped_column(String(16))  # viewer, handler, admin
+    slack_user: Mapped[str | None] = mapped_column(String(32), unique=True)  # their Slack id (0012)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

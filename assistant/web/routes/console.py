@@ -213,6 +213,13 @@ def sign_in(
     request: Request, token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/console"
 ) -> Response:
     """Checks a member's API token and keeps it in the session cookie."""
+    origin = request.headers.get("origin")
+    if origin and origin != f"{request.url.scheme}://{request.url.netloc}":
+        # No session yet for a CSRF token to belong to: a browser's Origin says where the form came from,
+        # so another site cannot sign a visitor in to an account of its choosing.
+        raise ConsoleRefusal(
+            403, "This sign-in form did not come from the console's own page; nothing was done."
+        )
     token = token.strip()
     try:
         _queue(request).members.authenticate(token)
