@@ -1,6 +1,6 @@
 """How long the team's views of the queue take as it grows: the deadline report (console overview,
 /metrics scrape, Slack digest), the closing days (the overview's chart), a search through the blind
-index, and the full list, on SQLite with N requests of which half are closed. Medians of repeated runs.
+index, and the full list with and without identity (decrypted or not), on SQLite with N requests of which half are closed. Medians of repeated runs.
 
     .venv/bin/python bench/queue_views.py [N ...]     (default: 1000 5000)
 """
@@ -46,7 +46,8 @@ def median_ms(call) -> float:
 
 
 def main(sizes: list[int]) -> None:
-    print(f"{'requests':>8}  {'report':>9}  {'closing days':>12}  {'search':>9}  {'list':>9}   (median ms)")
+    print(f"{'requests':>8}  {'report':>9}  {'closing days':>12}  {'search':>9}  {'list':>9}  {'no identity':>11}"
+          "   (median ms)")  # fmt: skip
     for n in sizes:
         with tempfile.TemporaryDirectory() as folder:
             queue = filled(Path(folder), n)
@@ -55,9 +56,12 @@ def main(sizes: list[int]) -> None:
                 median_ms(lambda q=queue: q.closing_days()),
                 median_ms(lambda q=queue, who=f"p{n // 2}@example.com": q.search(who)),
                 median_ms(lambda q=queue: q.list()),
+                median_ms(lambda q=queue: q.list(identity=False)),
             ]
             queue.close()
-        print(f"{n:>8}  {figures[0]:>9.1f}  {figures[1]:>12.1f}  {figures[2]:>9.1f}  {figures[3]:>9.1f}")
+        print(
+            f"{n:>8}  {figures[0]:>9.1f}  {figures[1]:>12.1f}  {figures[2]:>9.1f}  {figures[3]:>9.1f}  {figures[4]:>11.1f}"
+        )
 
 
 if __name__ == "__main__":

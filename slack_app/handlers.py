@@ -286,7 +286,7 @@ class PrivacyBot:
             return notices.overdue(self.assistant, today)
         if which == "due-soon":
             return notices.due_soon(self.assistant, self.settings.slack_due_soon_days, today)
-        return self.assistant.requests.list(status=list(OPEN_STATUSES))
+        return self.assistant.requests.list(status=list(OPEN_STATUSES), identity=False)
 
     def _changed(
         self, client: WebClient, user: str, request, kind: str, note: str | None = None

@@ -74,14 +74,14 @@ def due_soon(assistant: Assistant, days: int, today: date) -> list[RightsRequest
     return [
         r
         for r in assistant.requests.list(
-            status=list(OPEN_STATUSES), due_before=today + timedelta(days=days + 1)
+            status=list(OPEN_STATUSES), due_before=today + timedelta(days=days + 1), identity=False
         )
         if not r.overdue(today)
     ]
 
 
 def overdue(assistant: Assistant, today: date) -> list[RightsRequest]:
-    return assistant.requests.list(overdue=True, today=today)
+    return assistant.requests.list(overdue=True, today=today, identity=False)
 
 
 def post_digest(

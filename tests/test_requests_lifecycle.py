@@ -165,3 +165,15 @@ def test_claim_next_takes_verified_requests_soonest_due_first(queue):
     assert queue.claim_next("worker-2").reference == later
     assert queue.claim_next("worker-3") is None
     assert queue.get(pending).status == "pending_verification"
+
+
+def test_a_list_without_identity_decrypts_nothing_and_names_nobody(queue):
+    reference = queue.submit(draft(phone="+44 7700 900123"), "k", now=NOW).request.reference
+    (bare,) = queue.list(identity=False)
+    assert (bare.reference, bare.status, bare.due_at) == (
+        reference,
+        "pending_verification",
+        date(2026, 4, 10),
+    )
+    assert (bare.name, bare.email, bare.phone, bare.data_concerned) == (None, "", None, None)
+    assert queue.list()[0].email == "jo@example.com"

@@ -13,7 +13,7 @@ from assistant.cli.outbox import deliver_once, deliver_queued, open_queue
 from assistant.intake.draft import ON_BEHALF_OF, RequestDraft
 from assistant.intake.rights import BY_NAME, RIGHTS
 from assistant.requests import OutboxWorker
-from assistant.requests.queue import VERIFICATION_METHODS
+from assistant.requests.queue import VERIFICATION_METHODS, extensions_in
 from assistant.requests.storage import TEAM_CHANNELS
 
 
@@ -217,7 +217,7 @@ def requests_show(reference: str, as_json: bool) -> None:
     ]:
         if value:
             click.echo(f"  {label}: {value}")
-    for extension in queue.extensions(reference):
+    for extension in extensions_in(events):
         click.echo(f"  extended by {extension['length']} ({extension['actor']}): {extension['reason']}")
     click.echo("  audit trail:")
     for event in events:

@@ -59,6 +59,10 @@ class Jurisdiction:
     answer_within: Period
     extension: Period | None
 
+    def used(self, months: int, days: int) -> int:
+        """How far a request extended by ``months`` and ``days`` is extended, in this law's unit."""
+        return days if self.extension is not None and self.extension.unit == "days" else months
+
     def first_due(self, received: date) -> date:
         return self.answer_within.after(received)
 

@@ -25,7 +25,6 @@ from assistant.requests.laws import Jurisdictions
 from assistant.requests.models import RequestRecord
 from assistant.requests.storage import AuditEvent, RequestStorage
 
-MESSAGES = ("received", "verified", "extended", "rejected", "completed", "withdrawn", "package_ready")
 # The status changes the requester hears of, and the message each sends.
 ON_STATUS = {
     states.VERIFIED: "verified",

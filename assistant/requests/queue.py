@@ -76,6 +76,22 @@ def check_rights(rights: list[str], allow_none: bool = False) -> list[str]:
     return [r for r in RIGHTS if r in rights]
 
 
+def extensions_in(trail: list[AuditEvent]) -> list[dict[str, Any]]:
+    """The extensions in a request's trail, oldest first, each with who made it, when and why: the
+    trail keeps them all, where the request itself holds only the latest reason."""
+    return [
+        {
+            "at": e.at.isoformat(),
+            "actor": e.actor,
+            "length": e.detail.get("length") or f"{e.detail.get('months')} months",
+            "reason": e.detail.get("reason"),
+            "due_at": e.detail.get("due_at"),
+        }
+        for e in trail
+        if e.kind == "extended"
+    ]
+
+
 class RequestQueue:
     def __init__(self, settings: Settings, prompts: Prompts) -> None:
         self.settings = settings
@@ -367,8 +383,10 @@ class RequestQueue:
         overdue: bool = False,
         assignee: str | None = None,
         today: date | None = None,
+        identity: bool = True,
     ) -> list[RightsRequest]:
-        """Requests, soonest due first; filters combine."""
+        """Requests, soonest due first; filters combine. ``identity=False``: without who made them
+        (nothing decrypted), for counts, charts and Slack's cards."""
         query = select(RequestRecord).order_by(RequestRecord.due_at, RequestRecord.id)
         if status:
             wanted = [status] if isinstance(status, str) else list(status)
@@ -386,7 +404,7 @@ class RequestQueue:
         if assignee:
             query = query.where(RequestRecord.assignee == assignee)
         with self.storage.sessions() as session:
-            return [self.storage.view(r) for r in session.scalars(query)]
+            return [self.storage.view(r, identity) for r in session.scalars(query)]
 
     def search(self, text: str) -> list[RightsRequest]:
         """Requests by reference, by an e-mail address (the requester's or the data subject's), or by
@@ -528,17 +546,20 @@ class RequestQueue:
         now = now or utcnow()
         with self._open(reference, "extended") as (session, events, record):
             law = self.laws[record.jurisdiction]
-            extended = self._extended(record, law)
-            if length is None and law.extension is not None:
-                length = Period(max(law.extension.count - extended, 1), law.extension.unit)
-            period = Period.parse(length) if isinstance(length, str) else length
-            law.check_extension(period, extended, record.received_at.date(), now.date())  # type: ignore[arg-type]
-            if period.unit == "months":  # type: ignore[union-attr]
-                record.extension_months += period.count  # type: ignore[union-attr]
+            if law.extension is None:
+                raise RequestError(f"{law.name} allows no extension ({law.citation})")
+            extended = law.used(record.extension_months, record.extension_days)
+            if isinstance(length, str):
+                period = Period.parse(length)
             else:
-                record.extension_days += period.count  # type: ignore[union-attr]
+                period = length or Period(max(law.extension.count - extended, 1), law.extension.unit)
+            law.check_extension(period, extended, record.received_at.date(), now.date())
+            if period.unit == "months":
+                record.extension_months += period.count
+            else:
+                record.extension_days += period.count
             record.extension_reason = reason
-            record.due_at = law.due(record.received_at.date(), self._extended(record, law))
+            record.due_at = law.due(record.received_at.date(), extended + period.count)
             record.updated_at = now
             self.storage.audit(
                 session, events, record, "extended", actor, now,
@@ -549,12 +570,6 @@ class RequestQueue:
             )
             view = self.storage.view(record)
         return view
-
-    @staticmethod
-    def _extended(record: RequestRecord, law: Jurisdiction) -> int:
-        """How far ``record`` is already extended, in its law's unit."""
-        unit = law.extension.unit if law.extension else "months"
-        return record.extension_months if unit == "months" else record.extension_days
 
     def set_jurisdiction(
         self, reference: str, jurisdiction: str, actor: str, now: datetime | None = None
@@ -578,19 +593,8 @@ class RequestQueue:
         return view
 
     def extensions(self, reference: str) -> list[dict[str, Any]]:
-        """Every extension of a request, oldest first, each with who made it, when, and why: the
-        trail keeps them all, where the request itself holds only the latest reason."""
-        return [
-            {
-                "at": e.at.isoformat(),
-                "actor": e.actor,
-                "length": e.detail.get("length") or f"{e.detail.get('months')} months",
-                "reason": e.detail.get("reason"),
-                "due_at": e.detail.get("due_at"),
-            }
-            for e in self.events(reference)
-            if e.kind == "extended"
-        ]
+        """Every extension of a request, oldest first (``extensions_in`` its trail)."""
+        return extensions_in(self.events(reference))
 
     def classify(
         self, reference: str, rights: list[str], actor: str, now: datetime | None = None

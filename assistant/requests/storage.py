@@ -184,8 +184,10 @@ class RequestStorage:
             raise UnknownRequestError(f"no request has the reference {reference}")
         return record
 
-    def view(self, record: RequestRecord) -> RightsRequest:
-        decrypt = self.vault.decrypt
+    def view(self, record: RequestRecord, identity: bool = True) -> RightsRequest:
+        """The request as the team sees it; ``identity=False`` leaves who made it out (None, and an
+        empty e-mail) and decrypts nothing, for views that only count or show references."""
+        decrypt = self.vault.decrypt if identity else _withheld
         return RightsRequest(
             reference=record.reference,
             rights=list(record.rights),
@@ -273,6 +275,10 @@ class RequestStorage:
                 },
                 now,
             )
+
+
+def _withheld(_: str | None) -> None:
+    return None
 
 
 def actor_name(value: str, what: str = "actor") -> str:

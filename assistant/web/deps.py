@@ -43,11 +43,10 @@ def team_member(request: Request) -> Member:
     the caller claims. A refused call counts against the caller's rate limit, so tokens cannot be
     guessed at speed."""
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    members = request.app.state.assistant.requests.members
     try:
-        if scheme.lower() != "bearer":
-            raise NotAuthorisedError("")
-        return members.authenticate(given)
+        return request.app.state.assistant.requests.members.authenticate(
+            given if scheme.lower() == "bearer" else ""
+        )
     except NotAuthorisedError:
         rate_limited(request)
         raise NotAuthorisedError(

@@ -38,7 +38,7 @@ from assistant.intake.rights import BY_NAME, RIGHTS
 from assistant.requests import STATUSES, TRANSITIONS, Period, RequestQueue, RightsRequest
 from assistant.requests.fulfilment import DELIVERS_DATA
 from assistant.requests.members import HANDLER, Member
-from assistant.requests.queue import VERIFICATION_METHODS
+from assistant.requests.queue import VERIFICATION_METHODS, extensions_in
 from assistant.requests.states import OPEN_STATUSES
 from assistant.requests.storage import REQUEST_CHANNELS, TEAM_CHANNELS, utcnow
 from assistant.web import workload
@@ -263,7 +263,7 @@ def overview(request: Request, session: SignedIn) -> Response:
     """Counts by status, overdue and due soon, and open and overdue requests over the last 12 weeks."""
     queue = _queue(request)
     today = utcnow().date()
-    requests = queue.list()
+    requests = queue.list(identity=False)  # the overview counts and draws; it names nobody
     weeks = workload.weekly(requests, queue.closing_days(), today)
     report = queue.report(since=today - timedelta(days=90))
     context = {
@@ -517,12 +517,12 @@ def _request_page(
     try:
         shown = queue.get(reference)
         events = queue.events(shown.reference)
-        extensions = queue.extensions(shown.reference)
+        extensions = extensions_in(events)
     except UnknownRequestError as exc:
         raise ConsoleRefusal(404, str(exc)) from None
     law = queue.laws[shown.jurisdiction]
     unit = law.extension.unit if law.extension else "months"
-    extended = shown.extension_months if unit == "months" else shown.extension_days
+    extended = law.used(shown.extension_months, shown.extension_days)
     context = {
         "session": session,
         "nav": "requests",

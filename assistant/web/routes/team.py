@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.intake.draft import RequestDraft
 from assistant.requests import RightsRequest
+from assistant.requests.queue import extensions_in
 from assistant.web.deps import Admin, AssistantDep, Handler, TeamAuthenticated, Viewer
 from assistant.web.schemas import (
     AssignIn,
@@ -164,11 +165,9 @@ def show_request(
     """One request and its audit trail."""
     response.headers.update(NO_STORE)
     request = assistant.requests.get(reference)
-    events = [
-        AuditEventOut(kind=e.kind, actor=e.actor, at=e.at.isoformat(), detail=e.detail)
-        for e in assistant.requests.events(request.reference)
-    ]
-    extensions = [ExtensionOut(**e) for e in assistant.requests.extensions(request.reference)]
+    trail = assistant.requests.events(request.reference)
+    events = [AuditEventOut(kind=e.kind, actor=e.actor, at=e.at.isoformat(), detail=e.detail) for e in trail]
+    extensions = [ExtensionOut(**e) for e in extensions_in(trail)]
     return RightsRequestDetailOut(**_out(request).model_dump(), events=events, extensions=extensions)
 
 
