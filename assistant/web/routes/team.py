@@ -269,10 +269,12 @@ def report(
 def knowledge_gaps(
     member: Viewer,
     assistant: AssistantDep,
+    response: Response,
     days: Annotated[int, Query(ge=1, le=3650, description="Look back this many days.")] = 30,
 ) -> GapReportOut:
     """Knowledge gaps: the questions the assistant declined and those whose answers visitors voted
     down, grouped by meaning, the largest group first; what the policy or the assistant is missing."""
+    response.headers.update(NO_STORE)
     return GapReportOut.model_validate(assistant.gaps(days).to_dict())
 
 
