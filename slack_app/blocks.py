@@ -140,28 +140,10 @@ def feedback_buttons(answer_id: str, prompts: Prompts) -> Block:
 
 def feedback_modal(prompts: Prompts, private_metadata: str) -> dict[str, Any]:
     """The dialog after "Not helpful": what was missing, optionally."""
-    return {
-        "type": "modal",
-        "callback_id": FEEDBACK_VIEW,
-        "private_metadata": private_metadata,
-        "title": {"type": "plain_text", "text": "Not helpful"},
-        "submit": {"type": "plain_text", "text": "Send"},
-        "close": {"type": "plain_text", "text": "Skip"},
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": REASON_BLOCK,
-                "optional": True,
-                "label": {"type": "plain_text", "text": clip(prompts.line("slack_feedback_reason"), 2000)},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": REASON_INPUT,
-                    "multiline": True,
-                    "max_length": MAX_REASON_CHARS,
-                },
-            }
-        ],
-    }
+    return _reason_modal(
+        FEEDBACK_VIEW, private_metadata, ("Not helpful", "Send", "Skip"), prompts.line("slack_feedback_reason"),
+        {"max_length": MAX_REASON_CHARS}, optional=True,
+    )  # fmt: skip
 
 
 # -- requests, for the privacy team (never the requester's identity) --------------------------------
@@ -276,27 +258,40 @@ def gaps_text(report: GapReport, prompts: Prompts, days: int, shown: int = 3) ->
 
 def reject_modal(reference: str, prompts: Prompts, private_metadata: str) -> dict[str, Any]:
     """The dialog asking why a request is rejected."""
+    return _reason_modal(
+        REJECT_VIEW, private_metadata, ("Reject request", "Reject", "Back"),
+        prompts.line("slack_reject_reason", reference=reference), {"min_length": 3, "max_length": 1000},
+    )  # fmt: skip
+
+
+def _reason_modal(
+    callback_id: str,
+    private_metadata: str,
+    buttons: tuple[str, str, str],
+    label: str,
+    lengths: dict[str, int],
+    optional: bool = False,
+) -> dict[str, Any]:
+    """A dialog asking one thing in words: its title, submit and close ``buttons``, then the ``label``."""
+    title, submit, close = ({"type": "plain_text", "text": text} for text in buttons)
     return {
         "type": "modal",
-        "callback_id": REJECT_VIEW,
+        "callback_id": callback_id,
         "private_metadata": private_metadata,
-        "title": {"type": "plain_text", "text": "Reject request"},
-        "submit": {"type": "plain_text", "text": "Reject"},
-        "close": {"type": "plain_text", "text": "Back"},
+        "title": title,
+        "submit": submit,
+        "close": close,
         "blocks": [
             {
                 "type": "input",
                 "block_id": REASON_BLOCK,
-                "label": {
-                    "type": "plain_text",
-                    "text": clip(prompts.line("slack_reject_reason", reference=reference), 2000),
-                },
+                "optional": optional,
+                "label": {"type": "plain_text", "text": clip(label, 2000)},
                 "element": {
                     "type": "plain_text_input",
                     "action_id": REASON_INPUT,
                     "multiline": True,
-                    "min_length": 3,
-                    "max_length": 1000,
+                    **lengths,
                 },
             }
         ],

@@ -13,12 +13,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from assistant import Assistant
 from assistant.answering.compose import Answer, Citation
 from assistant.exceptions import InvalidInputError, UnknownAnswerError
 from assistant.requests.feedback import MAX_REASON_CHARS, VOTE_WINDOW, FeedbackStore, GapQuestion
 from assistant.requests.gaps import SAME_GAP, GapFinder, group
 from assistant.requests.models import AnswerRecord
 from assistant.requests.retention import purge
+from tests.conftest import CORPUS
+from tests.test_cli_requests import run as run
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
 GAP_QUESTIONS = Path(__file__).parent / "data" / "gap_questions.jsonl"
@@ -183,3 +186,20 @@ def test_the_gap_report_counts_declined_and_voted_down_in_each_group(assistant):
     assert {g.question for g in report.groups[1:]} == {"Who is your DPO?", "Can I pay with bitcoin?"}
     assert (report.declined, report.unhelpful) == (3, 2)
     assert json.loads(json.dumps(report.to_dict()))["groups"][0]["count"] == 3
+
+
+def test_the_gaps_command_prints_the_groups_and_refuses_a_bad_period(tmp_path, run):
+    data_dir = tmp_path / "data"
+    store = Assistant.open(corpus_dir=CORPUS, data_dir=data_dir).feedback
+    for question in ("Can I pay with bitcoin?", "Do you accept crypto payments?", "Who is your DPO?"):
+        store.issue(answer(question, answerable=False), "web")
+
+    out = run(data_dir, "gaps", "--days", "7")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].endswith(": 3 declined, 0 voted down, in 2 group(s)")
+    assert "(2: 2 declined, 0 voted down;" in lines[1] and "bitcoin" in lines[1] + lines[2]
+    report = json.loads(run(data_dir, "gaps", "--json").stdout)
+    assert [g["count"] for g in report["groups"]] == [2, 1] and report["declined"] == 3
+    refused = run(data_dir, "gaps", "--days", "0")
+    assert refused.returncode == 2 and "--days" in refused.stderr
