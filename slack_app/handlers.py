@@ -183,9 +183,14 @@ class PrivacyBot:
     def rate_unhelpful(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         """Noted at once; then a dialog asks, optionally, what was missing."""
         channel, user = body["channel"]["id"], body["user"]["id"]
-        if self._rate(client, channel, user, action["value"], "down", thank=False):
-            where = json.dumps({"answer_id": action["value"], "channel": channel})
+        if not self._rate(client, channel, user, action["value"], "down", thank=False):
+            return
+        where = json.dumps({"answer_id": action["value"], "channel": channel})
+        try:
             client.views_open(trigger_id=body["trigger_id"], view=blocks.feedback_modal(self.prompts, where))
+        except SlackApiError:  # the press is too old to open a dialog: the vote stands without a reason
+            said = self.prompts.line("slack_feedback_thanks", vote="down", reason=False)
+            client.chat_postEphemeral(channel=channel, user=user, text=said)
 
     def give_reason(self, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         """The dialog after "Not helpful": the reason replaces the vote's (none: the vote stands)."""

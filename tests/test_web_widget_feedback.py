@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from assistant.requests.models import AnswerRecord
-from tests.test_web_browser import ARTIFACTS, ask, open_chat
+from tests.test_web_browser import ARTIFACTS, ask, assert_reply_shown, open_chat
 from tests.test_web_browser import browser as browser
 from tests.test_web_browser import page as page
 
@@ -107,7 +107,7 @@ def test_visitor_rates_an_answer_reads_it_from_its_start_and_finds_it_again_afte
     users = page.locator(".message.user")
     assert [users.nth(i).inner_text() for i in range(users.count())] == ["Do you use cookies?", LONG_ANSWER]
     again = page.locator(".message.bot").nth(-1)
-    assert again.locator("p").first.inner_text() == turn["reply"]
+    assert_reply_shown(again, turn)
     assert assert_chips_whole(again, turn["citations"]) >= 1
     assert again.get_by_role("group", name="Was this answer helpful?").is_visible()
     assert_start_in_view(page)
@@ -139,20 +139,23 @@ def test_the_lead_line_comes_first_and_bold_at_phone_width(browser, live_server)
         """The server's own reply, given a lead line when it has none yet (answers gain one in issue 17)."""
         response = route.fetch()
         turn = response.json()
-        if turn.get("answerable") and not turn.get("lead"):
-            turn["lead"] = turn["reply"].split("\n")[0][:80].rstrip() + " (lead)"
+        if turn.get("answerable") and not turn.get("lead"):  # the reply's start, or a line of its own
+            start = turn["reply"][:40].rsplit(" ", 1)[0]
+            turn["lead"] = start if not leads else f"{start} (a line of its own)"
         leads.append(turn.get("lead") or "")
         route.fulfill(response=response, body=json.dumps(turn))
 
     try:
         page.route(f"{live_server.api_origin}/api/chat", with_lead)
         open_chat(page, live_server)
-        turn = ask(page, live_server, LONG_ANSWER)
-        answer = page.locator(".message.bot").nth(-1)
-        first = answer.locator("p").first
-        assert first.inner_text() == leads[-1] == turn["lead"]
-        assert first.evaluate("p => getComputedStyle(p).fontWeight") == "700"
-        assert answer.locator("p").nth(1).inner_text() == turn["reply"]  # the reply follows, whole
+        for question in ("Do you use cookies?", LONG_ANSWER):
+            turn = ask(page, live_server, question)
+            answer = page.locator(".message.bot").nth(-1)
+            first = answer.locator("p").first
+            assert first.inner_text() == leads[-1] == turn["lead"]
+            assert first.evaluate("p => getComputedStyle(p).fontWeight") == "700"
+            assert_reply_shown(answer, turn)  # then the reply, whole, the lead not said twice
+        assert turn["reply"].startswith(leads[0][:20]) and len(leads) == 2
         assert page.get_by_role("dialog", name="Privacy assistant").bounding_box()["width"] == 390
         assert_start_in_view(page)
         assert assert_chips_whole(answer, turn["citations"]) >= 1

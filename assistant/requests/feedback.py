@@ -27,8 +27,9 @@ from assistant.requests.storage import RequestStorage, utcnow
 if TYPE_CHECKING:
     from assistant.answering.compose import Answer
 
-# Where visitors and employees read answers, and may rate them; the CLI and the evals are the team's own.
-FEEDBACK_CHANNELS = ("web", "api", "slack")
+# Where visitors and employees read answers and may rate them. The CLI is the team's own, and /api/ask
+# is what the eval harness and load tests drive: their questions are no visitor's gaps.
+FEEDBACK_CHANNELS = ("web", "slack")
 VOTES = ("up", "down")
 MAX_REASON_CHARS = 500
 # A visitor rates an answer while reading it (the widget keeps a conversation for the tab's life, a

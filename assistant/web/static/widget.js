@@ -209,7 +209,7 @@
       children.push(replyParagraph(lead, byNumber, "lead"));
       if (reply.indexOf(lead) === 0) reply = reply.slice(lead.length).replace(/^\s+/, "");
     }
-    if (reply) children.push(replyParagraph(reply, byNumber));
+    if (reply) children.push(replyParagraph(reply, byNumber, "reply"));
     if (turn.citations && turn.citations.length) children.push(citationList(turn.citations));
     var intake = turn.intake;
     var actions = past ? [] : turn.actions || [];
