@@ -144,7 +144,7 @@ def test_chat_refuses_unusable_turns_saying_what_is_wrong(client, payload, messa
 def test_widget_config_says_how_messages_are_kept(client, assistant):
     config = client.get("/api/widget").json()
     assert "30 days" in config["notice"]
-    assert config["notice"] == assistant.prompts.line("chat_notice", retention_days=30)
+    assert config["notice"] == assistant.prompts.line("chat_notice", retention_days=30, feedback_days=180)
     assert "Numecent" in config["greeting"]
     assert config["max_message_chars"] == 10_000  # MAX_MESSAGE_CHARS, as the README says
 

@@ -96,6 +96,10 @@ def widget_config(assistant: AssistantDep, settings: SettingsDep) -> WidgetConfi
     organization = next((v.organization for v in assistant.corpus.all_versions() if v.organization), None)
     return WidgetConfig(
         greeting=assistant.prompts.line("widget_greeting", organization=organization or "the company"),
-        notice=assistant.prompts.line("chat_notice", retention_days=settings.transcript_retention_days),
+        notice=assistant.prompts.line(
+            "chat_notice",
+            retention_days=settings.transcript_retention_days,
+            feedback_days=settings.feedback_retention_days,
+        ),
         max_message_chars=settings.max_message_chars,
     )
