@@ -165,22 +165,14 @@ class ConversationStore:
 
     def transcript(self, conversation_id: str) -> list[tuple[datetime, str, str]]:
         """(when, role, text) for each kept message, oldest first."""
-        with self._sessions() as session:
-            rows = session.scalars(
-                select(TranscriptMessage)
-                .where(TranscriptMessage.conversation_id == conversation_id)
-                .order_by(TranscriptMessage.seq)
-            )
-            return [(r.at, r.role, self.vault.decrypt(r.text_enc) or "") for r in rows]
+        return [(m.at, m.role, m.text) for m in self.messages(conversation_id)]
 
-    def messages(self, conversation_id: str, since: datetime) -> list[Message]:
-        """The messages kept since ``since``, oldest first, each with what was shown besides its text."""
+    def messages(self, conversation_id: str, since: datetime | None = None) -> list[Message]:
+        """The messages kept (since ``since``), oldest first, each with what was shown besides its text."""
+        query = select(TranscriptMessage).where(TranscriptMessage.conversation_id == conversation_id)
+        if since is not None:
+            query = query.where(TranscriptMessage.at >= since)
         with self._sessions() as session:
-            rows = session.scalars(
-                select(TranscriptMessage)
-                .where(TranscriptMessage.conversation_id == conversation_id, TranscriptMessage.at >= since)
-                .order_by(TranscriptMessage.seq)
-            )
             return [
                 Message(
                     r.at,
@@ -188,7 +180,7 @@ class ConversationStore:
                     self.vault.decrypt(r.text_enc) or "",
                     json.loads(self.vault.decrypt(r.detail_enc) or "null") if r.detail_enc else None,
                 )
-                for r in rows
+                for r in session.scalars(query.order_by(TranscriptMessage.seq))
             ]
 
     def purge(

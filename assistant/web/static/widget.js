@@ -110,7 +110,9 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
-          throw new Error(data.error || "The assistant is not available right now; please try again later.");
+          var error = new Error(data.error || "The assistant is not available right now; please try again later.");
+          error.status = response.status;
+          throw error;
         }
         return data;
       });
@@ -142,8 +144,11 @@
         else lastAnswer = renderTurn(message, i < messages.length - 1);
       });
       if (lastAnswer) showStart(lastAnswer);
-    }).catch(function () {
-      forget(); // no longer kept (or never this channel's): the next message starts afresh
+    }).catch(function (error) {
+      // No longer kept (or never this channel's): the next message starts afresh. Anything else (the
+      // service down a moment) keeps the id, so the conversation can still go on.
+      if (error.status === 404) forget();
+      else addMessage("error", [el("p", { text: error.message })]);
     }).then(function () { busy = false; });
   }
 
