@@ -25,7 +25,7 @@ from assistant.requests import RequestQueue
 from assistant.requests.conversations import ConversationStore
 from assistant.requests.feedback import FeedbackStore
 from assistant.requests.files import private_dir
-from assistant.requests.gaps import GapFinder, GapReport
+from assistant.requests.gaps import MOST_QUESTIONS, GapFinder, GapReport
 from assistant.requests.outbox import OutboxWorker
 from assistant.requests.retention import PurgeReport, purge
 from assistant.requests.storage import utcnow
@@ -253,7 +253,7 @@ class Assistant:
         if days < 1:
             raise InvalidInputError(f"look back at least 1 day, not {days}")
         since = (now or utcnow()) - timedelta(days=days)
-        return self.gap_finder.report(self.feedback.gap_questions(since), since)
+        return self.gap_finder.report(self.feedback.gap_questions(since, MOST_QUESTIONS), since)
 
     def purge(self, now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
         """Apply the retention periods (transcripts and conversation state, closed requests' identity,

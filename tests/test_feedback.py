@@ -113,6 +113,7 @@ def test_gap_questions_are_the_declined_and_the_voted_down_since_a_day(queue):
     ]
     assert found[0].sections == ("numecent-privacy-policy § Data retention",)
     assert found[1].sections == ()  # a declined answer cites only the privacy contact
+    assert store.gap_questions(NOW - timedelta(days=30), limit=1) == found[:1]  # the newest
     assert declined
 
 

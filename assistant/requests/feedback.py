@@ -118,8 +118,9 @@ class FeedbackStore:
             record.vote, record.reason, record.voted_at = vote, redact(reason) if reason else None, now
             return Rating(answer_id, vote, record.reason, now)
 
-    def gap_questions(self, since: datetime) -> list[GapQuestion]:
-        """The questions declined, or whose answer was voted down, since ``since``; newest first."""
+    def gap_questions(self, since: datetime, limit: int | None = None) -> list[GapQuestion]:
+        """The questions declined, or whose answer was voted down, since ``since``; newest first, at
+        most ``limit``."""
         with self._sessions() as session:
             rows = session.scalars(
                 select(AnswerRecord)
@@ -128,6 +129,7 @@ class FeedbackStore:
                     or_(AnswerRecord.answerable.is_(False), AnswerRecord.vote == "down"),
                 )
                 .order_by(AnswerRecord.given_at.desc(), AnswerRecord.id.desc())
+                .limit(limit)
             )
             return [
                 GapQuestion(

@@ -332,7 +332,8 @@
         status.textContent = "Thanks for your feedback.";
         return true;
       }).catch(function (error) {
-        status.textContent = error.message;
+        // 404: given more than a day ago (a conversation drawn again after a reload, say)
+        status.textContent = error.status === 404 ? "This answer can no longer be rated." : error.message;
         return false;
       });
     }
