@@ -18,9 +18,10 @@ from slack_sdk.errors import SlackApiError
 
 from assistant.conversation import Conversation, Turn
 from assistant.core import Assistant
-from assistant.exceptions import ForbiddenError, PrivacyAssistantError, RequestError
+from assistant.exceptions import ForbiddenError, PrivacyAssistantError, RequestError, UnknownAnswerError
 from assistant.intake.draft import RequestDraft
 from assistant.intake.rights import RIGHTS
+from assistant.requests.feedback import VOTE_WINDOW
 from assistant.requests.laws import Period
 from assistant.requests.members import HANDLER
 from assistant.requests.states import COMPLETED, IN_PROGRESS, OPEN_STATUSES, REJECTED, STATUSES
@@ -211,7 +212,11 @@ class PrivacyBot:
         """Record the vote (the presser is told, not stored); whether it was recorded."""
         try:
             self.assistant.feedback.rate(answer_id, vote, reason, channels=(CHANNEL,))
-        except PrivacyAssistantError as exc:  # an answer too old to rate, or a reason too long
+        except UnknownAnswerError:  # given too long ago (or a button not of this app's making)
+            said = self.prompts.line("slack_feedback_gone", days=VOTE_WINDOW.days)
+            client.chat_postEphemeral(channel=channel, user=user, text=said)
+            return False
+        except PrivacyAssistantError as exc:  # a reason the store refuses
             client.chat_postEphemeral(
                 channel=channel, user=user, text=self.prompts.line("slack_error", problem=str(exc))
             )

@@ -66,7 +66,7 @@ def test_buttons_naming_no_answer_given_in_slack_are_refused(slack, fake, fresh_
         mark = fake.mark()
         slack.press(kit.ANSWER_HELPFUL, answer_id, EMPLOYEE, message, GENERAL)
         refused = fake.wait_for("chat.postEphemeral", after=mark)
-        assert "send the answer_id that came with an answer" in refused.params["text"]
+        assert "can no longer be rated" in refused.params["text"]
     assert [a.vote for a in answers(fresh_assistant)] == [None]
 
 
