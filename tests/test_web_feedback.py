@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from assistant.requests.models import AnswerRecord, TranscriptMessage
 from assistant.requests.storage import utcnow
 from tests.web_team_support import client as client
-from tests.web_team_support import enrol
+from tests.web_team_support import enrol, up_to_the_summary
 from tests.web_team_support import team_assistant as team_assistant
 
 
@@ -122,3 +122,16 @@ def test_the_conversation_comes_back_to_its_holder_after_a_reload(client, team_a
         )
     gone = client.post("/api/chat/history", json={"conversation_id": cid})
     assert gone.status_code == 404 and "start a new one" in gone.json()["error"]
+
+
+def test_a_request_being_taken_comes_back_with_its_summary_and_buttons(client):
+    turn = up_to_the_summary(client, "Please delete my data, I am ann.history@example.com", "Ann History")
+    messages = client.post("/api/chat/history", json={"conversation_id": turn["conversation_id"]}).json()
+    last = messages["messages"][-1]
+    assert last["role"] == "assistant" and last["reply"] == turn["reply"]
+    assert (last["intake"], last["actions"]) == (turn["intake"], ["confirm", "cancel"])
+    assert last["answer_id"] is None and last["citations"] == []  # a step of the request, not an answer
+    confirmed = client.post(
+        "/api/chat", json={"conversation_id": turn["conversation_id"], "action": "confirm"}
+    )
+    assert confirmed.json()["intake"]["stage"] == "submitted"  # the conversation goes on from the summary
