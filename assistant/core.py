@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -23,9 +23,12 @@ from assistant.intake import Intake, RequestDraft
 from assistant.prompts import load_prompts
 from assistant.requests import RequestQueue
 from assistant.requests.conversations import ConversationStore
+from assistant.requests.feedback import FeedbackStore
 from assistant.requests.files import private_dir
+from assistant.requests.gaps import MOST_QUESTIONS, GapFinder, GapReport
 from assistant.requests.outbox import OutboxWorker
 from assistant.requests.retention import PurgeReport, purge
+from assistant.requests.storage import utcnow
 from assistant.retrieval.embeddings import LocalEmbeddings
 from assistant.retrieval.hybrid import PolicyRetriever
 from assistant.retrieval.question_bank import QuestionBank
@@ -58,6 +61,7 @@ class Assistant:
             max_citations=settings.max_citations,
         )
         self.scope = ScopeClassifier(self.embeddings)
+        self.gap_finder = GapFinder(self.embeddings)
         self._lock = threading.RLock()
         self._retriever: PolicyRetriever | None = None
         self._history: HistoryAnswerer | None = None
@@ -65,6 +69,7 @@ class Assistant:
         self._warm = False
         self._requests: RequestQueue | None = None
         self._conversations: ConversationStore | None = None
+        self._feedback: FeedbackStore | None = None
         self._outbox: OutboxWorker | None = None
         self.intake_engine = Intake(
             self.embeddings,
@@ -191,6 +196,7 @@ class Assistant:
             intake=self.intake_engine,
             requests=self.requests,
             store=self.conversations,
+            feedback=self.feedback,
             prompts=self.prompts,
             own_addresses=lambda: self.own_addresses,
             max_message_chars=self.settings.max_message_chars,
@@ -233,9 +239,25 @@ class Assistant:
                 self._conversations = ConversationStore(self.requests.storage)
             return self._conversations
 
+    @property
+    def feedback(self) -> FeedbackStore:
+        """The answers given to visitors and their votes, without personal data (``requests.feedback``)."""
+        with self._lock:
+            if self._feedback is None:
+                self._feedback = FeedbackStore(self.requests.storage)
+            return self._feedback
+
+    def gaps(self, days: int = 30, now: datetime | None = None) -> GapReport:
+        """The knowledge gaps of the last ``days``: questions declined, and those whose answers
+        visitors voted down, grouped by meaning, the largest group first."""
+        if days < 1:
+            raise InvalidInputError(f"look back at least 1 day, not {days}")
+        since = (now or utcnow()) - timedelta(days=days)
+        return self.gap_finder.report(self.feedback.gap_questions(since, MOST_QUESTIONS), since)
+
     def purge(self, now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
         """Apply the retention periods (transcripts and conversation state, closed requests' identity,
-        delivered outbox messages); the report says what went, or with ``dry_run`` what would."""
+        delivered outbox messages, feedback); the report says what went, or with ``dry_run`` what would."""
         return purge(self.requests, self.conversations, now, dry_run)
 
     # -- the corpus -----------------------------------------------------------------------------

@@ -52,6 +52,14 @@ class UnsupportedMediaTypeError(InvalidInputError):
     """A request body in a format the route does not read (it reads JSON)."""
 
 
+class UnknownAnswerError(PrivacyAssistantError):
+    """A vote names no answer the assistant gave on that channel (or one given too long ago to rate)."""
+
+
+class UnknownConversationError(PrivacyAssistantError):
+    """No conversation of this channel with this id is kept (never issued, another's, or purged)."""
+
+
 class StoreError(PrivacyAssistantError):
     """The vector store could not be read or written."""
 

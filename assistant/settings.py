@@ -104,6 +104,12 @@ class Settings(BaseSettings):
     outbox_retention_days: int = Field(
         7, ge=0, description="Delivered outbox messages older are deleted; undelivered ones are kept."
     )
+    feedback_retention_days: int = Field(
+        180,
+        ge=0,
+        description="Votes on answers and the questions declined (redacted, for the knowledge-gaps "
+        "report) older than this are deleted.",
+    )
     # Deadlines (README "Deadlines by law"): assistant/requests/laws.py holds the table.
     jurisdiction: str = Field(
         "gdpr",

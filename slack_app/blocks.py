@@ -13,6 +13,8 @@ from assistant.answering.compose import Answer
 from assistant.conversation import Turn
 from assistant.intake.rights import RIGHT_LABELS, RIGHTS
 from assistant.prompts import Prompts
+from assistant.requests.feedback import MAX_REASON_CHARS
+from assistant.requests.gaps import GapReport
 from assistant.requests.queue import VERIFICATION_METHODS
 from assistant.requests.states import IN_PROGRESS, OPEN_STATUSES
 from assistant.requests.storage import TEAM_CHANNELS, RightsRequest
@@ -32,6 +34,9 @@ REJECT_REQUEST = "request_reject"
 REJECT_VIEW = "request_reject_reason"
 REASON_BLOCK, REASON_INPUT = "reason", "reason_input"
 NEW_REQUEST_VIEW = "request_new"
+INTAKE_BLOCK, FEEDBACK_BLOCK = "intake", "feedback"
+ANSWER_HELPFUL, ANSWER_UNHELPFUL = "answer_helpful", "answer_unhelpful"
+FEEDBACK_VIEW = "answer_unhelpful_reason"
 # The new-request dialog's fields: block id -> action id (one input each).
 NEW_REQUEST_FIELDS = ("channel", "received", "rights", "name", "email", "details", "verified_by")
 
@@ -103,6 +108,8 @@ def turn_blocks(turn: Turn, prompts: Prompts, privacy_channel: str | None) -> li
         blocks = answer_blocks(turn.answer, prompts, privacy_channel, reply=turn.reply)
     else:
         blocks = [section(escape(turn.reply))]
+    if turn.answer_id:
+        blocks = [*blocks[: MAX_BLOCKS - 2], feedback_buttons(turn.answer_id, prompts)]
     if turn.actions:
         elements = []
         if "confirm" in turn.actions:
@@ -114,9 +121,29 @@ def turn_blocks(turn: Turn, prompts: Prompts, privacy_channel: str | None) -> li
         if elements:
             blocks = [
                 *blocks[: MAX_BLOCKS - 1],
-                {"type": "actions", "block_id": "intake", "elements": elements},
+                {"type": "actions", "block_id": INTAKE_BLOCK, "elements": elements},
             ]
     return _capped(blocks)
+
+
+def feedback_buttons(answer_id: str, prompts: Prompts) -> Block:
+    """Helpful / not helpful under an answer; a press names the answer, never who pressed."""
+    return {
+        "type": "actions",
+        "block_id": FEEDBACK_BLOCK,
+        "elements": [
+            button(prompts.line("slack_feedback_button", vote="up"), ANSWER_HELPFUL, answer_id),
+            button(prompts.line("slack_feedback_button", vote="down"), ANSWER_UNHELPFUL, answer_id),
+        ],
+    }
+
+
+def feedback_modal(prompts: Prompts, private_metadata: str) -> dict[str, Any]:
+    """The dialog after "Not helpful": what was missing, optionally."""
+    return _reason_modal(
+        FEEDBACK_VIEW, private_metadata, ("Not helpful", "Send", "Skip"), prompts.line("slack_feedback_reason"),
+        {"max_length": MAX_REASON_CHARS}, optional=True,
+    )  # fmt: skip
 
 
 # -- requests, for the privacy team (never the requester's identity) --------------------------------
@@ -199,41 +226,72 @@ def request_list_blocks(heading: str, requests: list[RightsRequest], prompts: Pr
 
 
 def digest_blocks(
-    heading: str, overdue: list[RightsRequest], due_soon: list[RightsRequest], prompts: Prompts
+    heading: str,
+    overdue: list[RightsRequest],
+    due_soon: list[RightsRequest],
+    prompts: Prompts,
+    gaps: str | None = None,
 ) -> list[Block]:
     blocks = [section(escape(heading))]
     listed = [*overdue, *due_soon]
-    room = MAX_BLOCKS - 2
+    room = MAX_BLOCKS - 3
     for request in listed[:room]:
         blocks.append(section(request_card(request, prompts)))
     if len(listed) > room:
         blocks.append(context(f"+{len(listed) - room} more: /dsar list overdue, /dsar list due-soon"))
+    if gaps:
+        blocks.append(section(gaps))
     return blocks
+
+
+def gaps_text(report: GapReport, prompts: Prompts, days: int, shown: int = 3) -> str:
+    """The digest's knowledge gaps: counts and the largest groups' questions (escaped: visitors wrote them)."""
+    return prompts.render(
+        "slack_digest_gaps",
+        days=days,
+        declined=report.declined,
+        unhelpful=report.unhelpful,
+        groups=[{"question": escape(g.question), "count": g.count} for g in report.groups[:shown]],
+        more=max(len(report.groups) - shown, 0),
+    )
 
 
 def reject_modal(reference: str, prompts: Prompts, private_metadata: str) -> dict[str, Any]:
     """The dialog asking why a request is rejected."""
+    return _reason_modal(
+        REJECT_VIEW, private_metadata, ("Reject request", "Reject", "Back"),
+        prompts.line("slack_reject_reason", reference=reference), {"min_length": 3, "max_length": 1000},
+    )  # fmt: skip
+
+
+def _reason_modal(
+    callback_id: str,
+    private_metadata: str,
+    buttons: tuple[str, str, str],
+    label: str,
+    lengths: dict[str, int],
+    optional: bool = False,
+) -> dict[str, Any]:
+    """A dialog asking one thing in words: its title, submit and close ``buttons``, then the ``label``."""
+    title, submit, close = ({"type": "plain_text", "text": text} for text in buttons)
     return {
         "type": "modal",
-        "callback_id": REJECT_VIEW,
+        "callback_id": callback_id,
         "private_metadata": private_metadata,
-        "title": {"type": "plain_text", "text": "Reject request"},
-        "submit": {"type": "plain_text", "text": "Reject"},
-        "close": {"type": "plain_text", "text": "Back"},
+        "title": title,
+        "submit": submit,
+        "close": close,
         "blocks": [
             {
                 "type": "input",
                 "block_id": REASON_BLOCK,
-                "label": {
-                    "type": "plain_text",
-                    "text": clip(prompts.line("slack_reject_reason", reference=reference), 2000),
-                },
+                "optional": optional,
+                "label": {"type": "plain_text", "text": clip(label, 2000)},
                 "element": {
                     "type": "plain_text_input",
                     "action_id": REASON_INPUT,
                     "multiline": True,
-                    "min_length": 3,
-                    "max_length": 1000,
+                    **lengths,
                 },
             }
         ],

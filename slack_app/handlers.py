@@ -18,9 +18,10 @@ from slack_sdk.errors import SlackApiError
 
 from assistant.conversation import Conversation, Turn
 from assistant.core import Assistant
-from assistant.exceptions import ForbiddenError, PrivacyAssistantError, RequestError
+from assistant.exceptions import ForbiddenError, PrivacyAssistantError, RequestError, UnknownAnswerError
 from assistant.intake.draft import RequestDraft
 from assistant.intake.rights import RIGHTS
+from assistant.requests.feedback import VOTE_WINDOW
 from assistant.requests.laws import Period
 from assistant.requests.members import HANDLER
 from assistant.requests.states import COMPLETED, IN_PROGRESS, OPEN_STATUSES, REJECTED, STATUSES
@@ -32,6 +33,7 @@ from slack_app.threads import SeenEvents, conversation_id, mentions, without_men
 log = logging.getLogger(__name__)
 
 EMPLOYEE = {"on_behalf_of": "employee_forwarding"}
+CHANNEL = "slack"  # the conversation channel of employees' questions; their answers are rated here
 _USER = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")
 LISTS = ("open", "due-soon", "overdue")
 BUTTON_STATUS = {blocks.START_REQUEST: IN_PROGRESS, blocks.COMPLETE_REQUEST: COMPLETED}
@@ -106,6 +108,9 @@ class PrivacyBot:
         app.action(blocks.REJECT_REQUEST)(ack=acknowledge, lazy=[self.open_reject_dialog])
         app.view(blocks.REJECT_VIEW)(ack=acknowledge_reason, lazy=[self.reject_request])
         app.view(blocks.NEW_REQUEST_VIEW)(self.log_request)
+        app.action(blocks.ANSWER_HELPFUL)(ack=acknowledge, lazy=[self.rate_helpful])
+        app.action(blocks.ANSWER_UNHELPFUL)(ack=acknowledge, lazy=[self.rate_unhelpful])
+        app.view(blocks.FEEDBACK_VIEW)(ack=acknowledge, lazy=[self.give_reason])
 
     # -- employees: questions and customers' requests -------------------------------------------
     def answer_mention(
@@ -167,10 +172,59 @@ class PrivacyBot:
         except PrivacyAssistantError as exc:
             self._post(client, channel, thread, self.prompts.line("slack_error", problem=str(exc)))
             return
-        # The buttons have been used: leave the summary, take the buttons away.
-        kept = [b for b in message.get("blocks", []) if b.get("type") != "actions"]
+        # The buttons have been used: leave the summary, take them away (an answer's rating stays).
+        kept = [b for b in message.get("blocks", []) if b.get("block_id") != blocks.INTAKE_BLOCK]
         client.chat_update(channel=channel, ts=message["ts"], text=message.get("text", ""), blocks=kept)
         self._post_turn(client, channel, thread, turn)
+
+    # -- employees: rating an answer -----------------------------------------------------------------
+    def rate_helpful(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        self._rate(client, body["channel"]["id"], body["user"]["id"], action["value"], "up")
+
+    def rate_unhelpful(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        """Noted at once; then a dialog asks, optionally, what was missing."""
+        channel, user = body["channel"]["id"], body["user"]["id"]
+        if not self._rate(client, channel, user, action["value"], "down", thank=False):
+            return
+        where = json.dumps({"answer_id": action["value"], "channel": channel})
+        try:
+            client.views_open(trigger_id=body["trigger_id"], view=blocks.feedback_modal(self.prompts, where))
+        except SlackApiError:  # the press is too old to open a dialog: the vote stands without a reason
+            said = self.prompts.line("slack_feedback_thanks", vote="down", reason=False)
+            client.chat_postEphemeral(channel=channel, user=user, text=said)
+
+    def give_reason(self, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        """The dialog after "Not helpful": the reason replaces the vote's (none: the vote stands)."""
+        where = json.loads(view["private_metadata"])
+        reason = _reason(view) or None
+        self._rate(client, where["channel"], body["user"]["id"], where["answer_id"], "down", reason)
+
+    def _rate(
+        self,
+        client: WebClient,
+        channel: str,
+        user: str,
+        answer_id: str,
+        vote: str,
+        reason: str | None = None,
+        thank: bool = True,
+    ) -> bool:
+        """Record the vote (the presser is told, not stored); whether it was recorded."""
+        try:
+            self.assistant.feedback.rate(answer_id, vote, reason, channels=(CHANNEL,))
+        except UnknownAnswerError:  # given too long ago (or a button not of this app's making)
+            said = self.prompts.line("slack_feedback_gone", days=VOTE_WINDOW.days)
+            client.chat_postEphemeral(channel=channel, user=user, text=said)
+            return False
+        except PrivacyAssistantError as exc:  # a reason the store refuses
+            client.chat_postEphemeral(
+                channel=channel, user=user, text=self.prompts.line("slack_error", problem=str(exc))
+            )
+            return False
+        if thank:
+            said = self.prompts.line("slack_feedback_thanks", vote=vote, reason=bool(reason))
+            client.chat_postEphemeral(channel=channel, user=user, text=said)
+        return True
 
     def _converse(
         self, client: WebClient, team: str | None, channel: str, thread: str | None, text: str

@@ -16,6 +16,8 @@ from assistant.requests.storage import AuditEvent, RightsRequest
 from slack_app import blocks
 
 log = logging.getLogger(__name__)
+# The digest's knowledge gaps look back a week: enough questions to group, recent enough to act on.
+GAP_DAYS = 7
 
 
 def announcement_blocks(request: RightsRequest, assistant: Assistant) -> list[blocks.Block]:
@@ -87,7 +89,8 @@ def overdue(assistant: Assistant, today: date) -> list[RightsRequest]:
 def post_digest(
     assistant: Assistant, client: WebClient, channel: str, days: int, today: date | None = None
 ) -> tuple[int, int]:
-    """Post the due-soon and overdue requests to the privacy channel; returns (overdue, due soon)."""
+    """Post the due-soon and overdue requests, and the week's knowledge gaps, to the privacy channel;
+    returns (overdue, due soon)."""
     today = today or date.today()
     late, soon = overdue(assistant, today), due_soon(assistant, days, today)
     month = assistant.requests.report(since=today - timedelta(days=30)).overall
@@ -95,6 +98,7 @@ def post_digest(
         "slack_digest", overdue=len(late), due_soon=len(soon), days=days, today=today.isoformat(),
         closed=month.closed, median_days=month.median_days_to_close, on_time_share=month.on_time_share,
     )  # fmt: skip
-    message = blocks.digest_blocks(heading, late, soon, assistant.prompts)
+    gaps = blocks.gaps_text(assistant.gaps(GAP_DAYS), assistant.prompts, GAP_DAYS)
+    message = blocks.digest_blocks(heading, late, soon, assistant.prompts, gaps)
     client.chat_postMessage(channel=channel, text=heading, blocks=message)
     return len(late), len(soon)

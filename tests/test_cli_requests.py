@@ -363,6 +363,7 @@ def test_purge_reports_what_went_and_a_dry_run_changes_nothing(seeded, run):
         "closed_requests": 1095,
         "outbox": 7,
         "data_packages": 30,
+        "feedback": 180,
     }
     assert run(data_dir, "requests", "export", "--format", "json").stdout == before
 
@@ -370,6 +371,9 @@ def test_purge_reports_what_went_and_a_dry_run_changes_nothing(seeded, run):
     assert out.returncode == 0, out.stderr
     assert f"closed requests anonymised: 1 (closed over 1095 days ago): {closed}" in out.stdout
     assert "delivered outbox messages deleted: 2 (older than 7 days)" in out.stdout
+    assert (
+        "answers and votes deleted: 0 (older than 180 days, or answered and unrated for a day)" in out.stdout
+    )
     shown = json.loads(run(data_dir, "requests", "show", closed, "--json").stdout)
     assert (shown["name"], shown["email"], shown["status"]) == (None, "", "withdrawn")
     assert [(e["kind"], e["actor"]) for e in shown["events"]][-1] == ("identity_purged", "retention")

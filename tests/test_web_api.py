@@ -94,7 +94,10 @@ def test_chat_turns_carry_an_unguessable_conversation_id_and_citations(client, a
     first = client.post("/api/chat", json={"message": "Do you sell my personal information?"})
     assert first.status_code == 200
     turn = first.json()
-    assert set(turn) == {"conversation_id", "reply", "answerable", "citations", "intake", "actions"}
+    assert set(turn) == {
+        "conversation_id", "reply", "lead", "answerable", "citations", "answer_id", "intake", "actions"
+    }  # fmt: skip
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", turn["answer_id"])  # rates this answer: POST /api/feedback
     conversation_id = turn["conversation_id"]
     assert re.fullmatch(r"[A-Za-z0-9_-]{22}", conversation_id)  # 128 random bits
     answer = assistant.ask("Do you sell my personal information?").text
@@ -141,7 +144,7 @@ def test_chat_refuses_unusable_turns_saying_what_is_wrong(client, payload, messa
 def test_widget_config_says_how_messages_are_kept(client, assistant):
     config = client.get("/api/widget").json()
     assert "30 days" in config["notice"]
-    assert config["notice"] == assistant.prompts.line("chat_notice", retention_days=30)
+    assert config["notice"] == assistant.prompts.line("chat_notice", retention_days=30, feedback_days=180)
     assert "Numecent" in config["greeting"]
     assert config["max_message_chars"] == 10_000  # MAX_MESSAGE_CHARS, as the README says
 

@@ -67,6 +67,19 @@ def ask(page, live_server, question: str) -> dict:
     return turn
 
 
+def assert_reply_shown(message, turn: dict) -> None:
+    """The reply is shown whole: after its lead line (bold, first) when it has one, without saying the
+    lead twice when the reply begins with it."""
+    lead, reply = (turn.get("lead") or "").strip(), turn["reply"]
+    shown = message.locator("p.lead, p.reply").all_inner_texts()
+    if not lead:
+        assert shown == [reply]
+    elif reply.startswith(lead):
+        assert shown[0] == lead and " ".join(shown).split() == reply.split()
+    else:
+        assert shown == [lead, reply]
+
+
 def test_visitor_asks_sees_a_cited_answer_and_lands_on_the_quote(page, live_server):
     open_chat(page, live_server)
     notice = page.locator(".notice").inner_text()
@@ -75,7 +88,7 @@ def test_visitor_asks_sees_a_cited_answer_and_lands_on_the_quote(page, live_serv
     turn = ask(page, live_server, "How long do you keep my data?")
     assert turn["answerable"] and turn["citations"]
     answer = page.locator(".message.bot").nth(-1)
-    assert answer.locator("p").first.inner_text() == turn["reply"]
+    assert_reply_shown(answer, turn)
     chips = answer.locator("a.chip")
     assert chips.count() == len(turn["citations"])
     first = turn["citations"][0]

@@ -26,6 +26,7 @@ for command in (
     asking.ask,
     asking.chat,
     asking.serve,
+    asking.gaps,
     corpus.corpus_group,
     corpus.diff_command,
     corpus.lint_command,

@@ -136,3 +136,27 @@ def serve() -> None:
     torch.set_num_threads(1)
     click.echo(f"Serving on http://{settings.host}:{settings.port}", err=True)
     server.serve(assistant, settings)
+
+
+@click.command()
+@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True, help="Look back this far.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def gaps(days: int, as_json: bool) -> None:
+    """Knowledge gaps: questions the assistant declined and answers visitors voted down (web chat,
+    Slack), grouped by meaning, the largest group first. Questions are kept redacted."""
+    report = open_assistant().gaps(days)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(
+        f"since {report.since.date().isoformat()}: {report.declined} declined, {report.unhelpful} voted "
+        f"down, in {len(report.groups)} group(s)"
+    )
+    for n, gap in enumerate(report.groups, 1):
+        click.echo(
+            f"{n:>3}. {gap.question}  ({gap.count}: {gap.declined} declined, {gap.unhelpful} voted down; "
+            f"last {gap.last_at.date().isoformat()})"
+        )
+        for label, values in (("also", gap.examples), ("reasons", gap.reasons), ("cited", gap.sections)):
+            if values:
+                click.echo(f"       {label}: " + " | ".join(values))

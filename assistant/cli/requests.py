@@ -405,6 +405,10 @@ def requests_purge(dry_run: bool, as_json: bool) -> None:
     click.echo(
         f"data packages {deleted}: {report.data_packages} (attached over {days['data_packages']} days ago)"
     )
+    click.echo(
+        f"answers and votes {deleted}: {report.answers} (older than {days['feedback']} days, "
+        "or answered and unrated for a day)"
+    )
 
 
 @requests_group.command("purge-transcripts", hidden=True)

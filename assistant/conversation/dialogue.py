@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from assistant.exceptions import InvalidInputError, VerificationError
 from assistant.intake.draft import ON_BEHALF_OF, RequestDraft
 from assistant.intake.fields import find_email, find_name, valid_email
 from assistant.intake.new_code import asks_for_new_code
+from assistant.requests.feedback import FEEDBACK_CHANNELS
 from assistant.requests.resend import resend_code, why_not_resent
 from assistant.requests.states import PENDING_VERIFICATION
 from assistant.requests.storage import CHANNELS
@@ -145,17 +147,19 @@ class Conversation:
 
     def _answer(self, text: str, then_ask: bool = False) -> Turn:
         answer = self.parts.ask(text[: self.parts.max_question_chars])
+        rated = self.channel in FEEDBACK_CHANNELS
+        answer_id = self.parts.feedback.issue(answer, self.channel) if rated else None
         reply = answer.text
         if then_ask:
             follow = self._ask_next()
-            return Turn(self.id, f"{reply}\n\n{follow.reply}", answer, follow.intake, follow.actions)
+            return replace(follow, reply=f"{reply}\n\n{follow.reply}", answer=answer, answer_id=answer_id)
         rights = self.parts.intake.cues(text)
         if rights and self.stage not in TAKING:
             # A question about a right: answer it, and offer to start that request, in its language.
             self.state["offered_rights"] = rights
             self.state["language"] = self.parts.intake.languages.detect(text)
             reply = f"{reply}\n\n{self._say('intake_offer', rights=[self._label(r) for r in rights])}"
-        return Turn(self.id, reply, answer)
+        return Turn(self.id, reply, answer, answer_id=answer_id)
 
     # -- taking a request -----------------------------------------------------------------------
     def _start(self, draft: RequestDraft) -> Turn:
@@ -346,15 +350,11 @@ class Conversation:
 
     def _finish(self, turn: Turn, notice: str | None) -> Turn:
         if notice:
-            turn = Turn(
-                turn.conversation_id, f"{notice}\n\n{turn.reply}", turn.answer, turn.intake, turn.actions
+            turn = replace(
+                turn, reply=f"{notice}\n\n{turn.reply}", intake=turn.intake or self._turn("").intake
             )
-            if turn.intake is None:
-                turn = Turn(
-                    turn.conversation_id, turn.reply, turn.answer, self._turn("").intake, turn.actions
-                )
         self._save()
-        self.store.append(self.id, "assistant", turn.reply)
+        self.store.append(self.id, "assistant", turn.reply, detail=turn.shown())
         return turn
 
     def _say(self, name: str, **variables: Any) -> str:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from assistant.prompts import Prompts
     from assistant.requests import RequestQueue
     from assistant.requests.conversations import ConversationStore
+    from assistant.requests.feedback import FeedbackStore
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,21 @@ class Turn:
     intake: dict[str, Any] | None = None
     # What the channel should offer: "confirm", "cancel"; "resend" while the request waits for its code.
     actions: list[str] = field(default_factory=list)
+    # The id a visitor's vote on ``answer`` names (FeedbackStore.rate); None where answers are not rated.
+    answer_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def shown(self) -> dict[str, Any]:
+        """What a channel shows of the turn besides its reply: kept with the transcript, so a reloaded
+        widget draws the turn again (``ConversationStore.messages``)."""
+        return {
+            "answer": self.answer.to_dict() if self.answer else None,
+            "answer_id": self.answer_id,
+            "intake": self.intake,
+            "actions": list(self.actions),
+        }
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,7 @@ class ConversationParts:
     intake: Intake  # reads rights requests out of messages
     requests: RequestQueue
     store: ConversationStore
+    feedback: FeedbackStore  # logs the answers given, so visitors can rate them
     prompts: Prompts
     own_addresses: Callable[[], tuple[str, ...]]  # the company's own e-mail addresses, never a requester's
     max_message_chars: int

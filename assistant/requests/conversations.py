@@ -122,8 +122,16 @@ class ConversationStore:
                 record.state_enc = blob
                 record.updated_at = now
 
-    def append(self, conversation_id: str, role: str, text: str, now: datetime | None = None) -> None:
-        """Add one message to the transcript, numbered after the last one.
+    def append(
+        self,
+        conversation_id: str,
+        role: str,
+        text: str,
+        now: datetime | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Add one message to the transcript, numbered after the last one; ``detail`` is what the
+        channel showed besides the text (citations, buttons), encrypted like the text.
 
         Two turns of one conversation at once (a retried turn on another web process) may both read the
         same last number; on PostgreSQL the second insert then meets the unique (conversation, seq) and
@@ -131,6 +139,7 @@ class ConversationStore:
         """
         now = now or utcnow()
         text_enc = self.vault.encrypt(text) or ""
+        detail_enc = self.vault.encrypt(json.dumps(detail, default=str)) if detail is not None else None
         for attempt in range(_APPEND_TRIES):
             try:
                 with self._sessions() as session, session.begin():
@@ -145,6 +154,7 @@ class ConversationStore:
                             seq=(last or 0) + 1,
                             role=role,
                             text_enc=text_enc,
+                            detail_enc=detail_enc,
                             at=now,
                         )
                     )
@@ -155,13 +165,23 @@ class ConversationStore:
 
     def transcript(self, conversation_id: str) -> list[tuple[datetime, str, str]]:
         """(when, role, text) for each kept message, oldest first."""
+        return [(m.at, m.role, m.text) for m in self.messages(conversation_id)]
+
+    def messages(self, conversation_id: str, since: datetime | None = None) -> list[Message]:
+        """The messages kept (since ``since``), oldest first, each with what was shown besides its text."""
+        query = select(TranscriptMessage).where(TranscriptMessage.conversation_id == conversation_id)
+        if since is not None:
+            query = query.where(TranscriptMessage.at >= since)
         with self._sessions() as session:
-            rows = session.scalars(
-                select(TranscriptMessage)
-                .where(TranscriptMessage.conversation_id == conversation_id)
-                .order_by(TranscriptMessage.seq)
-            )
-            return [(r.at, r.role, self.vault.decrypt(r.text_enc) or "") for r in rows]
+            return [
+                Message(
+                    r.at,
+                    r.role,
+                    self.vault.decrypt(r.text_enc) or "",
+                    json.loads(self.vault.decrypt(r.detail_enc) or "null") if r.detail_enc else None,
+                )
+                for r in session.scalars(query.order_by(TranscriptMessage.seq))
+            ]
 
     def purge(
         self, retention_days: int, now: datetime | None = None, dry_run: bool = False
@@ -209,6 +229,13 @@ def _gone(token: str | None) -> bool:
     except (PermissionError, OverflowError):
         return False
     return False
+
+
+class Message(NamedTuple):
+    at: datetime
+    role: str  # "visitor" or "assistant"
+    text: str
+    detail: dict[str, Any] | None  # what the assistant's message showed besides its text
 
 
 class ConversationPurge(NamedTuple):

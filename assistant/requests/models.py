@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     Dialect,
@@ -180,6 +181,9 @@ class TranscriptMessage(Base):
     seq: Mapped[int] = mapped_column(Integer)
     role: Mapped[str] = mapped_column(String(16))  # "visitor" or "assistant"
     text_enc: Mapped[str] = mapped_column(Text)
+    # What the assistant's message showed besides its text (citations, the answer's id, the buttons),
+    # so a reloaded widget draws the conversation again (0013); None for a visitor's message.
+    detail_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
@@ -266,3 +270,22 @@ class DownloadLinkRecord(Base):
     codes_sent: Mapped[int] = mapped_column(Integer, default=0)
     code_attempts: Mapped[int] = mapped_column(Integer, default=0)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AnswerRecord(Base):
+    """An answer given on a visitor's channel, under the opaque id that went out with it, and the
+    visitor's vote on it (feedback.py). Nothing here names a person: the question is redacted and no
+    conversation, address or Slack user is kept."""
+
+    __tablename__ = "answers_given"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    answer_id: Mapped[str] = mapped_column(String(32), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    question: Mapped[str] = mapped_column(Text)  # after redaction.redact: no e-mail, phone or code
+    answerable: Mapped[bool] = mapped_column(Boolean)  # False: the assistant declined
+    sections: Mapped[list[dict[str, str]]] = mapped_column(JSON)  # document, version, section cited
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    vote: Mapped[str | None] = mapped_column(String(8))  # "up" or "down"; a later vote replaces it
+    reason: Mapped[str | None] = mapped_column(Text)  # redacted, at most MAX_REASON_CHARS
+    voted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

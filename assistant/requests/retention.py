@@ -8,6 +8,8 @@
   the erasure is itself an audit event.
 - The outbox: messages delivered, or given up as dead, more than ``outbox_retention_days`` ago (a mail
   holds an address and a code). Messages still being tried stay until they go.
+- Feedback: answers given, their votes and the questions declined (redacted), after
+  ``feedback_retention_days``; an answered question nobody rated after a day (feedback.py).
 
 The web service runs ``purge`` every ``purge_interval_seconds``; ``privacy-assistant requests purge``
 runs it now. Every step is idempotent, so several workers may run it at once.
@@ -22,6 +24,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 
 from assistant.requests.conversations import ConversationStore, count_rows
+from assistant.requests.feedback import FeedbackStore
 from assistant.requests.lookup import BlindIndex
 from assistant.requests.models import OutboxMessage, RequestRecord
 from assistant.requests.queue import RequestQueue
@@ -46,6 +49,7 @@ class PurgeReport:
     outbox_messages: int
     periods_days: dict[str, int]
     data_packages: int = 0  # emptied after their period
+    answers: int = 0  # answers given, with their votes (feedback.py)
 
     @property
     def nothing(self) -> bool:
@@ -55,6 +59,7 @@ class PurgeReport:
             or self.requests_anonymised
             or self.outbox_messages
             or self.data_packages
+            or self.answers
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -83,11 +88,13 @@ def purge(
         ),
         outbox_messages=purge_outbox(queue, settings.outbox_retention_days, now, dry_run),
         data_packages=queue.fulfilment.purge(now, dry_run),
+        answers=FeedbackStore(queue.storage).purge(settings.feedback_retention_days, now, dry_run),
         periods_days={
             "transcripts": settings.transcript_retention_days,
             "closed_requests": settings.closed_request_retention_days,
             "outbox": settings.outbox_retention_days,
             "data_packages": settings.package_retention_days,
+            "feedback": settings.feedback_retention_days,
         },
     )
 

@@ -11,9 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from assistant.answering.compose import Answer
 from assistant.conversation import Turn
 from assistant.intake.rights import RIGHTS
+from assistant.requests.conversations import Message
+from assistant.requests.feedback import MAX_REASON_CHARS
 
 # new_conversation_id() makes 22 URL-safe characters; allow some room, refuse anything else.
 CONVERSATION_ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
+ANSWER_ID_PATTERN = r"^[A-Za-z0-9_-]{16,32}$"  # FeedbackStore.issue makes 22
 ISO_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
 
@@ -103,8 +106,10 @@ class IntakeOut(BaseModel):
 class ChatReply(BaseModel):
     conversation_id: str
     reply: str
+    lead: str | None = Field(None, description="The answer's first line, to show first; when it has one.")
     answerable: bool | None = Field(None, description="Set when the reply answers a question.")
     citations: list[CitationOut] = Field(default_factory=list)
+    answer_id: str | None = Field(None, description="Rate the answer with it: POST /api/feedback.")
     intake: IntakeOut | None = None
     actions: list[str] = Field(
         default_factory=list, description="Buttons to offer: confirm, cancel; resend while a code is awaited."
@@ -112,15 +117,78 @@ class ChatReply(BaseModel):
 
     @classmethod
     def of(cls, turn: Turn) -> ChatReply:
-        answer = turn.answer
+        return cls.shown(turn.conversation_id, turn.reply, turn.shown())
+
+    @classmethod
+    def shown(cls, conversation_id: str, reply: str, shown: dict[str, Any]) -> ChatReply:
+        """The reply from what the turn showed (``Turn.shown``), as the transcript keeps it."""
+        answer = shown.get("answer") or {}
+        intake = shown.get("intake")
         return cls(
-            conversation_id=turn.conversation_id,
-            reply=turn.reply,
-            answerable=answer.answerable if answer else None,
-            citations=[CitationOut.model_validate(c.__dict__) for c in answer.citations] if answer else [],
-            intake=IntakeOut.model_validate(_jsonable(turn.intake)) if turn.intake else None,
-            actions=list(turn.actions),
+            conversation_id=conversation_id,
+            reply=reply,
+            lead=answer.get("lead") or None,  # answers gain a lead line (issue 17); older ones have none
+            answerable=answer.get("answerable"),
+            citations=[CitationOut.model_validate(c) for c in answer.get("citations", [])],
+            answer_id=shown.get("answer_id"),
+            intake=IntakeOut.model_validate(_jsonable(intake)) if intake else None,
+            actions=list(shown.get("actions") or []),
         )
+
+
+class HistoryIn(_Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"conversation_id": "Jx3kQ9vYp2LmN8rT5wZa1c"}]})
+
+    conversation_id: str = Field(pattern=CONVERSATION_ID_PATTERN, description="From the chat's replies.")
+
+
+class VisitorMessageOut(BaseModel):
+    role: Literal["visitor"] = "visitor"
+    text: str
+
+
+class AssistantMessageOut(ChatReply):
+    role: Literal["assistant"] = "assistant"
+
+
+class HistoryOut(BaseModel):
+    conversation_id: str
+    messages: list[VisitorMessageOut | AssistantMessageOut] = Field(
+        description="Oldest first; only those the transcript still keeps."
+    )
+
+    @classmethod
+    def of(cls, conversation_id: str, messages: list[Message]) -> HistoryOut:
+        return cls(
+            conversation_id=conversation_id,
+            messages=[
+                AssistantMessageOut.shown(conversation_id, m.text, m.detail or {})
+                if m.role == "assistant"
+                else VisitorMessageOut(text=m.text)
+                for m in messages
+            ],
+        )
+
+
+class FeedbackIn(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"answer_id": "Jx3kQ9vYp2LmN8rT5wZa1c", "vote": "down", "reason": "too long"}]
+        }
+    )
+
+    answer_id: str = Field(pattern=ANSWER_ID_PATTERN, description="The answer_id that came with the answer.")
+    vote: Literal["up", "down"] = Field(description="up: it helped; down: it did not.")
+    reason: str | None = Field(
+        None, max_length=MAX_REASON_CHARS, description="Why, in a few words (e-mails, phones are removed)."
+    )
+
+
+class FeedbackOut(BaseModel):
+    answer_id: str
+    vote: str
+    reason: str | None = Field(description="As kept: redacted.")
+    voted_at: str
 
 
 def _jsonable(intake: dict[str, Any]) -> dict[str, Any]:
@@ -387,3 +455,21 @@ class ResendIn(_Strict):
 class ResentOut(BaseModel):
     reference: str
     message: str = Field(description="What was sent; never the address it went to.")
+
+
+class GapGroupOut(BaseModel):
+    question: str = Field(description="The group's most typical question (redacted).")
+    count: int
+    declined: int = Field(description="How many the assistant declined to answer.")
+    unhelpful: int = Field(description="How many answers visitors voted down.")
+    examples: list[str] = Field(description="Other questions of the group, newest first (a few).")
+    reasons: list[str] = Field(description="Visitors' reasons for their down votes (redacted).")
+    sections: list[str] = Field(description="What the unhelpful answers cited, most often first.")
+    last_at: str
+
+
+class GapReportOut(BaseModel):
+    since: str
+    declined: int
+    unhelpful: int
+    groups: list[GapGroupOut] = Field(description="Questions grouped by meaning, the largest first.")

@@ -1,14 +1,30 @@
-"""``POST /api/chat``: one turn of a visitor's conversation, and ``GET /api/widget`` for the widget."""
+"""``POST /api/chat``: one turn of a visitor's conversation; ``POST /api/chat/history``: the turns so
+far, to draw them again after a reload; ``POST /api/feedback``: a vote on an answer; and
+``GET /api/widget`` for the widget."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import timedelta
 
+from fastapi import APIRouter, Response
+
+from assistant.exceptions import UnknownConversationError
+from assistant.requests.storage import utcnow
 from assistant.web.deps import AssistantDep, MetricsDep, RateLimited, SettingsDep
-from assistant.web.schemas import ChatReply, ChatRequest, WidgetConfig, error_responses
+from assistant.web.schemas import (
+    ChatReply,
+    ChatRequest,
+    FeedbackIn,
+    FeedbackOut,
+    HistoryIn,
+    HistoryOut,
+    WidgetConfig,
+    error_responses,
+)
 
 router = APIRouter(tags=["chat"])
 CHANNEL = "web"
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 @router.post(
@@ -36,12 +52,54 @@ def chat(body: ChatRequest, assistant: AssistantDep, metrics: MetricsDep) -> Cha
     return ChatReply.of(turn)
 
 
+@router.post(
+    "/api/chat/history",
+    response_model=HistoryOut,
+    dependencies=[RateLimited],
+    responses=error_responses(400, 404, 415, 422, 429),
+)
+def history(
+    body: HistoryIn, assistant: AssistantDep, settings: SettingsDep, response: Response
+) -> HistoryOut:
+    """The messages of a web conversation the transcript still keeps, oldest first, for the widget to
+    draw again after a reload. The id is the only key, so it travels in the body, never in a URL that
+    logs and proxies keep; an id of another channel, or of a conversation no longer kept, is unknown."""
+    response.headers.update(NO_STORE)
+    since = utcnow() - timedelta(days=settings.transcript_retention_days)
+    messages = []
+    if assistant.conversations.channel_of(body.conversation_id) == CHANNEL:
+        messages = assistant.conversations.messages(body.conversation_id, since)
+    if not messages:
+        raise UnknownConversationError(
+            "no conversation with this id is kept here; start a new one without conversation_id"
+        )
+    return HistoryOut.of(body.conversation_id, messages)
+
+
+@router.post(
+    "/api/feedback",
+    response_model=FeedbackOut,
+    dependencies=[RateLimited],
+    responses=error_responses(400, 404, 415, 422, 429),
+)
+def feedback(body: FeedbackIn, assistant: AssistantDep) -> FeedbackOut:
+    """A visitor's thumbs up or down on an answer of the web chat, with an optional reason; a second
+    vote on the same answer replaces the first. Only the ``answer_id`` a reply carried can be rated,
+    within a day of it. Kept without personal data: the question and reason redacted, no conversation."""
+    rating = assistant.feedback.rate(body.answer_id, body.vote, body.reason, channels=(CHANNEL,))
+    return FeedbackOut.model_validate(rating.to_dict())
+
+
 @router.get("/api/widget", response_model=WidgetConfig)
 def widget_config(assistant: AssistantDep, settings: SettingsDep) -> WidgetConfig:
     """The widget's greeting and its notice on how chat messages are used and kept."""
     organization = next((v.organization for v in assistant.corpus.all_versions() if v.organization), None)
     return WidgetConfig(
         greeting=assistant.prompts.line("widget_greeting", organization=organization or "the company"),
-        notice=assistant.prompts.line("chat_notice", retention_days=settings.transcript_retention_days),
+        notice=assistant.prompts.line(
+            "chat_notice",
+            retention_days=settings.transcript_retention_days,
+            feedback_days=settings.feedback_retention_days,
+        ),
         max_message_chars=settings.max_message_chars,
     )

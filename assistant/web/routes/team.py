@@ -26,6 +26,7 @@ from assistant.web.schemas import (
     ErrorOut,
     ExtendIn,
     ExtensionOut,
+    GapReportOut,
     JurisdictionIn,
     JurisdictionOut,
     LogRequestIn,
@@ -262,6 +263,19 @@ def report(
     """Median days to close and the share closed on time, overall and by right, channel and
     jurisdiction; with the requests open now and overdue."""
     return assistant.requests.report(since).to_dict()
+
+
+@router.get("/gaps", response_model=GapReportOut)
+def knowledge_gaps(
+    member: Viewer,
+    assistant: AssistantDep,
+    response: Response,
+    days: Annotated[int, Query(ge=1, le=3650, description="Look back this many days.")] = 30,
+) -> GapReportOut:
+    """Knowledge gaps: the questions the assistant declined and those whose answers visitors voted
+    down, grouped by meaning, the largest group first; what the policy or the assistant is missing."""
+    response.headers.update(NO_STORE)
+    return GapReportOut.model_validate(assistant.gaps(days).to_dict())
 
 
 @router.get("/laws", response_model=list[JurisdictionOut])

@@ -110,7 +110,9 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
-          throw new Error(data.error || "The assistant is not available right now; please try again later.");
+          var error = new Error(data.error || "The assistant is not available right now; please try again later.");
+          error.status = response.status;
+          throw error;
         }
         return data;
       });
@@ -124,10 +126,35 @@
       maxChars = config.max_message_chars || maxChars;
       input.setAttribute("maxlength", String(maxChars));
       if (!log.childNodes.length) addMessage("bot", [el("p", { text: config.greeting })]);
+      if (conversationId) return restore();
     }).catch(function (error) {
       configured = false;
       addMessage("error", [el("p", { text: error.message })]);
     });
+  }
+
+  // After a reload: the server keeps the conversation, so draw the turns it still holds again.
+  function restore() {
+    busy = true;
+    return request("POST", "/api/chat/history", { conversation_id: conversationId }).then(function (history) {
+      var messages = history.messages || [];
+      var lastAnswer = null;
+      messages.forEach(function (message, i) {
+        if (message.role === "visitor") addMessage("user", [el("p", { text: message.text })]);
+        else lastAnswer = renderTurn(message, i < messages.length - 1);
+      });
+      if (lastAnswer) showStart(lastAnswer);
+    }).catch(function (error) {
+      // No longer kept (or never this channel's): the next message starts afresh. Anything else (the
+      // service down a moment) keeps the id, so the conversation can still go on.
+      if (error.status === 404) forget();
+      else addMessage("error", [el("p", { text: error.message })]);
+    }).then(function () { busy = false; });
+  }
+
+  function forget() {
+    conversationId = null;
+    try { sessionStorage.removeItem(STORAGE_KEY); } catch (e) { /* storage blocked */ }
   }
 
   function submit() {
@@ -171,24 +198,40 @@
 
   function scrollDown() { log.scrollTop = log.scrollHeight; }
 
-  function renderTurn(turn) {
+  // A long answer is read from its first line: bring its start, not the end of the log, into view.
+  function showStart(message) {
+    log.scrollTop += message.getBoundingClientRect().top - log.getBoundingClientRect().top - 8;
+  }
+
+  // One turn of the assistant; a turn drawn again after a reload (``past``) offers no buttons but its rating.
+  function renderTurn(turn, past) {
     var byNumber = {};
     (turn.citations || []).forEach(function (c) { byNumber[c.n] = c; });
-    var children = [replyParagraph(turn.reply, byNumber)];
+    var reply = turn.reply || "";
+    var lead = (turn.lead || "").trim();
+    var children = [];
+    if (lead) {
+      children.push(replyParagraph(lead, byNumber, "lead"));
+      if (reply.indexOf(lead) === 0) reply = reply.slice(lead.length).replace(/^\s+/, "");
+    }
+    if (reply) children.push(replyParagraph(reply, byNumber, "reply"));
     if (turn.citations && turn.citations.length) children.push(citationList(turn.citations));
     var intake = turn.intake;
-    var actions = turn.actions || [];
+    var actions = past ? [] : turn.actions || [];
     if (intake && actions.indexOf("confirm") !== -1) children.push(confirmationCard(intake, actions));
     if (intake && intake.stage === "submitted") children.push(submittedCard(intake));
     if (resendButton) resendButton.disabled = true;
     resendButton = null;
     if (actions.indexOf("resend") !== -1) children.push(resendCard());
-    addMessage("bot", children);
+    if (turn.answer_id) children.push(ratingCard(turn.answer_id));
+    var message = addMessage("bot", children);
+    showStart(message);
+    return message;
   }
 
   // The reply as text, its [n] markers as links to the quoted passage.
-  function replyParagraph(text, byNumber) {
-    var paragraph = el("p");
+  function replyParagraph(text, byNumber, kind) {
+    var paragraph = el("p", kind ? { "class": kind } : {});
     var pattern = /\[(\d+)\]/g;
     var last = 0;
     var match;
@@ -251,6 +294,72 @@
     resendButton = button;
     return el("div", { "class": "card-actions resend-actions", role: "group", "aria-label": "Verification code" },
       [button]);
+  }
+
+  // Thumbs up or down on an answer; down asks, optionally, what was missing. A second vote replaces the first.
+  function ratingCard(answerId) {
+    var group = el("div", { "class": "rating", role: "group", "aria-label": "Was this answer helpful?" });
+    var status = el("p", { "class": "rating-status", role: "status" });
+    var why = el("form", { "class": "rating-reason", hidden: true });
+    var reason = el("input", {
+      type: "text", maxlength: "500", "aria-label": "What was missing or wrong? (optional)",
+      placeholder: "What was missing? (optional)"
+    });
+    why.appendChild(reason);
+    why.appendChild(el("button", { type: "submit" }, ["Send"]));
+    var buttons = [["up", "Helpful"], ["down", "Not helpful"]].map(function (pair) {
+      var button = el("button", { type: "button", "class": "thumb " + pair[0], "aria-label": pair[1],
+        "aria-pressed": "false", title: pair[1] }, [thumb(pair[0])]);
+      button.addEventListener("click", function () {
+        rate(pair[0], null).then(function (ok) {
+          if (!ok) return;
+          buttons.forEach(function (b) { b.setAttribute("aria-pressed", String(b === button)); });
+          why.hidden = pair[0] !== "down";
+          if (!why.hidden) reason.focus();
+        });
+      });
+      return button;
+    });
+    why.addEventListener("submit", function (event) {
+      event.preventDefault();
+      rate("down", reason.value.trim() || null).then(function (ok) { if (ok) why.hidden = true; });
+    });
+
+    function rate(vote, text) {
+      var body = { answer_id: answerId, vote: vote };
+      if (text) body.reason = text;
+      return request("POST", "/api/feedback", body).then(function () {
+        status.textContent = "Thanks for your feedback.";
+        return true;
+      }).catch(function (error) {
+        // 404: given more than a day ago (a conversation drawn again after a reload, say)
+        status.textContent = error.status === 404 ? "This answer can no longer be rated." : error.message;
+        return false;
+      });
+    }
+
+    group.appendChild(el("span", { "class": "rating-label", text: "Helpful?" }));
+    buttons.forEach(function (b) { group.appendChild(b); });
+    return el("div", { "class": "rating-card" }, [group, why, status]);
+  }
+
+  // A thumb drawn in SVG (no icon font, no emoji font needed); down is up turned over.
+  function thumb(direction) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "16");
+    svg.setAttribute("height", "16");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06" +
+      "L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23" +
+      ".14-.47.14-.73v-2z");
+    path.setAttribute("fill", "currentColor");
+    if (direction === "down") path.setAttribute("transform", "rotate(180 12 12)");
+    svg.appendChild(path);
+    return svg;
   }
 
   function submittedCard(intake) {
