@@ -75,7 +75,11 @@ def test_visitor_asks_sees_a_cited_answer_and_lands_on_the_quote(page, live_serv
     turn = ask(page, live_server, "How long do you keep my data?")
     assert turn["answerable"] and turn["citations"]
     answer = page.locator(".message.bot").nth(-1)
-    assert answer.locator("p").first.inner_text() == turn["reply"]
+    # The line that answers comes first, in bold, then the reply with its quotes.
+    lead = answer.locator("p").first
+    assert turn["lead"] and lead.inner_text() == turn["lead"]
+    assert int(lead.evaluate("e => getComputedStyle(e).fontWeight")) >= 700
+    assert answer.locator("p").nth(1).inner_text() == turn["reply"]
     chips = answer.locator("a.chip")
     assert chips.count() == len(turn["citations"])
     first = turn["citations"][0]

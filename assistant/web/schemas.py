@@ -54,6 +54,10 @@ class CitationOut(BaseModel):
 class AnswerOut(BaseModel):
     question: str
     answerable: bool = Field(description="False when the policy does not address the question.")
+    lead: str = Field("", description="The line that answers, to show first; empty when declined.")
+    lead_source: Literal["extractive", "writer"] = Field(
+        "extractive", description="extractive: a verbatim span of a quote; writer: the LLM's checked words."
+    )
     text: str = Field(description="The reply, quotes marked [1], [2] ...")
     citations: list[CitationOut]
     confidence: float
@@ -104,6 +108,10 @@ class ChatReply(BaseModel):
     conversation_id: str
     reply: str
     answerable: bool | None = Field(None, description="Set when the reply answers a question.")
+    lead: str = Field(
+        "", description="When the reply answers a question: the line that answers, shown first."
+    )
+    lead_source: Literal["extractive", "writer"] = "extractive"
     citations: list[CitationOut] = Field(default_factory=list)
     intake: IntakeOut | None = None
     actions: list[str] = Field(
@@ -117,6 +125,8 @@ class ChatReply(BaseModel):
             conversation_id=turn.conversation_id,
             reply=turn.reply,
             answerable=answer.answerable if answer else None,
+            lead=answer.lead if answer else "",
+            lead_source=answer.lead_source if answer else "extractive",
             citations=[CitationOut.model_validate(c.__dict__) for c in answer.citations] if answer else [],
             intake=IntakeOut.model_validate(_jsonable(turn.intake)) if turn.intake else None,
             actions=list(turn.actions),

@@ -175,6 +175,7 @@
     var byNumber = {};
     (turn.citations || []).forEach(function (c) { byNumber[c.n] = c; });
     var children = [replyParagraph(turn.reply, byNumber)];
+    if (turn.lead) children.unshift(leadParagraph(turn.lead));
     if (turn.citations && turn.citations.length) children.push(citationList(turn.citations));
     var intake = turn.intake;
     var actions = turn.actions || [];
@@ -184,6 +185,11 @@
     resendButton = null;
     if (actions.indexOf("resend") !== -1) children.push(resendCard());
     addMessage("bot", children);
+  }
+
+  // The line that answers, first and bold; plain text (the writer's words are never markup).
+  function leadParagraph(text) {
+    return el("p", { "class": "lead", text: text });
   }
 
   // The reply as text, its [n] markers as links to the quoted passage.
