@@ -142,6 +142,9 @@ class WidgetConfig(BaseModel):
     greeting: str
     notice: str = Field(description="How chat messages are used and kept.")
     max_message_chars: int
+    stream: bool = Field(
+        False, description="The LLM writer is on: /api/chat/stream sends the lead as written."
+    )
 
 
 class ErrorOut(BaseModel):
