@@ -127,6 +127,11 @@ def test_a_faithful_lead_is_shown_above_the_same_quotes(writing, assistant, mode
     assert answer["question"] in model.calls[-1].prompt
     assert all(c.quote in model.calls[-1].prompt for c in plain.citations)  # the writer sees the quotes
 
+    # A declined question has no lead to write: the model is not asked.
+    calls = len(model.calls)
+    declined = writing.ask("What is the capital of France?")
+    assert not declined.answerable and declined.lead == "" and len(model.calls) == calls
+
 
 def test_every_doctored_lead_falls_back_to_the_extractive_one(writing, assistant, model):
     """The doctored leads of the data file, returned by the model for their question as the assistant
