@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     )
     llm_base_url: str = Field("http://127.0.0.1:11434", description="Where Ollama serves (ollama: models).")
     llm_timeout: float = Field(
-        2.5, gt=0, le=60, description="Seconds the writer may take; slower, the extractive lead is shown."
+        2.0, gt=0, le=60, description="Seconds the writer may take; slower, the extractive lead is shown."
     )
 
     @field_validator("llm")

@@ -21,7 +21,7 @@ from assistant.corpus.units import parse_policy
 from assistant.exceptions import ConfigurationError
 from assistant.settings import PROJECT_ROOT, Settings
 from assistant.web import create_app
-from bench.writer_check import judge
+from bench.writer_check import judge, judge_mutations
 from tests.conftest import CORPUS
 from tests.llm_standin import StandIn, llm_standin
 
@@ -78,6 +78,12 @@ def test_the_check_shows_no_doctored_lead_and_most_faithful_ones():
     assert sum(doctored.values()) >= 50
     # Strict by design: a faithful lead rejected costs only the extractive lead in its place.
     assert len(rejected) <= 0.25 * faithful["all"], rejected
+
+
+def test_the_check_shows_no_faithful_lead_with_a_negation_flipped_or_a_number_changed():
+    shown, made = judge_mutations()
+    assert made["negation dropped"] >= 5 and made["negation added"] >= 10 and made["number changed"] >= 5
+    assert shown == [], shown
 
 
 QUOTES = [
@@ -156,12 +162,17 @@ def test_every_doctored_lead_falls_back_to_the_extractive_one(writing, assistant
 def test_a_slow_model_costs_the_budget_and_no_more(writing, assistant, model):
     question = ANSWERS[0]["question"]
     extractive = assistant.ask(question).lead
+    start = time.perf_counter()
+    writing.ask(question)  # a quick model: what the answer costs besides the writer's wait
+    quick = time.perf_counter() - start
     model.delay = BUDGET + 3
     start = time.perf_counter()
     answer = writing.ask(question)
     elapsed = time.perf_counter() - start
     assert answer.lead_source == "extractive" and answer.lead == extractive
-    assert BUDGET <= elapsed < 3.0, elapsed  # the bound: a slow model still answers within 3 s
+    # The default budget (2 s) keeps the bound, a slow model still answered within 3 s, on a
+    # machine whose answer takes under half a second; a busy one adds its own time, and no more.
+    assert BUDGET <= elapsed < BUDGET + quick + 0.3, (elapsed, quick)
 
     # One that starts at once but writes slowly is cut at the budget too, its tokens streamed meanwhile.
     model.delay, model.token_delay = 0.0, 0.5
@@ -171,7 +182,7 @@ def test_a_slow_model_costs_the_budget_and_no_more(writing, assistant, model):
     answer = writing.ask(question, on_lead=tokens.append)
     elapsed = time.perf_counter() - start
     assert answer.lead == extractive and tokens and len(tokens) < len(ANSWERS[0]["faithful"][0].split())
-    assert elapsed < 3.0, elapsed
+    assert BUDGET <= elapsed < BUDGET + quick + 0.3, (elapsed, quick)
 
 
 @pytest.mark.parametrize("fail", ["status", "json"])

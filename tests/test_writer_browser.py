@@ -42,6 +42,7 @@ def writing_server(assistant, data_dir, tmp_path_factory):
             "PRIVACY_ASSISTANT_PUBLIC_BASE_URL": url,
             "PRIVACY_ASSISTANT_RATE_LIMIT": "600",
             "PRIVACY_ASSISTANT_LLM": f"openai:{model.openai_url}#standin-1",
+            "PRIVACY_ASSISTANT_LLM_TIMEOUT": "6",  # time to watch it write: 25 tokens, 0.1 s apart
         }
         log = tmp_path_factory.mktemp("writer-server") / "server.log"
         with serving(env, log, url):

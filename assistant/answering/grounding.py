@@ -12,8 +12,10 @@ Snowball stems, with no synonyms: the writer is asked to use the quotes' own wor
   information" from "to whom we may choose to sell ... our business" and "your personal information").
 - Negation agrees: each word counts as negated or not, and the pairs above must agree on it, so a lead
   asserting what the quotes deny is rejected, and so is one denying what they assert ("we never sell").
-  A negation's scope runs to the end of its clause; the negation itself is a word of the pair check
-  ("..., but not you"). "Outside", "except" and "unless" turn what follows them around as a negation does.
+  A negation's scope runs to the end of its clause, or of its sentence: the lead must pass with both
+  readings (where a scope ends is the check's weakest guess). The negation itself is a word of the
+  pair check ("..., but not you"). "Outside", "except" and "unless" turn what follows them around as a
+  negation does.
 
 Measured on doctored and faithful leads over real Numecent answers (``bench/writer_check.py``).
 """
@@ -33,10 +35,14 @@ _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?:https?://|www\.)[^\s<>()
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[^\W\d_]+(?:['’][^\W\d_]+)?")
 # A sentence ends at . ! ? or ; before a capital ("Numecent Inc. 18565 Jamboree Rd" is one).
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+(?=[\"“(]?[A-Z])|\n+")
-# A clause boundary ends a negation's scope, and so does the end of a parenthesis (its opening does not:
-# "we do not collect special data (your health, ...)" negates what it explains); the word that opens a
-# clause stays in it ("except" is a claim).
-_CLAUSE = re.compile(r"[,;:)\]]|\b(?=(?:and|but|however|which|whereas|although|unless|except)\b)", re.I)
+# Where a negation's scope ends is read two ways, and a lead must pass both (``SCOPES``). Narrow: at a
+# clause boundary or the end of a parenthesis (its opening does not end it: "we do not collect special
+# data (your health, ...)" negates what it explains). Wide: only where the sentence turns ("but",
+# "however", ...), so "do not use or provide any information on this Website or ..., use any of its
+# features" negates the whole list. The word that opens a clause stays in it ("except" is a claim).
+_NARROW = re.compile(r"[,;:)\]]|\b(?=(?:and|but|however|which|whereas|although|unless|except)\b)", re.I)
+_WIDE = re.compile(r"[;:]|\b(?=(?:but|however|whereas|although|unless|except)\b)", re.I)
+SCOPES = (_NARROW, _WIDE)
 
 NEGATIONS = frozenset(
     {"not", "no", "never", "none", "nor", "neither", "nobody", "nothing", "nowhere", "cannot", "without"}
@@ -84,22 +90,25 @@ def problems(lead: str, quotes: Sequence[str], allowed: Iterable[str] = ()) -> l
         if address.rstrip(".,;:").casefold() not in folded:
             found.append(f"the address {address!r} is not in the quotes")
     names = {stem for name in allowed for stem, _ in words(name)}
-    lead_sentences = [[w for w in words(s) if w[0] not in names] for s in sentences(_ADDRESS.sub(" ", lead))]
-    if len(lead_sentences) > MAX_LEAD_SENTENCES:
-        found.append(f"the lead has {len(lead_sentences)} sentences, more than {MAX_LEAD_SENTENCES}")
-    quote_sentences = [set(words(s)) for s in sentences(_ADDRESS.sub(" ", source))]
-    known = {stem for q in quote_sentences for stem, _ in q}
-    unsupported = sorted({stem for w in lead_sentences for stem, _ in w if stem not in known})
-    if unsupported:
-        return [*found, "not in the quotes: " + ", ".join(unsupported)]
-    for sentence in lead_sentences:
-        # Each word with its neighbour, each as negated or not as the lead has it, in one quote sentence.
-        for pair in zip(sentence, sentence[1:] or sentence, strict=False):
-            if not any(pair[0] in q and pair[1] in q for q in quote_sentences):
-                found.append(
-                    "no quote sentence says " + " with ".join(_shown(w) for w in dict.fromkeys(pair))
-                )
-                break
+    lead_text, source_text = sentences(_ADDRESS.sub(" ", lead)), sentences(_ADDRESS.sub(" ", source))
+    if len(lead_text) > MAX_LEAD_SENTENCES:
+        found.append(f"the lead has {len(lead_text)} sentences, more than {MAX_LEAD_SENTENCES}")
+    for scope in SCOPES:
+        lead_sentences = [[w for w in words(s, scope) if w[0] not in names] for s in lead_text]
+        quote_sentences = [set(words(s, scope)) for s in source_text]
+        known = {stem for q in quote_sentences for stem, _ in q}
+        unsupported = sorted({stem for w in lead_sentences for stem, _ in w if stem not in known})
+        if unsupported:
+            return [*found, "not in the quotes: " + ", ".join(unsupported)]
+        for sentence in lead_sentences:
+            # Each word with its neighbour, each negated or not as the lead has it, in one quote sentence.
+            for pair in zip(sentence, sentence[1:] or sentence, strict=False):
+                if not any(pair[0] in q and pair[1] in q for q in quote_sentences):
+                    said = " with ".join(_shown(w) for w in dict.fromkeys(pair))
+                    found.append(f"no quote sentence says {said}")
+                    break
+        if found:
+            return found
     return found
 
 
@@ -111,11 +120,11 @@ def sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE.split(text) if _TOKEN.search(s)]
 
 
-def words(sentence: str) -> list[Word]:
+def words(sentence: str, scope: re.Pattern[str] = _NARROW) -> list[Word]:
     """The content words of ``sentence`` as stems, in order; those after a negation, to the end of its
-    clause, are negated."""
+    ``scope``, are negated."""
     found: list[Word] = []
-    for clause in _CLAUSE.split(sentence):
+    for clause in scope.split(sentence):
         under_negation = False
         for token in _TOKEN.findall(clause.replace("’", "'")):
             token = token.casefold()
