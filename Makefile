@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the pinned dependencies into $(VENV) (about a minute and a half the first time) ..."
 	$(BIN)/python -m pip install --no-compile --disable-pip-version-check --progress-bar off \
-		-c requirements.lock -e '.[web,slack,evals,dev]'
+		-c requirements.lock -e '.[web,slack,evals,llm,dev]'
 	@echo "Compiling the installed modules on every core ..."
 	-@$(BIN)/python -m compileall -q -j 0 $(VENV)/lib > /dev/null 2>&1
 	@rm -f $(VENV)/.installed-*

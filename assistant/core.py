@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.answering.compose import Answer, Answerer, clean_question, privacy_contact
 from assistant.answering.model import AnswerModel
+from assistant.answering.writer import LeadWriter
 from assistant.bank_review import BankReview, review_bank
 from assistant.conversation import Conversation, ConversationParts
 from assistant.corpus.diff import Change, diff_versions
@@ -65,6 +66,9 @@ class Assistant:
         )
         self.scope = ScopeClassifier(self.embeddings)
         self.gap_finder = GapFinder(self.embeddings)
+        self.writer = LeadWriter.from_settings(
+            settings, self.prompts
+        )  # None unless PRIVACY_ASSISTANT_LLM is set
         self._lock = threading.RLock()
         self._retriever: PolicyRetriever | None = None
         self._history: HistoryAnswerer | None = None
@@ -170,8 +174,17 @@ class Assistant:
             self.index()
 
     # -- questions ------------------------------------------------------------------------------
-    def ask(self, question: str, document: str | None = None, as_of: date | str | None = None) -> Answer:
-        """A short answer quoting the policy with [n] markers, or ``answerable=False`` when it is silent."""
+    def ask(
+        self,
+        question: str,
+        document: str | None = None,
+        as_of: date | str | None = None,
+        on_lead: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """A short answer quoting the policy with [n] markers, or ``answerable=False`` when it is silent.
+
+        With the LLM writer on, ``on_lead`` receives its lead as it is written; the answer's ``lead`` is
+        the one that stands after the check (the writer's, or the extractive one)."""
         text = clean_question(question, self.settings.max_question_chars)
         day = _as_date(as_of)
         self._ensure_indexed()
@@ -182,20 +195,26 @@ class Assistant:
         versions = self.retriever.versions_for(document or self.settings.default_document, day)
         found = self.retriever.retrieve(text, versions)
         privacy = self.scope.probability(found.query_vector)
-        return self.answerer.compose(text, found, versions, day, privacy)
+        answer = self.answerer.compose(text, found, versions, day, privacy)
+        if self.writer is not None:
+            names = tuple(v.organization for v in versions if v.organization)
+            answer = self.writer.lead_for(answer, names, on_lead)
+        return answer
 
     def conversation(
         self,
         conversation_id: str | None = None,
         channel: str = "web",
         requester_context: dict[str, Any] | None = None,
+        on_lead: Callable[[str], None] | None = None,
     ) -> Conversation:
         """A dialogue for one visitor or employee; pass its id to continue it.
 
         ``requester_context={"on_behalf_of": "employee_forwarding"}`` fixes who is asking (Slack's default).
+        ``on_lead``: receives the LLM writer's lead of an answer as it is written (``ask``).
         """
         parts = ConversationParts(
-            ask=self.ask,
+            ask=partial(self.ask, on_lead=on_lead) if on_lead else self.ask,
             intake=self.intake_engine,
             requests=self.requests,
             store=self.conversations,

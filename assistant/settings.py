@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -16,6 +17,7 @@ from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_LLM = re.compile(r"openai:https?://[^#\s]+#\S+|ollama:\S+")
 
 # Set before chromadb, transformers or huggingface_hub are imported anywhere: nothing phones home and
 # nothing is fetched from a model hub at run time.
@@ -76,6 +78,29 @@ class Settings(BaseSettings):
         description="Abstain when the question bank's neighbours make it this likely the policy does not answer.",
     )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
+    # The optional LLM writer of the lead line (assistant/answering/writer.py, README "The lead line").
+    llm: str | None = Field(
+        None,
+        description="openai:<base URL>#<model> (an OpenAI-compatible endpoint) or ollama:<model>: writes "
+        "the lead line, shown when the quotes support it; unset: the lead is a verbatim span.",
+    )
+    llm_api_key: str | None = Field(
+        None, description="The OpenAI-compatible endpoint's API key, if it needs one."
+    )
+    llm_base_url: str = Field("http://127.0.0.1:11434", description="Where Ollama serves (ollama: models).")
+    llm_timeout: float = Field(
+        2.0, gt=0, le=60, description="Seconds the writer may take; slower, the extractive lead is shown."
+    )
+
+    @field_validator("llm")
+    @classmethod
+    def _llm_endpoint(cls, value: str | None) -> str | None:
+        if value and not _LLM.fullmatch(value.strip()):
+            raise ValueError(
+                f"{value!r} is not 'openai:<base URL>#<model>' (e.g. openai:http://127.0.0.1:8080/v1#llama3) "
+                "or 'ollama:<model>' (e.g. ollama:llama3.1)"
+            )
+        return value.strip() if value else value
 
     # The service.
     host: str = "127.0.0.1"
@@ -278,6 +303,8 @@ class Settings(BaseSettings):
         "slack_app_token",
         "slack_privacy_channel",
         "slack_team_group",
+        "llm",
+        "llm_api_key",
         mode="before",
     )
     @classmethod

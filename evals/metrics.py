@@ -18,6 +18,17 @@ def evidence_hit(quotes: Sequence[str], evidence: Sequence[str], k: int) -> bool
     return any(g in fold(q) for q in quotes[:k] for g in gold)
 
 
+def lead_hit(leads: Sequence[str], evidence: Sequence[Sequence[str]]) -> float:
+    """Share of answers whose lead line alone contains one of their gold evidence strings.
+
+    ``leads[i]`` is the lead of answered question ``i`` and ``evidence[i]`` its gold strings; an empty
+    lead misses. NaN when nothing was answered.
+    """
+    return rate(
+        [bool(lead) and evidence_hit([lead], gold, 1) for lead, gold in zip(leads, evidence, strict=True)]
+    )
+
+
 def abstention_accuracy(expected_answerable: Sequence[bool], answered: Sequence[bool]) -> float:
     """Share of questions the policy does not answer on which the assistant abstained."""
     pairs = [(e, a) for e, a in zip(expected_answerable, answered, strict=True) if not e]

@@ -18,6 +18,7 @@ from evals.metrics import (
     citation_precision,
     evidence_hit,
     faithfulness,
+    lead_hit,
     percentile,
     rate,
 )
@@ -45,6 +46,7 @@ def answer_metrics(
         "citation_precision": citation_precision(
             [_quotes(o) for _, o in answered], [r["evidence"] for r, _ in answered]
         ),
+        "lead_hit": lead_hit([o.lead for _, o in answered], [r["evidence"] for r, _ in answered]),
         "answer_rate": rate([o.answerable for _, o in answerable]),
         "abstention_accuracy": abstention_accuracy(expected, given),
         "abstention_precision": abstain_p,

@@ -16,6 +16,7 @@ RATE_METRICS = (
     "hit@1",
     "hit@3",
     "citation_precision",
+    "lead_hit",
     "faithfulness",
     "abstention_precision",
     "abstention_recall",

@@ -40,6 +40,7 @@ class Observed:
     citations: list[Cited]
     seconds: float
     reasons: list[str] = field(default_factory=list)  # why the assistant answered or declined
+    lead: str = ""  # the line shown first
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class InProcessTarget:
         answer = self.assistant.ask(question, document=document, as_of=as_of)
         seconds = time.perf_counter() - start
         cited = [Cited(c.document, c.version, c.quote) for c in answer.citations]
-        return Observed(answer.answerable, answer.text, cited, seconds, answer.reasons)
+        return Observed(answer.answerable, answer.text, cited, seconds, answer.reasons, answer.lead)
 
     def intake(self, message: str) -> IntakeObserved:
         start = time.perf_counter()
@@ -159,7 +160,9 @@ class HttpTarget:
         body = {"question": question, "document": document, "as_of": as_of}
         data, seconds = self._post("/api/ask", {k: v for k, v in body.items() if v is not None})
         cited = [Cited(c["document"], c["version"], c["quote"]) for c in data["citations"]]
-        return Observed(data["answerable"], data["text"], cited, seconds, data.get("reasons", []))
+        return Observed(
+            data["answerable"], data["text"], cited, seconds, data.get("reasons", []), data.get("lead", "")
+        )
 
     def intake(self, message: str) -> IntakeObserved:
         data, seconds = self._post("/api/chat", {"message": message}, refused={})

@@ -82,8 +82,11 @@ def _capped(blocks: list[Block]) -> list[Block]:
 def answer_blocks(
     answer: Answer, prompts: Prompts, privacy_channel: str | None, reply: str | None = None
 ) -> list[Block]:
-    """The reply, then each citation as a quote with its section, version and a link to the policy."""
-    blocks = [section(escape(reply or answer.text))]
+    """The lead line in bold, the reply, then each citation as a quote with its section, version and a
+    link to the policy."""
+    # Bold is *...*: the lead's own asterisks would end it early, so they are dropped from the line.
+    lead = [section(f"*{escape(answer.lead).replace('*', '')}*")] if answer.lead.strip("* ") else []
+    blocks = [*lead, section(escape(reply or answer.text))]
     for citation in answer.citations:
         blocks.append(section(quote(citation.quote)))
         blocks.append(

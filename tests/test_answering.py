@@ -37,6 +37,30 @@ def test_answer_quotes_the_policy_verbatim_with_markers(assistant):
     assert any("retain" in c.quote for c in answer.citations)
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How long do you keep my data?", "retain"),
+        ("dsar turnaround time?", "one month"),
+        ("Do you collect my MAC address?", "Media Access Control"),
+    ],
+)
+def test_the_lead_is_the_quoted_sentence_that_answers(assistant, question, expected):
+    answer = assistant.ask(question)
+    assert answer.answerable and answer.lead_source == "extractive"
+    assert expected in answer.lead
+    # A verbatim unit of one of the quotes, shorter than the quotes together.
+    assert any(answer.lead in c.quote for c in answer.citations)
+    assert len(answer.lead) < sum(len(c.quote) for c in answer.citations)
+    units = {u.text for u in parse_policy(assistant.corpus.get(SEED_DOCUMENT, "2024-06-01")).units}
+    assert answer.lead in units
+
+
+def test_a_declined_question_has_no_lead(assistant):
+    answer = assistant.ask("What is the capital of France?")
+    assert not answer.answerable and answer.lead == ""
+
+
 def test_every_sentence_of_an_answer_is_a_quote_or_a_template(assistant):
     answer = assistant.ask("Can I get a copy of the data you hold about me?")
     rest = answer.text
@@ -187,6 +211,14 @@ def test_cli_ask_json_and_errors(data_dir):
     payload = json.loads(result.stdout)
     assert set(payload) >= {"answerable", "text", "citations"}
     assert set(payload["citations"][0]) == {"n", "document", "version", "section", "quote", "url"}
+    assert payload["lead"] and payload["lead_source"] == "extractive"
+    assert any(payload["lead"] in c["quote"] for c in payload["citations"])
+
+    # As text, the lead comes first, then the reply and its sources.
+    plain = run_cli("ask", "Do you charge a fee to access my data?", data_dir=data_dir)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.splitlines()[0] == payload["lead"]
+    assert payload["text"] in plain.stdout
 
     bad = run_cli("ask", "cookies?", "--as-of", "yesterday", data_dir=data_dir)
     assert bad.returncode == 2

@@ -11,6 +11,7 @@ from evals.metrics import (
     evidence_hit,
     faithfulness,
     field_accuracy,
+    lead_hit,
     percentile,
     template_pattern,
     version_correct,
@@ -33,6 +34,13 @@ def test_citation_precision_pools_citations():
     quotes = [["We keep data for six years.", "Other text."], ["within 30 days"]]
     assert citation_precision(quotes, [["six years"], ["30 days"]]) == 2 / 3
     assert math.isnan(citation_precision([], []))
+
+
+def test_lead_hit_asks_the_lead_alone_to_hold_the_evidence():
+    leads = ["We keep data for  six\nyears.", "Other text.", ""]
+    evidence = [["keep data for six years"], ["within 30 days"], ["Other"]]
+    assert lead_hit(leads, evidence) == 1 / 3  # an empty lead misses, whatever the gold
+    assert math.isnan(lead_hit([], []))
 
 
 def test_abstention_precision_and_recall():

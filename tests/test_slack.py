@@ -41,7 +41,11 @@ def assert_cited_answer(params: dict, assistant: Assistant) -> None:
         assert " ".join(unquote(q["text"]["text"]).split()) in " ".join(text.split())
         line = texts([source])
         assert "version of 20" in line and f"{assistant.settings.public_base_url}/policy/" in line
-    assert "[1]" in message_blocks[0]["text"]["text"]
+    # The lead line first, in bold, a verbatim span of one of the quotes; then the reply.
+    lead = message_blocks[0]["text"]["text"]
+    assert lead.startswith("*") and lead.endswith("*") and not lead.startswith(">")
+    assert any(unquote(lead.strip("*")) in unquote(q["text"]["text"]) for q in quotes)
+    assert "[1]" in message_blocks[1]["text"]["text"]
 
 
 # -- Q&A -------------------------------------------------------------------------------------------

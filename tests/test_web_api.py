@@ -27,8 +27,13 @@ def test_ask_returns_the_cores_answer_with_the_api_field_names(client, assistant
     response = client.post("/api/ask", json={"question": "How long do you keep my data?"})
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"question", "answerable", "text", "citations", "confidence", "as_of", "reasons"}
+    assert set(body) == {
+        "question", "answerable", "lead", "lead_source", "text", "citations", "confidence", "as_of", "reasons"
+    }  # fmt: skip
     assert body == assistant.ask("How long do you keep my data?").to_dict()
+    # The line that answers, first: a verbatim span of a quote.
+    assert body["lead_source"] == "extractive"
+    assert "retain" in body["lead"] and any(body["lead"] in c["quote"] for c in body["citations"])
     assert body["answerable"] and body["citations"]
     assert body["reasons"][0].startswith("answer model: margin +")  # why it answered
     text = policy_text(assistant, SEED_DOCUMENT, VERSION)
@@ -95,12 +100,16 @@ def test_chat_turns_carry_an_unguessable_conversation_id_and_citations(client, a
     assert first.status_code == 200
     turn = first.json()
     assert set(turn) == {
-        "conversation_id", "reply", "lead", "answerable", "citations", "answer_id", "intake", "actions"
+        "conversation_id", "reply", "answerable", "lead", "lead_source", "citations", "answer_id", "intake",
+        "actions",
     }  # fmt: skip
     assert re.fullmatch(r"[A-Za-z0-9_-]{22}", turn["answer_id"])  # rates this answer: POST /api/feedback
     conversation_id = turn["conversation_id"]
     assert re.fullmatch(r"[A-Za-z0-9_-]{22}", conversation_id)  # 128 random bits
-    answer = assistant.ask("Do you sell my personal information?").text
+    asked = assistant.ask("Do you sell my personal information?")
+    answer = asked.text
+    assert turn["lead"] == asked.lead and turn["lead_source"] == "extractive"
+    assert any(turn["lead"] in c["quote"] for c in turn["citations"])
     # A question about a right is answered, then the request is offered (here a US state law's opt-out).
     assert (
         turn["reply"].startswith(answer) and "(opt-out of sale and sharing)" in turn["reply"][len(answer) :]

@@ -89,6 +89,10 @@ def test_visitor_asks_sees_a_cited_answer_and_lands_on_the_quote(page, live_serv
     assert turn["answerable"] and turn["citations"]
     answer = page.locator(".message.bot").nth(-1)
     assert_reply_shown(answer, turn)
+    # The line that answers comes first, in bold.
+    lead = answer.locator("p.lead")
+    assert turn["lead"] and lead.inner_text() == turn["lead"]
+    assert int(lead.evaluate("e => getComputedStyle(e).fontWeight")) >= 700
     chips = answer.locator("a.chip")
     assert chips.count() == len(turn["citations"])
     first = turn["citations"][0]

@@ -98,13 +98,7 @@ def _chat_loop(conversation: Conversation) -> None:
         try:
             action = line.lower() if line.lower() in ACTIONS else None
             turn = conversation.act(action) if action else conversation.reply(line)
-            click.echo(
-                render_answer(turn.answer.to_dict())
-                if turn.answer and turn.reply == turn.answer.text
-                else turn.reply
-            )
-            if turn.answer and turn.reply != turn.answer.text:
-                click.echo(render_answer(turn.answer.to_dict()).removeprefix(turn.answer.text).rstrip())
+            click.echo(render_answer(turn.answer.to_dict(), turn.reply) if turn.answer else turn.reply)
             if turn.actions:
                 click.echo(f"({' or '.join(turn.actions)})")
         except PrivacyAssistantError as exc:

@@ -98,9 +98,11 @@ def warm_with_progress(assistant: Assistant) -> None:
     assistant.warm(progress)
 
 
-def render_answer(answer: Mapping[str, Any]) -> str:
-    """An answer (``Answer.to_dict()``, or ``/api/ask``'s JSON, the same) as text with its sources."""
-    lines = [answer["text"], ""]
+def render_answer(answer: Mapping[str, Any], reply: str | None = None) -> str:
+    """An answer (``Answer.to_dict()``, or ``/api/ask``'s JSON, the same) as text with its sources: the
+    lead line first, when there is one; ``reply`` in place of its text (a chat turn's)."""
+    lead = answer.get("lead") or ""
+    lines = [*([lead, ""] if lead else []), answer["text"] if reply is None else reply, ""]
     for c in answer["citations"]:
         lines.append(f"[{c['n']}] {c['section']} (version {c['version']})")
         lines.append(f"    {c['url']}")

@@ -57,6 +57,10 @@ class CitationOut(BaseModel):
 class AnswerOut(BaseModel):
     question: str
     answerable: bool = Field(description="False when the policy does not address the question.")
+    lead: str = Field("", description="The line that answers, to show first; empty when declined.")
+    lead_source: Literal["extractive", "writer"] = Field(
+        "extractive", description="extractive: a verbatim span of a quote; writer: the LLM's checked words."
+    )
     text: str = Field(description="The reply, quotes marked [1], [2] ...")
     citations: list[CitationOut]
     confidence: float
@@ -106,8 +110,11 @@ class IntakeOut(BaseModel):
 class ChatReply(BaseModel):
     conversation_id: str
     reply: str
-    lead: str | None = Field(None, description="The answer's first line, to show first; when it has one.")
     answerable: bool | None = Field(None, description="Set when the reply answers a question.")
+    lead: str = Field(
+        "", description="When the reply answers a question: the line that answers, shown first."
+    )
+    lead_source: Literal["extractive", "writer"] = "extractive"
     citations: list[CitationOut] = Field(default_factory=list)
     answer_id: str | None = Field(None, description="Rate the answer with it: POST /api/feedback.")
     intake: IntakeOut | None = None
@@ -127,8 +134,9 @@ class ChatReply(BaseModel):
         return cls(
             conversation_id=conversation_id,
             reply=reply,
-            lead=answer.get("lead") or None,  # answers gain a lead line (issue 17); older ones have none
             answerable=answer.get("answerable"),
+            lead=answer.get("lead") or "",
+            lead_source=answer.get("lead_source") or "extractive",
             citations=[CitationOut.model_validate(c) for c in answer.get("citations", [])],
             answer_id=shown.get("answer_id"),
             intake=IntakeOut.model_validate(_jsonable(intake)) if intake else None,
@@ -200,6 +208,9 @@ class WidgetConfig(BaseModel):
     greeting: str
     notice: str = Field(description="How chat messages are used and kept.")
     max_message_chars: int
+    stream: bool = Field(
+        False, description="The LLM writer is on: /api/chat/stream sends the lead as written."
+    )
 
 
 class ErrorOut(BaseModel):

@@ -22,6 +22,7 @@
   var resendButton = null; // the latest "Send a new code": one live at a time
   var configured = false;
   var maxChars = 2000;
+  var streaming = false; // the LLM writer is on: the lead is shown as it is written
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -119,11 +120,64 @@
     });
   }
 
+  // /api/chat/stream: JSON lines, {"lead": text} as the writer writes, then {"turn": ...}. The turn's
+  // lead is the checked one, so the draft is dropped and the turn rendered as /api/chat would return it.
+  function streamTurn(payload, typing) {
+    var draft = null;
+    var turn = null;
+    function handle(line) {
+      if (!line.trim()) return;
+      var event = JSON.parse(line);
+      if (event.error) throw new Error(event.error);
+      if (event.turn) { turn = event.turn; return; }
+      if (typeof event.lead !== "string") return;
+      if (!draft) {
+        typing.remove();
+        draft = addMessage("bot", [el("p", { "class": "lead draft", "aria-busy": "true" })]);
+      }
+      draft.firstChild.textContent += event.lead;
+    }
+    return fetch(apiOrigin + "/api/chat/stream", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(payload),
+      credentials: "omit"
+    }).then(function (response) {
+      if (!response.ok || !response.body) {
+        return response.json().catch(function () { return {}; }).then(function (data) {
+          throw new Error(data.error || "The assistant is not available right now; please try again later.");
+        });
+      }
+      var reader = response.body.getReader();
+      var decoder = new TextDecoder();
+      var buffer = "";
+      function pump() {
+        return reader.read().then(function (chunk) {
+          buffer += decoder.decode(chunk.value || new Uint8Array(), { stream: !chunk.done });
+          var lines = buffer.split("\n");
+          buffer = chunk.done ? "" : lines.pop();
+          lines.forEach(handle);
+          if (!chunk.done) return pump();
+          if (!turn) throw new Error("The answer was cut off; please ask again.");
+          return turn;
+        });
+      }
+      return pump();
+    }).then(function (finished) {
+      if (draft) draft.remove();
+      return finished;
+    }, function (error) {
+      if (draft) draft.remove();
+      throw error;
+    });
+  }
+
   function loadConfig() {
     configured = true;
     request("GET", "/api/widget").then(function (config) {
       notice.textContent = config.notice;
       maxChars = config.max_message_chars || maxChars;
+      streaming = Boolean(config.stream);
       input.setAttribute("maxlength", String(maxChars));
       if (!log.childNodes.length) addMessage("bot", [el("p", { text: config.greeting })]);
       if (conversationId) return restore();
@@ -173,7 +227,8 @@
       [el("span", { "aria-hidden": "true", text: "•••" })]);
     log.appendChild(typing);
     scrollDown();
-    return request("POST", "/api/chat", payload).then(function (turn) {
+    var call = streaming ? streamTurn(payload, typing) : request("POST", "/api/chat", payload);
+    return call.then(function (turn) {
       conversationId = turn.conversation_id;
       try { sessionStorage.setItem(STORAGE_KEY, conversationId); } catch (e) { /* storage blocked */ }
       typing.remove();
@@ -229,6 +284,7 @@
     return message;
   }
 
+  // The line that answers, first and bold; plain text (the writer's words are never markup).
   // The reply as text, its [n] markers as links to the quoted passage.
   function replyParagraph(text, byNumber, kind) {
     var paragraph = el("p", kind ? { "class": kind } : {});
