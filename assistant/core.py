@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from assistant.answering.compose import Answer, Answerer, clean_question, privacy_contact
 from assistant.answering.model import AnswerModel
@@ -37,9 +37,6 @@ from assistant.retrieval.scope import ScopeClassifier
 from assistant.retrieval.store import IndexReport, UnitStore
 from assistant.retrieval.vector_cache import VectorCache
 from assistant.settings import Settings, get_settings
-
-if TYPE_CHECKING:
-    import numpy as np
 
 
 class Assistant:
@@ -342,23 +339,11 @@ class Assistant:
         new = self.corpus.get(document, version)
         earlier = [v for v in versions if v.effective < new.effective]
 
-        asked: dict[str | None, np.ndarray] = {}
-
         def answers(n: int, at: PolicyVersion) -> bool:
             # Without the bank's own votes: the example asked is in the bank, and would vote for itself.
-            # Its vectors are embedded once per organization, in one batch, not once per example.
-            organization = organization_of([at])
-            if organization not in asked:
-                asked[organization] = self.embeddings.encode_questions(
-                    self.question_bank.texts(document, organization), self.retriever.question_encoder
-                )
-            found = self.retriever.retrieve(
-                examples[n].question,
-                [at],
-                precedents=False,
-                vector=self.question_bank.vectors(document, organization)[n],
-                asked=asked[organization][n],
-            )
+            # Its vector is the bank's own (embedded once, in one batch, and cached), not embedded again.
+            vector = self.question_bank.vectors(document, organization_of([at]))[n]
+            found = self.retriever.retrieve(examples[n].question, [at], precedents=False, vector=vector)
             return not self.answerer.should_abstain(found, self.scope.probability(found.query_vector))
 
         return review_bank(examples, new, earlier[-1] if earlier else None, answers)

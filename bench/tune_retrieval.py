@@ -1,13 +1,13 @@
-"""Tuning record: how the question bank's vote (``bank_floor``, ``bank_weight``) was chosen. (The weight
-of BM25 beside the cosine is the answer model's, fit by ``privacy-assistant train``.)
+"""Tuning record: how the fusion weight of BM25 (``PolicyRetriever.lexical_weight``) and the question
+bank's vote (``bank_floor``, ``bank_weight``) were chosen.
 
-It prints unit-level evidence hit@1 / hit@3 of the retriever (before answer composition) on the dev
-questions (``evals/datasets/policy_qa_dev.jsonl``, the split tuning may look at) and, when
-``../shared/data`` is beside the checkout, the answer span in the top 3 units on a PolicyQA sample (no
-question bank there). Then the same dev numbers for each bank floor and weight (the bank holds none of
-the dev questions). The test split is never read here.
+For each BM25 weight it prints unit-level evidence hit@1 / hit@3 of the retriever (before answer
+composition) on the dev questions (``evals/datasets/policy_qa_dev.jsonl``, the split tuning may look at)
+and, when ``../shared/data`` is beside the checkout, the answer span in the top 3 units on a PolicyQA
+sample (no question bank there). Then the same dev numbers for each bank floor and weight (the bank
+holds none of the dev questions). The test split is never read here.
 
-Run: .venv/bin/python bench/tune_retrieval.py [--policyqa 500]
+Run: .venv/bin/python bench/tune_retrieval.py [--weights 0,0.1,0.3,0.5,1] [--policyqa 500]
      [--bank-floors 0.55,0.6,0.65] [--bank-weights 0,1,2,3,4]
 """
 
@@ -31,6 +31,12 @@ from evals.qa import DEV_DATASET
 Question = tuple[str | None, str, list[str]]  # document, question, gold strings
 
 
+def hit_rates(assistant: Assistant, questions: list[Question], weight: float) -> tuple[float, float]:
+    retriever = assistant.retriever
+    retriever.lexical_weight = weight
+    return unit_hits(assistant, questions, f"weight {weight}")
+
+
 def unit_hits(assistant: Assistant, questions: list[Question], label: str) -> tuple[float, float]:
     retriever = assistant.retriever
     top1 = top3 = 0
@@ -44,10 +50,12 @@ def unit_hits(assistant: Assistant, questions: list[Question], label: str) -> tu
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--weights", default="0,0.1,0.2,0.3,0.5,1", help="comma-separated BM25 weights")
     parser.add_argument("--policyqa", type=int, default=500, help="PolicyQA questions to sample (0: none)")
     parser.add_argument("--bank-floors", default="0.55,0.6,0.65", help="comma-separated bank floors")
     parser.add_argument("--bank-weights", default="0,1,2,3,4", help="comma-separated bank weights")
     args = parser.parse_args()
+    weights = [float(w) for w in args.weights.split(",")]
 
     dev_rows = [r for r in read_jsonl(DEV_DATASET) if r["answerable"]]
     dev = Assistant.open()
@@ -74,12 +82,14 @@ def main() -> None:
         else:
             print(f"skipped ({DATA} is not here)" if args.policyqa else "skipped")
 
-        h1, h3 = unit_hits(dev, dev_questions, "dev")
-        pqa = f"{unit_hits(outside, outside_questions, 'PolicyQA')[1]:.3f}" if outside else "-"
-        print(f"{'dev hit@1':>9}  {'dev hit@3':>9}  {'PolicyQA top-3':>14}")
-        print(f"{h1:>9.3f}  {h3:>9.3f}  {pqa:>14}")
+        print(f"{'weight':>6}  {'dev hit@1':>9}  {'dev hit@3':>9}  {'PolicyQA top-3':>14}")
+        for weight in weights:
+            h1, h3 = hit_rates(dev, dev_questions, weight)
+            pqa = f"{hit_rates(outside, outside_questions, weight)[1]:.3f}" if outside else "-"
+            print(f"{weight:>6}  {h1:>9.3f}  {h3:>9.3f}  {pqa:>14}")
 
     retriever = dev.retriever
+    retriever.lexical_weight = type(retriever).model_fields["lexical_weight"].default
     print(f"\nquestion bank, {len(dev.question_bank.examples.get('numecent-privacy-policy', []))} examples")
     print(f"{'floor':>6}  {'weight':>6}  {'dev hit@1':>9}  {'dev hit@3':>9}")
     for floor in (float(f) for f in args.bank_floors.split(",")):

@@ -35,7 +35,7 @@ from assistant.answering.model import PARAMETERS, PROVENANCE, AnswerModel
 from assistant.corpus.documents import PACK, Corpus, PolicyVersion, organization_of
 from assistant.corpus.units import slugify
 from assistant.exceptions import InvalidInputError
-from assistant.retrieval.embeddings import DIMENSIONS, load_model
+from assistant.retrieval.embeddings import DIMENSIONS
 from assistant.retrieval.lexical import LexicalIndexes, tokenize
 from assistant.retrieval.question_bank import fold
 from assistant.retrieval.scope import query_text
@@ -46,16 +46,13 @@ from evals.policies import POLICY_SETS, SHARED_DATA, onboard, read_sources
 
 POLICYQA = "policyqa-dev.json"
 CANDIDATES = 20  # BM25 keeps its best 20 units per question, as the retriever does
-# Fitting: softmax over a policy's units and "no answer", temperature 0.05; the question encoder's
-# changes of rank 8 (warmed up over 50 steps, then decayed linearly to 0), the two scalars at their
-# own rate. Chosen on the dev folds; none of these is read at answer time.
+# Fitting: softmax over a policy's units and "no answer", temperature 0.05, the adapter pulled towards
+# the identity. Chosen on the dev folds; none of these is read at answer time.
 TEMPERATURE = 0.05
-RANK = 8
-LEARNING_RATE = 1e-3
-SCALAR_LEARNING_RATE = 1e-2
-WARM_UP = 50
-EPOCHS = 2
-BATCH = 32
+PULL_TO_IDENTITY = 0.1
+LEARNING_RATE = 2e-3
+EPOCHS = 8
+BATCH = 64
 _MARKDOWN_START = re.compile(r"^([#>*+\-=|`]|\d+[.)])")
 
 
@@ -69,7 +66,6 @@ class PolicyQuestions:
     query_vectors: np.ndarray
     lexical: np.ndarray  # question x unit: BM25 scaled to the question's best unit, best CANDIDATES only
     gold: list[list[int]]  # the units holding each question's evidence; [] when the policy does not answer
-    queries: list[str]  # the questions as the retriever embeds them
 
 
 def read_examples(
@@ -109,7 +105,6 @@ def read_examples(
         else np.zeros((0, DIMENSIONS), np.float32),
         np.array(scaled, dtype=np.float32).reshape(len(queries), len(units)),
         gold,
-        queries,
     )
 
 
@@ -190,74 +185,47 @@ def gather(
     return found, digests
 
 
-def fit(policies: list[PolicyQuestions], seed: int = 0, label: str | None = None) -> AnswerModel:
-    """The model that best ranks each question's gold units (or "no answer") first among its policy's units:
-    the question encoder's changes, the BM25 weight and the score of "no answer". ``label``: shown with a
-    progress bar on standard error (None: no bar)."""
+def fit(policies: list[PolicyQuestions], seed: int = 0, start: AnswerModel | None = None) -> AnswerModel:
+    """The model that best ranks each question's gold units (or "no answer") first among its policy's units."""
     import torch
-    from tqdm import tqdm
-
-    from assistant.retrieval.question_encoder import adapted, trainable, weights_of
 
     torch.manual_seed(seed)
-    minilm = load_model()
-    for weight in minilm.network.parameters():
-        weight.requires_grad_(False)
-    key = f"fitting-{seed}-{id(policies)}"
-    changes = trainable(minilm.low_rank, RANK, key, seed)
-    start = AnswerModel.untrained(no_answer=0.5)
+    dimensions = policies[0].unit_vectors.shape[1]
+    start = start or AnswerModel.identity(dimensions)
+    identity = torch.eye(dimensions)
+    adapter = torch.nn.Parameter(torch.from_numpy(start.adapter.copy()))
     lexical_weight = torch.nn.Parameter(torch.tensor(start.lexical_weight))
     no_answer = torch.nn.Parameter(torch.tensor(start.no_answer))
-    optimiser = torch.optim.AdamW(
-        [
-            {"params": changes, "lr": LEARNING_RATE, "weight_decay": 0.0},
-            {"params": [lexical_weight, no_answer], "lr": SCALAR_LEARNING_RATE},
-        ]
-    )
-    order = random.Random(seed)
+    optimiser = torch.optim.Adam([adapter, lexical_weight, no_answer], lr=LEARNING_RATE)
     batches = []
     for policy in policies:
-        rows = list(range(len(policy.gold)))
-        order.shuffle(rows)
-        batches += [(policy, rows[first : first + BATCH]) for first in range(0, len(rows), BATCH)]
-    steps = EPOCHS * len(batches)
-    try:
-        bar = tqdm(range(steps), desc=label, unit="batch", disable=label is None, file=sys.stderr)
-        with adapted(minilm.low_rank, key):
-            for step in bar:
-                if step % len(batches) == 0:
-                    order.shuffle(batches)
-                policy, rows = batches[step % len(batches)]
-                units = torch.from_numpy(policy.unit_vectors)
-                questions = minilm.pooled(minilm.tokenizer.encode_batch([policy.queries[i] for i in rows]))
-                target = torch.full((len(rows), len(units) + 1), float("-inf"))
-                for i, row in enumerate(rows):
-                    target[i, policy.gold[row] or [len(units)]] = 0.0
-                scores = torch.nn.functional.normalize(questions, dim=1) @ units.T
-                scores = scores + lexical_weight * torch.from_numpy(policy.lexical[rows])
-                logits = torch.cat([scores, no_answer.expand(len(rows), 1)], dim=1) / TEMPERATURE
-                loss = (torch.logsumexp(logits, 1) - torch.logsumexp(logits + target, 1)).mean()
-                optimiser.param_groups[0]["lr"] = (
-                    LEARNING_RATE * min(1.0, (step + 1) / WARM_UP) * (1 - step / steps)
+        units = torch.from_numpy(policy.unit_vectors)
+        for first in range(0, len(policy.gold), BATCH):
+            rows = slice(first, first + BATCH)
+            target = torch.full((len(policy.gold[rows]), len(units) + 1), float("-inf"))
+            for i, gold in enumerate(policy.gold[rows]):
+                target[i, gold or [len(units)]] = 0.0
+            batches.append(
+                (
+                    units,
+                    torch.from_numpy(policy.query_vectors[rows]),
+                    torch.from_numpy(policy.lexical[rows]),
+                    target,
                 )
-                optimiser.zero_grad()
-                loss.backward()
-                optimiser.step()
-        return AnswerModel(
-            weights_of(minilm.low_rank, key), float(lexical_weight.item()), float(no_answer.item())
-        )
-    finally:
-        for layer in minilm.low_rank.values():
-            layer.changes.pop(key, None)
-
-
-def question_vectors(model: AnswerModel, policy: PolicyQuestions) -> np.ndarray:
-    """The policy's questions as the model's question encoder embeds them."""
-    if not model.question_encoder or not policy.queries:
-        return policy.query_vectors
-    minilm = load_model()
-    vectors = minilm.forward(policy.queries, BATCH, minilm.adapt_questions(model.question_encoder))
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            )
+    order = random.Random(seed)
+    for _ in range(EPOCHS):
+        order.shuffle(batches)
+        for units, queries, lexical, target in batches:
+            adapted = torch.nn.functional.normalize(queries @ adapter, dim=1)
+            scores = adapted @ units.T + lexical_weight * lexical
+            logits = torch.cat([scores, no_answer.expand(len(queries), 1)], dim=1) / TEMPERATURE
+            loss = (torch.logsumexp(logits, 1) - torch.logsumexp(logits + target, 1)).mean()
+            loss = loss + PULL_TO_IDENTITY * ((adapter - identity) ** 2).sum() / dimensions
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+    return AnswerModel(adapter.detach().numpy().copy(), float(lexical_weight.item()), float(no_answer.item()))
 
 
 def judge(model: AnswerModel, policies: list[PolicyQuestions]) -> dict[str, np.ndarray]:
@@ -265,9 +233,9 @@ def judge(model: AnswerModel, policies: list[PolicyQuestions]) -> dict[str, np.n
     the model's first unit (hit@1) or among its first three (hit@3)."""
     margins, answerable, hit1, hit3 = [], [], [], []
     for policy in policies:
-        scores = (
-            question_vectors(model, policy) @ policy.unit_vectors.T + model.lexical_weight * policy.lexical
-        )
+        adapted = policy.query_vectors @ model.adapter
+        adapted /= np.maximum(np.linalg.norm(adapted, axis=1, keepdims=True), 1e-12)
+        scores = adapted @ policy.unit_vectors.T + model.lexical_weight * policy.lexical
         for row, gold in enumerate(policy.gold):
             top = np.argsort(-scores[row])[:3]
             margins.append(model.margin(float(scores[row, top[0]])))
@@ -328,22 +296,16 @@ def train(
     blind = sorted(p.name for p in policies if p.group == "policies")
     folds = [blind[0::2], blind[1::2]]
     held_out: dict[str, Any] = {}
-    fold_models = [
-        (
-            fit([p for p in policies if p.name not in names], label=_label(f"fold {n + 1} of 2", progress)),
-            names,
-        )
-        for n, names in enumerate(folds)
-    ]
+    fold_models = [(fit([p for p in policies if p.name not in names]), names) for names in folds]
     judged = [judge(model, [p for p in policies if p.name in names]) for model, names in fold_models]
     # The one threshold is fit too: the final model's "no answer" score moves by the offset, so margin 0
     # is where the left-out policies' questions were handled best.
     offset = operating_point({key: np.concatenate([j[key] for j in judged]) for key in judged[0]})
-    for number, (_, names) in enumerate(fold_models):
+    for number, (model, names) in enumerate(fold_models):
         held = [p for p in policies if p.name in names]
         held_out[f"fold {number + 1}"] = {
             "policies": names,
-            "untrained": measure(AnswerModel.untrained(), held),
+            "untrained": measure(AnswerModel.identity(model.adapter.shape[0]), held),
             "fitted": figures(judged[number], offset),
         }
         if progress:
@@ -351,7 +313,7 @@ def train(
                 f"fold {number + 1} held out {names}: {held_out[f'fold {number + 1}']['fitted']}",
                 file=sys.stderr,
             )
-    model = fit(policies, label=_label("final fit", progress))
+    model = fit(policies)
     about = {
         "fitted": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": "privacy-assistant train",
@@ -363,10 +325,8 @@ def train(
         "held_out_by_policy": held_out,
         "fitting": {
             "temperature": TEMPERATURE,
-            "rank": RANK,
+            "pull_to_identity": PULL_TO_IDENTITY,
             "learning_rate": LEARNING_RATE,
-            "scalar_learning_rate": SCALAR_LEARNING_RATE,
-            "warm_up_steps": WARM_UP,
             "epochs": EPOCHS,
             "batch": BATCH,
         },
@@ -380,13 +340,9 @@ def train(
         "lexical_weight": round(model.lexical_weight, 4),
         "no_answer": round(model.no_answer + offset, 4),
     }
-    model = AnswerModel(model.question_encoder, model.lexical_weight, model.no_answer + offset, about)
+    model = AnswerModel(model.adapter, model.lexical_weight, model.no_answer + offset, about)
     model.save(out, out.with_suffix(".json") if out != PARAMETERS else PROVENANCE)
     return model
-
-
-def _label(what: str, progress: bool) -> str | None:
-    return f"fitting the answer model, {what}" if progress else None
 
 
 def _digest(path: Path) -> str:

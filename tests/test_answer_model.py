@@ -12,7 +12,6 @@ from assistant import Assistant
 from assistant.answering.model import PARAMETERS, AnswerModel
 from assistant.cli import cli
 from assistant.exceptions import ConfigurationError
-from assistant.retrieval.embeddings import load_model
 from assistant.retrieval.store import version_key
 from evals.policies import read_sources
 from evals.train import PolicyQuestions, fit, measure, operating_point
@@ -20,10 +19,7 @@ from evals.train import PolicyQuestions, fit, measure, operating_point
 
 def test_the_packaged_model_is_small_and_says_where_it_came_from():
     model = AnswerModel.load()
-    layers = load_model().low_rank
-    # Two change matrices of rank 8 for each linear layer of the six transformer blocks.
-    assert len(layers) == 36 and set(model.question_encoder) == {f"{n}.{m}" for n in layers for m in "ab"}
-    assert {m.shape[0] for n, m in model.question_encoder.items() if n.endswith(".a")} == {8}
+    assert model.adapter.shape == (384, 384)
     assert PARAMETERS.stat().st_size < 1_000_000  # committed with the code
     about = model.provenance
     assert about["command"] == "privacy-assistant train"
@@ -37,34 +33,14 @@ def test_the_packaged_model_is_small_and_says_where_it_came_from():
     assert all(f["fitted"]["questions"] > 0 for f in about["held_out_by_policy"].values())
 
 
-def test_the_question_encoder_changes_questions_only(assistant: Assistant):
-    embeddings = assistant.embeddings
-    question = "can u wipe my account"
-    encoder = assistant.retriever.question_encoder
-    assert encoder is not None
-    asked = embeddings.encode_question(question, encoder)
-    assert float(asked @ embeddings.encode_query(question)) < 0.999  # the question encoder differs ...
-    # ... and MiniLM itself is untouched by it, before and after.
-    plain = embeddings.encode([question])[0]
-    assert np.allclose(plain, embeddings.encode_query(question), atol=1e-5)
-    assert np.allclose(asked, embeddings.encode_questions([question], encoder)[0], atol=1e-5)
-    assert embeddings.adapt_questions({}) is None
-    assert np.allclose(embeddings.encode_question(question, None), plain, atol=1e-5)
-
-
-def test_half_precision_keeps_what_the_question_encoder_does(tmp_path: Path, assistant: Assistant):
-    packaged = AnswerModel.load()
+def test_half_precision_keeps_what_the_adapter_does(tmp_path: Path):
     rng = np.random.default_rng(0)
-    # Changes as large as fitting makes them, so 16 bits are tried where they matter.
-    changes = {name: m + 0.02 * rng.standard_normal(m.shape) for name, m in packaged.question_encoder.items()}
-    model = AnswerModel({n: m.astype(np.float32) for n, m in changes.items()}, 0.2, 0.3)
+    model = AnswerModel(np.eye(384, dtype=np.float32) + 0.05 * rng.standard_normal((384, 384)), 0.2, 0.3)
     model.save(tmp_path / "m.npz", tmp_path / "m.json")
     again = AnswerModel.load(tmp_path / "m.npz", tmp_path / "m.json")
-    questions = ["How long do you keep my data?", "do u sell my info", "Who is your data protection officer?"]
-    embeddings = assistant.embeddings
-    before = embeddings.encode_questions(questions, embeddings.adapt_questions(model.question_encoder))
-    after = embeddings.encode_questions(questions, embeddings.adapt_questions(again.question_encoder))
-    assert np.abs(before - after).max() < 1e-3
+    vectors = rng.standard_normal((20, 384)).astype(np.float32)
+    for v in vectors:
+        assert np.abs(model.adapt(v) - again.adapt(v)).max() < 1e-3
     assert (again.lexical_weight, again.no_answer) == pytest.approx((0.2, 0.3), abs=1e-6)
 
 
@@ -75,81 +51,39 @@ def test_a_broken_parameters_file_is_a_clear_error(tmp_path: Path):
         AnswerModel.load(broken, tmp_path / "none.json")
 
 
-# Visitors of these made-up policies use made-up words for what the policies say: no pretrained model
-# knows them, so only fitting can connect them, and only across policies if it learns the wording, not
-# one policy's sentences.
-TOPICS = {
-    "blorp": [
-        "You may ask us to delete the personal data we hold about you.",
-        "You can request erasure of your information at any time.",
-        "Deletion requests are handled by our support team.",
-        "We will remove your data when you ask us to.",
-    ],
-    "quizzle": [
-        "We retain your information for as long as your account is active.",
-        "Records are stored for seven years and then destroyed.",
-        "Data is kept only as long as necessary for the purposes described.",
-        "We keep logs for ninety days.",
-    ],
-    "fropper": [
-        "We share your data with service providers who process it for us.",
-        "Your information may be disclosed to our partners and affiliates.",
-        "Third parties that help us run the service receive some data.",
-        "We pass contact details to our payment processor.",
-    ],
-    "snarf": [
-        "We use cookies and similar technologies on our website.",
-        "Our site places small files on your device to remember you.",
-        "Tracking pixels and cookies help us measure visits.",
-        "You can block cookies in your browser settings.",
-    ],
-}
-FILLER = [
-    "This policy was last updated in March.",
-    "Our offices are located in several countries.",
-    "The service is provided by a company registered in Delaware.",
-    "Contact us by post at the address below.",
-]
-ASKING = ["can i {w} my stuff?", "how do you {w} things", "tell me about {w}", "what's your {w} policy"]
-
-
-def nonce_policies(count: int) -> list[PolicyQuestions]:
-    embeddings = load_model()
+def synthetic_policies(count: int, wording: np.ndarray, rng: np.random.Generator) -> list[PolicyQuestions]:
+    """Policies whose visitors word things their own way (a fixed linear map of the policy's vectors), with
+    questions the policy does not answer (vectors near none of its units)."""
     policies = []
     for n in range(count):
-        units = [sentences[n % len(sentences)] for sentences in TOPICS.values()] + FILLER
-        vectors = embeddings.forward(units, 32)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        queries, gold = [], []
-        for t, word in enumerate(TOPICS):
-            for asking in ASKING:
-                queries.append(asking.format(w=word))
-                gold.append([t])
-        queries += [asking.format(w="wuzzle") for asking in ASKING]  # a word for nothing these policies say
-        gold += [[] for _ in ASKING]
-        plain = embeddings.forward(queries, 32)
-        plain /= np.linalg.norm(plain, axis=1, keepdims=True)
+        units = rng.standard_normal((60, 384)).astype(np.float32)
+        units /= np.linalg.norm(units, axis=1, keepdims=True)
+        gold = [[int(i)] for i in rng.integers(0, 60, 300)] + [[] for _ in range(150)]
+        queries = np.array(
+            [
+                units[g[0]] @ wording + 0.05 * rng.standard_normal(384) if g else rng.standard_normal(384)
+                for g in gold
+            ],
+            dtype=np.float32,
+        )
+        queries /= np.linalg.norm(queries, axis=1, keepdims=True)
         policies.append(
-            PolicyQuestions(
-                f"p{n}",
-                "policies",
-                vectors,
-                plain,
-                np.zeros((len(queries), len(units)), np.float32),
-                gold,
-                queries,
-            )
+            PolicyQuestions(f"p{n}", "policies", units, queries, np.zeros((450, 60), np.float32), gold)
         )
     return policies
 
 
 @pytest.mark.slow
 def test_fitting_learns_how_visitors_word_things_on_policies_it_never_saw():
-    policies = nonce_policies(4)
-    fitted = fit(policies[:3] * 8)  # the three policies, eight times over: enough steps to learn a word
-    before = measure(AnswerModel.untrained(), policies[3:])
-    after = measure(fitted, policies[3:])
-    assert before["hit@3"] < 0.5 and after["hit@3"] >= 0.75
+    rng = np.random.default_rng(16)
+    wording = (
+        0.3 * np.eye(384) + rng.standard_normal((384, 16)) @ rng.standard_normal((16, 384)) / 20
+    ).astype(np.float32)
+    policies = synthetic_policies(6, wording, rng)
+    fitted = fit(policies[:4])
+    before = measure(AnswerModel.identity(384), policies[4:])
+    after = measure(fitted, policies[4:])
+    assert before["hit@1"] < 0.4 and after["hit@1"] > 0.9
     assert before["auc"] < 0.7 and after["auc"] > 0.9  # "no answer" is told from an answer
 
 

@@ -143,8 +143,7 @@ def test_a_table_row_is_found_by_two_of_its_cells(assistant):
     assert row.views[0].startswith("To enable you to partake") and "Lawful basis" in row.views[-1]
     # As the retriever embeds it.
     own = assistant.corpus.vocabulary_of(versions)
-    asked = query_text(question, versions[0].organization, own)
-    vector = assistant.embeddings.encode_question(asked, retriever.question_encoder)
+    vector = assistant.embeddings.encode_query(query_text(question, versions[0].organization, own))
     by_views = retriever.view_similarities(vector, versions)[row.id]
     ids, stored = retriever.unit_vectors([version_key(row.document, row.version)])
     assert by_views > float(stored[ids.index(row.id)] @ vector) + 0.1

@@ -3,10 +3,9 @@
 One model, fit from labelled questions over many policies (``privacy-assistant train``, see
 ``evals/train.py``), never on the policy it is used on:
 
-- the question is encoded by MiniLM with a learned low-rank change to its layers (the question encoder,
-  ``assistant/retrieval/question_encoder.py``; policy units keep MiniLM's vectors, so an index needs no
-  rebuild), which teaches the retriever how visitors word what policies say;
-- a unit's score is that cosine plus a learned weight times its BM25 score scaled to the best;
+- the question's MiniLM vector is mapped by a learned linear adapter (the policy's vectors stay MiniLM's,
+  so an index needs no rebuild), which teaches the retriever how visitors word what policies say;
+- a unit's score is the adapted cosine plus a learned weight times its BM25 score scaled to the best;
 - "the policy does not answer this" competes with the units as one more option with a learned score:
   the policy answers when its best unit scores above it (``margin`` >= 0). Its score is set last, at the
   margin that handled the most questions of policies left out of fitting right; ``answer_threshold``
@@ -31,30 +30,23 @@ PARAMETERS = Path(__file__).with_name("answer_model.npz")
 PROVENANCE = Path(__file__).with_name("answer_model.json")
 
 
-QUESTION_ENCODER = "question_encoder/"
-
-
 @dataclass(frozen=True)
 class AnswerModel:
-    question_encoder: dict[str, np.ndarray]  # low-rank change matrices by layer; {}: MiniLM itself
+    adapter: np.ndarray  # dimensions x dimensions: question vector -> the vector compared with units
     lexical_weight: float  # weight of a unit's BM25 score, scaled to the best unit's
     no_answer: float  # the score of "the policy does not answer this"
     provenance: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
-    def untrained(cls, lexical_weight: float = 0.3, no_answer: float = 0.0) -> AnswerModel:
-        """Plain MiniLM cosine; what fitting starts from."""
-        return cls({}, lexical_weight, no_answer)
+    def identity(cls, dimensions: int, lexical_weight: float = 0.3, no_answer: float = 0.0) -> AnswerModel:
+        """The untrained model: plain cosine; what fitting starts from."""
+        return cls(np.eye(dimensions, dtype=np.float32), lexical_weight, no_answer)
 
     @classmethod
     def load(cls, parameters: Path = PARAMETERS, provenance: Path = PROVENANCE) -> AnswerModel:
         try:
             with np.load(parameters) as stored:
-                encoder = {
-                    name.removeprefix(QUESTION_ENCODER): stored[name].astype(np.float32)
-                    for name in stored.files
-                    if name.startswith(QUESTION_ENCODER)
-                }
+                adapter = stored["adapter"].astype(np.float32)
                 lexical_weight = float(stored["lexical_weight"])
                 no_answer = float(stored["no_answer"])
             about = json.loads(provenance.read_text(encoding="utf-8")) if provenance.is_file() else {}
@@ -62,23 +54,28 @@ class AnswerModel:
             raise ConfigurationError(
                 f"cannot read the answer model {parameters} ({exc}); refit it with `privacy-assistant train`"
             ) from None
-        if any(matrix.ndim != 2 for matrix in encoder.values()):
-            raise ConfigurationError(f"{parameters}: the question encoder's changes are not matrices")
-        return cls(encoder, lexical_weight, no_answer, about)
+        if adapter.ndim != 2 or adapter.shape[0] != adapter.shape[1]:
+            raise ConfigurationError(f"{parameters}: the adapter is {adapter.shape}, not a square matrix")
+        return cls(adapter, lexical_weight, no_answer, about)
 
     def save(self, parameters: Path = PARAMETERS, provenance: Path = PROVENANCE) -> None:
-        # Half precision: the changes are small, and 16 bits keep their effect (checked by the tests).
+        # Half precision: the adapter is near the identity, and 16 bits keep its effect (checked by the tests).
         np.savez_compressed(
             parameters,
-            **{QUESTION_ENCODER + name: m.astype(np.float16) for name, m in self.question_encoder.items()},
+            adapter=self.adapter.astype(np.float16),
             lexical_weight=np.float32(self.lexical_weight),
             no_answer=np.float32(self.no_answer),
         )
         provenance.write_text(json.dumps(self.provenance, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
+    def adapt(self, vector: np.ndarray) -> np.ndarray:
+        """The question's vector as the model compares it with units: mapped, then unit length."""
+        mapped = np.asarray(vector, dtype=np.float32) @ self.adapter
+        norm = float(np.linalg.norm(mapped))
+        return mapped / norm if norm else mapped
+
     def score(self, similarity: float, lexical: float) -> float:
-        """A unit's relevance from its cosine to the encoded question and its BM25 score scaled to the best
-        unit's (0..1)."""
+        """A unit's relevance from its adapted cosine and its BM25 score scaled to the best unit's (0..1)."""
         return similarity + self.lexical_weight * lexical
 
     def margin(self, best_score: float) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -17,10 +17,6 @@ import assistant.settings  # noqa: F401  (sets HF_HUB_OFFLINE before transformer
 from assistant.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
-    import torch
-    from tokenizers import Encoding
-
-    from assistant.retrieval.question_encoder import LowRank
     from assistant.retrieval.vector_cache import VectorCache
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -56,63 +52,31 @@ class MiniLM:
         self.tokenizer.enable_truncation(self.max_tokens)
         self.device = device
         self.network = BertModel.from_pretrained(str(path), local_files_only=True).to(device).eval()
-        self._low_rank: dict[str, LowRank] | None = None
-        self._encoders: dict[str, torch.nn.Module] = {}  # question encoders by the digest of their weights
 
-    def forward(self, texts: list[str], batch_size: int, questions: str | None = None) -> np.ndarray:
+    def forward(self, texts: list[str], batch_size: int) -> np.ndarray:
         """Each text's vector, the mean of its tokens' contextual vectors (not scaled to unit length), one
-        row per text. Texts of a length share a batch, so little is padding. ``questions``: the key of
-        the question encoder to encode with (``adapt_questions``); None is MiniLM itself."""
+        row per text. Texts of a length share a batch, so little is padding."""
         import torch
 
-        network = self.network if questions is None else self._encoders[questions]
         encodings = self.tokenizer.encode_batch(texts)
         order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
         means = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                rows = order[start : start + batch_size]
-                means[rows] = self.pooled([encodings[i] for i in rows], network).float().cpu().numpy()
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            batch = [encodings[i] for i in rows]
+            ids = np.zeros((len(batch), max(len(e.ids) for e in batch)), dtype=np.int64)
+            real = np.zeros_like(ids)
+            for row, encoding in enumerate(batch):
+                ids[row, : len(encoding.ids)] = encoding.ids
+                real[row, : len(encoding.ids)] = 1
+            mask = torch.from_numpy(real).to(self.device)
+            with torch.inference_mode():
+                tokens = self.network(
+                    input_ids=torch.from_numpy(ids).to(self.device), attention_mask=mask
+                ).last_hidden_state
+            weights = mask.unsqueeze(-1).float()
+            means[rows] = ((tokens * weights).sum(1) / weights.sum(1).clamp(min=1e-9)).float().cpu().numpy()
         return means
-
-    def pooled(self, encodings: list[Encoding], network: torch.nn.Module | None = None) -> torch.Tensor:
-        """The mean of each text's real tokens' vectors, as a tensor (fitting takes gradients through it),
-        by ``network`` (MiniLM itself unless given)."""
-        import torch
-
-        network = self.network if network is None else network
-        ids = np.zeros((len(encodings), max(len(e.ids) for e in encodings)), dtype=np.int64)
-        real = np.zeros_like(ids)
-        for row, encoding in enumerate(encodings):
-            ids[row, : len(encoding.ids)] = encoding.ids
-            real[row, : len(encoding.ids)] = 1
-        mask = torch.from_numpy(real).to(self.device)
-        tokens = network(
-            input_ids=torch.from_numpy(ids).to(self.device), attention_mask=mask
-        ).last_hidden_state
-        weights = mask.unsqueeze(-1).float()
-        return (tokens * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-
-    @property
-    def low_rank(self) -> dict[str, LowRank]:
-        """The layers fitting adapts (``question_encoder``), wrapped at first use; MiniLM's own output is
-        unchanged."""
-        from assistant.retrieval.question_encoder import low_rank_layers
-
-        if self._low_rank is None:
-            self._low_rank = low_rank_layers(self.network)
-        return self._low_rank
-
-    def adapt_questions(self, weights: Mapping[str, np.ndarray]) -> str:
-        """Builds the question encoder of these change matrices once; returns the key to encode with, a
-        digest of the weights, so a process holding two answer models keeps both."""
-        from assistant.retrieval.question_encoder import merged, weights_key
-
-        key = weights_key(weights)
-        with _lock:
-            if key not in self._encoders:
-                self._encoders[key] = merged(self.network, weights)
-        return key
 
 
 @lru_cache(maxsize=2)
@@ -135,7 +99,6 @@ class LocalEmbeddings(Embeddings):
         self.batch_size = batch_size
         self.cache = cache  # the machine's vectors of what the product ships; see ``encode_shipped``
         self._queries: QueryBatcher[np.ndarray] = QueryBatcher(self._encode_each, max_batch=batch_size)
-        self._questions: dict[str, QueryBatcher[np.ndarray]] = {}
 
     @property
     def model(self) -> MiniLM:
@@ -165,30 +128,6 @@ class LocalEmbeddings(Embeddings):
     def encode_query(self, text: str) -> np.ndarray:
         """The question's unit-length vector; questions asked at the same time share one forward pass."""
         return self._queries.embed(text)
-
-    def adapt_questions(self, weights: Mapping[str, np.ndarray]) -> str | None:
-        """The key to encode questions with the question encoder ``weights`` (None without weights:
-        MiniLM itself)."""
-        return self.model.adapt_questions(weights) if weights else None
-
-    def encode_question(self, text: str, encoder: str | None) -> np.ndarray:
-        """``encode_query`` by the question encoder ``encoder`` (``adapt_questions``), the vector
-        compared with policy units."""
-        if encoder is None:
-            return self.encode_query(text)
-        with _lock:
-            batcher = self._questions.get(encoder)
-            if batcher is None:
-                batcher = self._questions[encoder] = QueryBatcher(
-                    lambda texts: list(self.encode_questions(texts, encoder)), max_batch=self.batch_size
-                )
-        return batcher.embed(text)
-
-    def encode_questions(self, texts: list[str], encoder: str | None) -> np.ndarray:
-        """``encode`` by the question encoder ``encoder``."""
-        if not texts or encoder is None:
-            return self.encode(texts)
-        return _unit(_model_thread.submit(self.model.forward, texts, self.batch_size, encoder).result())
 
 
 def best_matches(vectors: np.ndarray, matrix: np.ndarray) -> np.ndarray:

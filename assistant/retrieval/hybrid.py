@@ -67,6 +67,7 @@ class PolicyRetriever(BaseRetriever):
     candidates: int = 20
     k: int = 5
     per_section: int = 2
+    lexical_weight: float = 0.3  # tuned on the dev questions and PolicyQA; see bench/tune_retrieval.py
     # A unit answering a bank example this similar to the question gains weight x (similarity - floor);
     # tuned on the dev questions, see bench/tune_retrieval.py.
     bank_weight: float = 3.0
@@ -78,7 +79,6 @@ class PolicyRetriever(BaseRetriever):
     _reworded: dict[tuple[str, str], dict[str, str]] = PrivateAttr(default_factory=dict)
     _unit_vectors: OrderedDict[str, tuple[list[str], np.ndarray]] = PrivateAttr(default_factory=OrderedDict)
     _cache_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
-    _question_encoder: tuple[str | None] | None = PrivateAttr(default=None)  # (key,) once worked out
 
     # -- which versions a question is asked of --------------------------------------------------
     def versions_for(self, document: str | None = None, as_of: date | None = None) -> list[PolicyVersion]:
@@ -111,7 +111,6 @@ class PolicyRetriever(BaseRetriever):
         *,
         precedents: bool = True,
         vector: np.ndarray | None = None,
-        asked: np.ndarray | None = None,
     ) -> Retrieval:
         """Units ranked by relevance: cosine similarity plus the BM25 score scaled to the best one, plus the
         votes of the question bank's examples like the question (unless ``precedents`` is False). Beside
@@ -119,20 +118,17 @@ class PolicyRetriever(BaseRetriever):
 
         Candidates come from both searches; a unit only one of them found still gets both scores, so
         a rare policy word ("Privacy Shield") lifts a unit the embedding ranked low, and vice versa.
-        ``vector`` and ``asked``: the question's MiniLM vector and its question encoder's, when the caller
-        has them already, embedded as ``query_text`` words the question for these versions (the question
-        bank's examples are).
+        ``vector``: the question's vector when the caller has it already, embedded as ``query_text``
+        words the question for these versions (the question bank's examples are).
         """
         k = k or self.k
         query = query_text(question, organization_of(versions), self.corpus.vocabulary_of(versions))
         keys = [version_key(v.document, v.version) for v in versions]
 
-        # MiniLM's own vector is compared with other questions (the bank, the scope); the question
-        # encoder's with policy text.
         vector = self.embeddings.encode_query(query) if vector is None else vector
-        asked = self.embeddings.encode_question(query, self.question_encoder) if asked is None else asked
         ids, vectors = self.unit_vectors(keys)
-        cosine = vectors @ asked  # the stored vectors and the question's are unit length
+        plain = vectors @ vector  # cosine: the stored vectors and the question's are unit length
+        adapted = vectors @ self.model.adapt(vector)
         position = {unit_id: n for n, unit_id in enumerate(ids)}
 
         tokens = tokenize(query)
@@ -145,9 +141,14 @@ class PolicyRetriever(BaseRetriever):
                     lexical[units[i].id] = float(scores[i])
         bank = self.precedents(vector, versions) if precedents else Precedents()
         votes = bank.votes
-        candidates = [*(ids[n] for n in np.argsort(-cosine)[: self.candidates]), *lexical, *votes]
-        similarity = {i: float(cosine[position[i]]) for i in dict.fromkeys(candidates) if i in position}
-        for unit_id, value in self.view_similarities(asked, versions).items():
+        candidates = [
+            *(ids[n] for n in np.argsort(-plain)[: self.candidates]),
+            *lexical,
+            *votes,
+            *(ids[n] for n in np.argsort(-adapted)[: self.candidates]),
+        ]
+        similarity = {i: float(plain[position[i]]) for i in dict.fromkeys(candidates) if i in position}
+        for unit_id, value in self.view_similarities(vector, versions).items():
             similarity[unit_id] = max(similarity.get(unit_id, value), value)
 
         best_lexical = max(lexical.values(), default=0.0) or 1.0
@@ -155,23 +156,25 @@ class PolicyRetriever(BaseRetriever):
         for unit_id, sim in similarity.items():
             if unit_id not in self._units or unit_id not in position:
                 continue
-            relevance = self.model.score(sim, lexical.get(unit_id, 0.0) / best_lexical)
+            scaled = lexical.get(unit_id, 0.0) / best_lexical
             scored.append(
                 ScoredUnit(
                     unit=self._units[unit_id],
-                    score=relevance + self.bank_weight * max(0.0, votes.get(unit_id, 0.0) - self.bank_floor),
+                    score=sim
+                    + self.lexical_weight * scaled
+                    + self.bank_weight * max(0.0, votes.get(unit_id, 0.0) - self.bank_floor),
                     similarity=sim,
                     lexical=lexical.get(unit_id, 0.0),
-                    margin=self.model.margin(relevance),
+                    margin=self.model.margin(self.model.score(float(adapted[position[unit_id]]), scaled)),
                 )
             )
         scored.sort(key=lambda s: -s.score)
         results = _diverse(scored, k, self.per_section)
         # The model judges the whole version: its best unit may be one neither search ranked.
         best = max(
-            [float(cosine.max(initial=-1.0))]
+            [float(adapted.max(initial=-1.0))]
             + [
-                self.model.score(float(cosine[position[i]]), v / best_lexical)
+                self.model.score(float(adapted[position[i]]), v / best_lexical)
                 for i, v in lexical.items()
                 if i in position
             ]
@@ -183,13 +186,6 @@ class PolicyRetriever(BaseRetriever):
             missing_detail(question, (s.unit.text for s in results[:QUOTED])),
             self.model.margin(best),
         )
-
-    @property
-    def question_encoder(self) -> str | None:
-        """The key the embeddings encode questions with, by the answer model's question encoder."""
-        if self._question_encoder is None:
-            self._question_encoder = (self.embeddings.adapt_questions(self.model.question_encoder),)
-        return self._question_encoder[0]
 
     def unit_vectors(self, keys: list[str]) -> tuple[list[str], np.ndarray]:
         """The ids and stored vectors of every unit of the versions ``keys``. Each version's are read from

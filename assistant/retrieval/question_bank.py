@@ -137,11 +137,6 @@ class QuestionBank:
                 self._models[key] = model
         return self._models[key]
 
-    def texts(self, document: str, organization: str | None = None) -> list[str]:
-        """The examples as the retriever words a question to ``organization``'s policy."""
-        own = self.vocabularies.get(document, ())
-        return [query_text(e.question, organization, own) for e in self.examples[document]]
-
     def vectors(
         self,
         document: str,
@@ -154,7 +149,8 @@ class QuestionBank:
         with self._lock:
             vectors = self._vectors.get(key)
         if vectors is None:
-            texts = self.texts(document, organization)
+            own = self.vocabularies.get(document, ())
+            texts = [query_text(e.question, organization, own) for e in self.examples[document]]
             step = _PROGRESS_STEP if progress else max(1, len(texts))
             parts = []
             for start in range(0, len(texts), step):
