@@ -11,7 +11,6 @@ asks about, not that it is about personal data.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ import numpy as np
 
 from assistant.requests.feedback import GapQuestion
 from assistant.retrieval.embeddings import LocalEmbeddings
-from assistant.retrieval.scope import TRAINING
+from assistant.retrieval.scope import TRAINING, read_training
 
 # Cosine, after centring, at or above which two questions are one gap. On the 49 questions in 13 gaps
 # of tests/data/gap_questions.jsonl (5 orders each): 0.40 keeps 0.93 of grouped pairs right (pairwise
@@ -84,10 +83,7 @@ class GapFinder:
     def typical(self) -> np.ndarray:
         """The mean vector of the in-scope training questions (shipped text: embedded once per machine)."""
         if self._typical is None:
-            rows = [
-                json.loads(line) for line in self.training.read_text(encoding="utf-8").splitlines() if line
-            ]
-            texts = [r["text"] for r in rows if r["in_scope"]]
+            texts = [str(r["text"]) for r in read_training(self.training) if r["in_scope"]]
             self._typical = self.embeddings.encode_shipped(texts).mean(axis=0)
         return self._typical
 

@@ -20,6 +20,11 @@ from assistant.retrieval.vocabulary import PolicyTerms, expand, in_our_voice
 TRAINING = Path(__file__).with_name("scope_training.jsonl")
 
 
+def read_training(path: Path = TRAINING) -> list[dict[str, object]]:
+    """The labelled questions: ``{"text": ..., "in_scope": true|false}`` per line."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
 def query_text(question: str, organization: str | None = None, own: PolicyTerms = ()) -> str:
     """What the retriever embeds for a question: the question in the policy's voice (the organization
     as "we") and the policy's words for it (``own``: the policy's own vocabulary, from its pack)."""
@@ -35,8 +40,8 @@ class ScopeClassifier:
         self._lock = threading.Lock()
 
     def _fit(self) -> LogisticRegression:
-        rows = [json.loads(line) for line in self.training.read_text(encoding="utf-8").splitlines() if line]
-        vectors = self.embeddings.encode_shipped([query_text(r["text"]) for r in rows])
+        rows = read_training(self.training)
+        vectors = self.embeddings.encode_shipped([query_text(str(r["text"])) for r in rows])
         labels = np.array([bool(r["in_scope"]) for r in rows])
         return LogisticRegression(C=1.0, max_iter=1000).fit(vectors, labels)
 
