@@ -21,6 +21,7 @@ from assistant.corpus.lint import Finding, lint_version
 from assistant.exceptions import InvalidInputError
 from assistant.history import HistoryAnswerer, read_history_question
 from assistant.intake import Intake, RequestDraft
+from assistant.intake.languages import ENGLISH
 from assistant.prompts import load_prompts
 from assistant.requests import RequestQueue
 from assistant.requests.conversations import ConversationStore
@@ -60,6 +61,7 @@ class Assistant:
             min_privacy=settings.min_privacy_probability,
             max_unanswerable=settings.max_unanswerable_probability,
             max_citations=settings.max_citations,
+            nearest=lambda text, version, units: self.retriever.nearest(text, version, units),
         )
         self.scope = ScopeClassifier(self.embeddings)
         self.gap_finder = GapFinder(self.embeddings)
@@ -190,10 +192,15 @@ class Assistant:
             # Names a time or asks about changes: answered from the versions of then, or from a diff.
             return self.history.answer(text, history, document, day, date.today())
         versions = self.retriever.versions_for(document or self.settings.default_document, day)
-        found = self.retriever.retrieve(text, versions)
+        # A question in another language is searched as its English rendering (the bilingual privacy
+        # vocabulary): the policy is quoted as written, the assistant's own words are in the visitor's.
+        languages = self.intake_engine.languages
+        language = languages.detect(text)
+        found = self.retriever.retrieve(languages.render(text, language), versions)
         privacy = self.scope.probability(found.query_vector)
-        answer = self.answerer.compose(text, found, versions, day, privacy)
-        if self.writer is not None:
+        answer = self.answerer.compose(text, found, versions, day, privacy, language)
+        # The writer's check compares its words with the quotes', so it writes only English leads.
+        if self.writer is not None and language == ENGLISH:
             names = tuple(v.organization for v in versions if v.organization)
             answer = self.writer.lead_for(answer, names, on_lead)
         return answer

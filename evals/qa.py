@@ -27,6 +27,9 @@ from evals.targets import Observed, Targets
 
 DEFAULT_DATASET = DATASETS / "policy_qa.jsonl"
 DEV_DATASET = DATASETS / "policy_qa_dev.jsonl"
+# Questions in eight other languages about the (English) Numecent policy, each set written blind.
+LANGUAGES_DATASET = DATASETS / "policy_qa_languages.jsonl"
+LANGUAGES_DEV_DATASET = DATASETS / "policy_qa_languages_dev.jsonl"
 
 
 def answer_metrics(
@@ -57,6 +60,11 @@ def answer_metrics(
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95),
     }
+
+
+def _only(language: str, rows: list[dict[str, Any]], observed: list[Observed]):
+    pairs = [(r, o) for r, o in zip(rows, observed, strict=True) if r.get("language") == language]
+    return [r for r, _ in pairs], [o for _, o in pairs]
 
 
 def _quotes(o: Observed) -> list[str]:
@@ -100,6 +108,11 @@ class QASuite:
             answer_metrics(rows, observed, sources),
             [o.seconds * 1000 for o in observed],
         )
+        languages = sorted({r["language"] for r in rows if "language" in r})
+        if languages:
+            run.details["per_language"] = {
+                code: answer_metrics(*_only(code, rows, observed), sources) for code in languages
+            }
         for r, o in zip(rows, observed, strict=True):
             wrong_abstention = o.answerable != r["answerable"]
             if wrong_abstention or (r["answerable"] and not evidence_hit(_quotes(o), r["evidence"], 1)):

@@ -15,6 +15,8 @@ from evals.intake import BLIND_EN_DATASET, LANGUAGES_DATASET, LETTERS_DATASET, I
 from evals.intake import DEV_DATASET as INTAKE_DEV
 from evals.policies import PolicySuite, format_per_policy
 from evals.qa import DEV_DATASET, QASuite
+from evals.qa import LANGUAGES_DATASET as QA_LANGUAGES
+from evals.qa import LANGUAGES_DEV_DATASET as QA_LANGUAGES_DEV
 from evals.suite import Suite, SuiteRun
 from evals.targets import Targets
 
@@ -39,7 +41,12 @@ def suites(names: list[str], in_process: bool = True) -> list[Suite]:
     chosen: list[Suite] = []
     for name in names:
         if name == "qa":
-            chosen += [QASuite("dev", DEV_DATASET), QASuite()]
+            chosen += [
+                QASuite("dev", DEV_DATASET),
+                QASuite("dev", QA_LANGUAGES_DEV, "qa-languages"),
+                QASuite(),
+                QASuite("test", QA_LANGUAGES, "qa-languages"),
+            ]
         elif name == "history":
             chosen.append(HistorySuite())
         elif name == "intake":

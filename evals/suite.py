@@ -80,9 +80,13 @@ class Sources:
 
     def __init__(self, corpus_dir: Path, prompts_dir: Path) -> None:
         self.corpus = Corpus.load(corpus_dir)
+        # English's templates and each other language's (``prompts/<locale>/``): an answer is in one.
+        folders = [prompts_dir, *sorted(p for p in prompts_dir.iterdir() if p.is_dir())]
         self.templates = [
-            template_pattern((prompts_dir / f"{name}.txt").read_text(encoding="utf-8"))
+            template_pattern(path.read_text(encoding="utf-8"))
+            for folder in folders
             for name in ANSWER_TEMPLATES
+            if (path := folder / f"{name}.txt").is_file()
         ]
         self._texts: dict[tuple[str, str], str] = {}
 

@@ -31,6 +31,7 @@ SCHEMAS: dict[str, dict[str, tuple[type, ...]]] = {
         "evidence": _LIST,
         "document": _OPT,
         "as_of": _OPT,
+        "language": _STR,
     },
     "history": {
         "id": _STR,
@@ -64,6 +65,8 @@ REQUIRED = {
 DATASET_KINDS = {
     "policy_qa.jsonl": "qa",
     "policy_qa_dev.jsonl": "qa",
+    "policy_qa_languages.jsonl": "qa",
+    "policy_qa_languages_dev.jsonl": "qa",
     "history_qa.jsonl": "history",
     "intake.jsonl": "intake",
     "intake_holdout.jsonl": "intake",

@@ -75,7 +75,41 @@ def test_unanswerable_question_abstains_and_points_to_the_policys_contact(assist
     assert not answer.answerable
     assert "privacy@numecent.com" in answer.text
     assert "does not address" in answer.text
-    # The contact is itself quoted from the policy.
+    # The contact is itself quoted from the policy: from the sentence that says how to reach the team,
+    # not from the first that names the address (the one about children's data).
+    assert "privacy@numecent.com" in answer.citations[0].quote
+    assert "under 18" not in answer.citations[0].quote
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "expected"),
+    [
+        ("Wie lange bewahrt ihr meine personenbezogenen Daten auf?", "de", "retain"),
+        ("¿Recogéis mi dirección IP?", "es", "internet protocol (IP) address"),
+        ("Kan ik een kopie krijgen van de gegevens die jullie over mij hebben?", "nl", "copy"),
+    ],
+)
+def test_a_question_in_another_language_is_answered_from_the_policy_in_its_words(
+    assistant, question, language, expected
+):
+    answer = assistant.ask(question)
+    assert answer.answerable and answer.language == language
+    assert any(expected in c.quote for c in answer.citations)
+    # The assistant's own words are the visitor's language's template; the quotes stay verbatim.
+    rest = answer.text
+    for citation in answer.citations:
+        assert citation.quote in policy_text(assistant, citation)
+        rest = rest.replace(f"“{citation.quote}” [{citation.n}]", "")
+    intro = assistant.prompts.line("answer_intro", language, organization="", title="", version="", as_of=None)
+    assert rest.strip() == intro != assistant.prompts.line(
+        "answer_intro", organization="", title="", version="", as_of=None
+    )
+
+
+def test_a_question_in_another_language_the_policy_does_not_answer_is_declined_in_that_language(assistant):
+    answer = assistant.ask("Wie viele Mitarbeiter hat die Firma in Kalifornien?")
+    assert not answer.answerable and answer.language == "de"
+    assert answer.text.startswith("Ich habe in der Datenschutzerklärung keine Stelle gefunden")
     assert "privacy@numecent.com" in answer.citations[0].quote
 
 

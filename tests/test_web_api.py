@@ -28,7 +28,8 @@ def test_ask_returns_the_cores_answer_with_the_api_field_names(client, assistant
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {
-        "question", "answerable", "lead", "lead_source", "text", "citations", "confidence", "as_of", "reasons"
+        "question", "answerable", "lead", "lead_source", "text", "citations", "confidence", "as_of", "reasons",
+        "language",
     }  # fmt: skip
     assert body == assistant.ask("How long do you keep my data?").to_dict()
     # The line that answers, first: a verbatim span of a quote.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Literal
@@ -24,6 +25,8 @@ _TAG = re.compile(r"<[^>]{0,200}>")
 _BRACKETED_EMAIL = re.compile(r"<\s*(?:mailto:)?([\w.+-]+@[\w-]+(?:\.[\w-]+)+)\s*>", re.IGNORECASE)
 
 LeadSource = Literal["extractive", "writer"]
+# Of some units of a version, the one whose meaning is nearest a text (the retriever's vectors).
+Nearest = Callable[[str, PolicyVersion, list[PolicyUnit]], PolicyUnit]
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class Answer:
     # The line that answers, shown before the quotes: plain text, "" when declined or nothing fits.
     lead: str = ""
     lead_source: LeadSource = "extractive"  # a verbatim span of a quote, or the checked words of the writer
+    # The question's language: the assistant's own sentences are in it, the quotes in the policy's.
+    language: str = "en"
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -81,8 +86,11 @@ class Answerer:
         min_privacy: float,
         max_citations: int,
         max_unanswerable: float = 1.0,
+        nearest: Nearest | None = None,
     ) -> None:
         self.prompts = prompts
+        self.nearest = nearest
+        self._contacts: dict[tuple[str, str], tuple[str, PolicyUnit] | None] = {}
         self.base_url = base_url.rstrip("/")
         self.threshold = threshold
         self.min_privacy = min_privacy
@@ -96,16 +104,19 @@ class Answerer:
         versions: list[PolicyVersion],
         as_of: date | None,
         privacy: float = 1.0,
+        language: str = "en",
     ) -> Answer:
-        """An answer quoting what the retriever ``found``, or an abstention (``should_abstain``)."""
+        """An answer quoting what the retriever ``found``, or an abstention (``should_abstain``); its own
+        words in ``language`` (``prompts/<language>/``), its quotes as the policy words them."""
         results = found.results
         confidence = results[0].score if results else 0.0
         if declined := self.reasons_to_abstain(found, privacy):
-            return self.abstain(question, versions, confidence, as_of, declined)
+            return self.abstain(question, versions, confidence, as_of, declined, language)
         citations = self._select(results, versions)
         version = citations[0].version
         intro = self.prompts.line(
             "answer_intro",
+            language,
             organization=_organization(versions),
             title=versions[0].title,
             version=version,
@@ -121,6 +132,7 @@ class Answerer:
             as_of=as_of.isoformat() if as_of else None,
             reasons=[f"answer model: margin {found.margin:+.3f}, at least {self.threshold:+.3f}"],
             lead=extractive_lead(results, citations),
+            language=language,
         )
 
     def should_abstain(self, found: Retrieval, privacy: float) -> bool:
@@ -150,11 +162,13 @@ class Answerer:
         confidence: float,
         as_of: date | None,
         reasons: list[str] | None = None,
+        language: str = "en",
     ) -> Answer:
-        contact = privacy_contact(versions[0]) if versions else None
+        contact = self.contact(versions[0]) if versions else None
         citations = [self.cite(1, contact[1])] if contact else []
         text = self.prompts.line(
             "abstain",
+            language,
             organization=_organization(versions),
             contact=contact[0] if contact else None,
             marker="[1]" if contact else "",
@@ -167,7 +181,20 @@ class Answerer:
             confidence=round(confidence, 4),
             as_of=as_of.isoformat() if as_of else None,
             reasons=reasons or [],
+            language=language,
         )
+
+    def contact(self, version: PolicyVersion) -> tuple[str, PolicyUnit] | None:
+        """The privacy address, cited by the sentence that gives it as the way to ask about the policy
+        (``prompts/contact_question.txt``), not merely the first that names it ("if you believe we hold
+        a child's data, contact us at ...")."""
+        if self.nearest is None:
+            return privacy_contact(version)
+        key = (version.document, version.version)
+        if key not in self._contacts:  # the same for every abstention on this version
+            nearest, question = self.nearest, self.prompts.line("contact_question")
+            self._contacts[key] = privacy_contact(version, lambda units: nearest(question, version, units))
+        return self._contacts[key]
 
     def cite(
         self, n: int, unit: PolicyUnit, last: PolicyUnit | None = None, version: PolicyVersion | None = None
@@ -241,15 +268,18 @@ def extractive_lead(results: list[ScoredUnit], citations: list[Citation]) -> str
     return max(quoted, key=lambda r: (r.margin, r.score)).unit.text
 
 
-def privacy_contact(version: PolicyVersion) -> tuple[str, PolicyUnit] | None:
-    """The e-mail address the policy gives most often, and the first unit that gives it."""
+def privacy_contact(
+    version: PolicyVersion, choose: Callable[[list[PolicyUnit]], PolicyUnit] | None = None
+) -> tuple[str, PolicyUnit] | None:
+    """The e-mail address the policy gives most often, and the unit that gives it (``choose``'s pick of
+    them, by default the first)."""
     units = parse_policy(version).units
     counts = Counter(m.group().rstrip(".").lower() for u in units for m in _EMAIL.finditer(u.text))
     if not counts:
         return None
     email = counts.most_common(1)[0][0]
-    unit = next(u for u in units if email in u.text.lower())
-    return email, unit
+    giving = [u for u in units if email in u.text.lower()]
+    return email, (choose(giving) if choose and len(giving) > 1 else giving[0])
 
 
 def _organization(versions: list[PolicyVersion]) -> str:

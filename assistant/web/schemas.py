@@ -68,6 +68,9 @@ class AnswerOut(BaseModel):
     reasons: list[str] = Field(
         default_factory=list, description="Why it answered or declined: the answer model's margin, any veto."
     )
+    language: str = Field(
+        "en", description="The question's language, which the reply's own words are in (quotes stay verbatim)."
+    )
 
     @classmethod
     def of(cls, answer: Answer) -> AnswerOut:
