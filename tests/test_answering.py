@@ -100,9 +100,13 @@ def test_a_question_in_another_language_is_answered_from_the_policy_in_its_words
     for citation in answer.citations:
         assert citation.quote in policy_text(assistant, citation)
         rest = rest.replace(f"“{citation.quote}” [{citation.n}]", "")
-    intro = assistant.prompts.line("answer_intro", language, organization="", title="", version="", as_of=None)
-    assert rest.strip() == intro != assistant.prompts.line(
-        "answer_intro", organization="", title="", version="", as_of=None
+    intro = assistant.prompts.line(
+        "answer_intro", language, organization="", title="", version="", as_of=None
+    )
+    assert (
+        rest.strip()
+        == intro
+        != assistant.prompts.line("answer_intro", organization="", title="", version="", as_of=None)
     )
 
 

@@ -69,7 +69,8 @@ class AnswerOut(BaseModel):
         default_factory=list, description="Why it answered or declined: the answer model's margin, any veto."
     )
     language: str = Field(
-        "en", description="The question's language, which the reply's own words are in (quotes stay verbatim)."
+        "en",
+        description="The question's language, which the reply's own words are in (quotes stay verbatim).",
     )
 
     @classmethod
