@@ -54,6 +54,7 @@ class Assistant:
             self.embeddings,
             {d: p.vocabulary for d, p in self.corpus.packs.items()},
         )
+        self.answer_model = AnswerModel.load()
         self.answerer = Answerer(
             self.prompts,
             settings.public_base_url,
@@ -62,6 +63,7 @@ class Assistant:
             max_unanswerable=settings.max_unanswerable_probability,
             max_citations=settings.max_citations,
             nearest=lambda text, version, units: self.retriever.nearest(text, version, units),
+            quote_gap=self.answer_model.quote_gap,
         )
         self.scope = ScopeClassifier(self.embeddings)
         self.gap_finder = GapFinder(self.embeddings)
@@ -109,7 +111,7 @@ class Assistant:
                     corpus=self.corpus,
                     store=UnitStore(self.settings, self.embeddings),
                     embeddings=self.embeddings,
-                    model=AnswerModel.load(),
+                    model=self.answer_model,
                     bank=self.question_bank,
                     candidates=self.settings.retrieval_candidates,
                     k=max(5, self.settings.max_citations),

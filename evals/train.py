@@ -231,7 +231,7 @@ def fit(policies: list[PolicyQuestions], seed: int = 0, start: AnswerModel | Non
 def judge(model: AnswerModel, policies: list[PolicyQuestions]) -> dict[str, np.ndarray]:
     """Per question: the model's margin, whether the policy answers it, and whether the gold evidence is
     the model's first unit (hit@1) or among its first three (hit@3)."""
-    margins, answerable, hit1, hit3 = [], [], [], []
+    margins, answerable, hit1, hit3, gaps, golden = [], [], [], [], [], []
     for policy in policies:
         adapted = policy.query_vectors @ model.adapter
         adapted /= np.maximum(np.linalg.norm(adapted, axis=1, keepdims=True), 1e-12)
@@ -242,11 +242,15 @@ def judge(model: AnswerModel, policies: list[PolicyQuestions]) -> dict[str, np.n
             answerable.append(bool(gold))
             hit1.append(int(top[0]) in gold)
             hit3.append(bool(set(top.tolist()) & set(gold)))
+            gaps.append(scores[row, top] - scores[row, top[0]])
+            golden.append([int(u) in gold for u in top])
     return {
         "margin": np.array(margins, dtype=np.float64),
         "answerable": np.array(answerable, dtype=bool),
         "hit@1": np.array(hit1, dtype=bool),
         "hit@3": np.array(hit3, dtype=bool),
+        "gaps": np.array(gaps, dtype=np.float64).reshape(-1, 3),  # each of the first three units' score - the first's
+        "golden": np.array(golden, dtype=bool).reshape(-1, 3),  # whether it holds the evidence
     }
 
 
@@ -288,6 +292,35 @@ def operating_point(judged: dict[str, np.ndarray]) -> float:
     return float(cuts[int(np.argmax(handled))])
 
 
+def quote_gap(judged: dict[str, np.ndarray], offset: float) -> tuple[float, dict[str, float]]:
+    """How far below the best unit's score another of the first three is still quoted: the gap with the
+    best F1 of the quotes' precision (share holding the evidence) and their recall (share of answers
+    whose evidence is quoted), over the answerable questions answered at ``offset``. Midway between
+    two observed gaps, as ``operating_point``; with its figures."""
+    answered = judged["answerable"] & (judged["margin"] >= offset)
+    gaps, golden = -judged["gaps"][answered], judged["golden"][answered]
+    observed = np.unique(gaps)
+    cuts = np.concatenate([(observed[1:] + observed[:-1]) / 2, np.nextafter(observed[-1:], np.inf)])
+
+    def scored(cut: float) -> tuple[float, float, float]:
+        kept = gaps <= cut
+        precision = float(golden[kept].mean())
+        recall = float((golden & kept).any(axis=1).mean())
+        return 2 * precision * recall / (precision + recall) if precision + recall else 0.0, precision, recall
+
+    results = [scored(cut) for cut in cuts]
+    best = int(np.argmax([r[0] for r in results]))
+    f1, precision, recall = results[best]
+    every = scored(float("inf"))
+    return float(cuts[best]), {
+        "f1": round(f1, 3),
+        "precision": round(precision, 3),
+        "recall": round(recall, 3),
+        "precision_quoting_three": round(every[1], 3),
+        "recall_quoting_three": round(every[2], 3),
+    }
+
+
 def train(
     settings: Settings, shared: Path = SHARED_DATA, out: Path = PARAMETERS, progress: bool = True
 ) -> AnswerModel:
@@ -313,6 +346,8 @@ def train(
                 f"fold {number + 1} held out {names}: {held_out[f'fold {number + 1}']['fitted']}",
                 file=sys.stderr,
             )
+    together = {key: np.concatenate([j[key] for j in judged]) for key in judged[0]}
+    gap, gap_figures = quote_gap(together, offset)
     model = fit(policies)
     about = {
         "fitted": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -339,8 +374,16 @@ def train(
         },
         "lexical_weight": round(model.lexical_weight, 4),
         "no_answer": round(model.no_answer + offset, 4),
+        "quote_gap": {
+            "gap": round(gap, 4),
+            "chosen": "the gap below the best unit's score within which another of the first three is "
+            "quoted, with the best F1 of the quotes' precision and recall over the left-out dev policies' "
+            "answered answerable questions (both folds, at the operating point); figures at that gap, "
+            "and quoting all three",
+            **gap_figures,
+        },
     }
-    model = AnswerModel(model.adapter, model.lexical_weight, model.no_answer + offset, about)
+    model = AnswerModel(model.adapter, model.lexical_weight, model.no_answer + offset, about, gap)
     model.save(out, out.with_suffix(".json") if out != PARAMETERS else PROVENANCE)
     return model
 

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Literal
 
@@ -87,8 +87,10 @@ class Answerer:
         max_citations: int,
         max_unanswerable: float = 1.0,
         nearest: Nearest | None = None,
+        quote_gap: float = float("inf"),
     ) -> None:
         self.prompts = prompts
+        self.quote_gap = quote_gap
         self.nearest = nearest
         self._contacts: dict[tuple[str, str], tuple[str, PolicyUnit] | None] = {}
         self.base_url = base_url.rstrip("/")
@@ -220,17 +222,20 @@ class Answerer:
 
         best = results[0]
         ranked = [r.unit for r in results]
+        margins = {r.unit.id: r.margin for r in results}
+        quoted: list[tuple[Citation, float]] = []
         # Runner-ups relevant enough to answer on their own are quoted after the best, up to
         # max_citations: the passage that answers is often the second (hit@3 on dev 0.90 -> 0.94).
         seeds = [best.unit] + [r.unit for r in results[1:] if r.margin >= self.threshold]
         citations: list[Citation] = []
         covered: set[str] = set()
 
-        def quote(first: PolicyUnit, last: PolicyUnit) -> None:
+        def quote(first: PolicyUnit, last: PolicyUnit, margin: float) -> None:
             citation = self.cite(len(citations) + 1, first, last, version_of(first))
             # The same words in two sections are quoted once, and leave the slot to another passage.
             if all(c.quote != citation.quote for c in citations):
                 citations.append(citation)
+                quoted.append((citation, margin))
 
         for seed in seeds:
             if seed.id in covered or len(citations) >= self.max_citations:
@@ -245,8 +250,9 @@ class Answerer:
                 members = [u for u in ranked if u.block == seed.block and u.version == seed.version]
             first = min(members, key=lambda u: u.n)
             last = max(members, key=lambda u: u.n)
-            covered.update(u.id for u in block_units if first.n <= u.n <= last.n)
-            quote(first, last)
+            inside = [u for u in block_units if first.n <= u.n <= last.n]
+            covered.update(u.id for u in inside)
+            quote(first, last, max(margins.get(u.id, float("-inf")) for u in inside))
         if best.unit.text.rstrip().endswith(":") and len(citations) < self.max_citations:
             units = parse_policy(version_of(best.unit)).units
             items = [u for u in units if u.section == best.unit.section and u.block > best.unit.block]
@@ -254,8 +260,12 @@ class Answerer:
                 if len(citations) >= self.max_citations:
                     break
                 if item.id not in covered:
-                    quote(item, item)
-        return citations
+                    quote(item, item, margins[best.unit.id])  # the list the best passage opens
+        # The passage the answer model finds likeliest to answer first; another only when it is nearly as
+        # likely (``AnswerModel.quote_gap``, fit from data): a quote that adds nothing is left out.
+        top = max(m for _, m in quoted)
+        kept = sorted((pair for pair in quoted if pair[1] >= top - self.quote_gap), key=lambda p: -p[1])
+        return [replace(c, n=n) for n, (c, _) in enumerate(kept, start=1)]
 
 
 def extractive_lead(results: list[ScoredUnit], citations: list[Citation]) -> str:

@@ -10,6 +10,9 @@ One model, fit from labelled questions over many policies (``privacy-assistant t
   the policy answers when its best unit scores above it (``margin`` >= 0). Its score is set last, at the
   margin that handled the most questions of policies left out of fitting right; ``answer_threshold``
   moves it.
+- beside the best passage, another is quoted only when its margin is within ``quote_gap`` of the best's:
+  the gap that best balanced quoting only passages that hold the answer against quoting the one that
+  does, on policies left out of fitting.
 
 The parameters are a small committed file beside this module, with its provenance (data digests, date,
 cross-validation figures held out by policy) in ``answer_model.json``.
@@ -36,6 +39,8 @@ class AnswerModel:
     lexical_weight: float  # weight of a unit's BM25 score, scaled to the best unit's
     no_answer: float  # the score of "the policy does not answer this"
     provenance: dict[str, Any] = field(default_factory=dict, compare=False)
+    # A passage is quoted beside the best when its margin is within this of the best's (infinite: all).
+    quote_gap: float = float("inf")
 
     @classmethod
     def identity(cls, dimensions: int, lexical_weight: float = 0.3, no_answer: float = 0.0) -> AnswerModel:
@@ -49,6 +54,7 @@ class AnswerModel:
                 adapter = stored["adapter"].astype(np.float32)
                 lexical_weight = float(stored["lexical_weight"])
                 no_answer = float(stored["no_answer"])
+                quote_gap = float(stored["quote_gap"]) if "quote_gap" in stored else float("inf")
             about = json.loads(provenance.read_text(encoding="utf-8")) if provenance.is_file() else {}
         except (OSError, KeyError, ValueError) as exc:
             raise ConfigurationError(
@@ -56,7 +62,7 @@ class AnswerModel:
             ) from None
         if adapter.ndim != 2 or adapter.shape[0] != adapter.shape[1]:
             raise ConfigurationError(f"{parameters}: the adapter is {adapter.shape}, not a square matrix")
-        return cls(adapter, lexical_weight, no_answer, about)
+        return cls(adapter, lexical_weight, no_answer, about, quote_gap)
 
     def save(self, parameters: Path = PARAMETERS, provenance: Path = PROVENANCE) -> None:
         # Half precision: the adapter is near the identity, and 16 bits keep its effect (checked by the tests).
@@ -65,6 +71,7 @@ class AnswerModel:
             adapter=self.adapter.astype(np.float16),
             lexical_weight=np.float32(self.lexical_weight),
             no_answer=np.float32(self.no_answer),
+            quote_gap=np.float32(self.quote_gap),
         )
         provenance.write_text(json.dumps(self.provenance, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
