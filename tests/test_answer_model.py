@@ -14,7 +14,7 @@ from assistant.cli import cli
 from assistant.exceptions import ConfigurationError
 from assistant.retrieval.store import version_key
 from evals.policies import read_sources
-from evals.train import PolicyQuestions, fit, measure, operating_point
+from evals.train import PolicyQuestions, fit, measure, operating_point, quote_gap
 
 
 def test_the_packaged_model_is_small_and_says_where_it_came_from():
@@ -98,6 +98,32 @@ def test_the_operating_point_handles_the_most_questions_right():
     assert operating_point(judged) == pytest.approx(0.045)
     judged["hit@3"][3] = True  # now it is worth keeping, but not at the price of two declines
     assert operating_point(judged) == pytest.approx(0.045)
+
+
+def test_the_quote_gap_is_the_smallest_that_quotes_as_much_evidence_as_three_quotes():
+    judged = {
+        "margin": np.array([0.3, 0.2, 0.1, 0.1, -0.5]),
+        "answerable": np.array([True, True, True, True, True]),
+        # Each question's first three units: score below the first's, and whether it holds the evidence.
+        "gaps": np.array([[0, -0.01, -0.5], [0, -0.04, -0.2], [0, -0.02, -0.3], [0, -0.3, -0.4], [0, -0.1, -0.1]]),
+        "golden": np.array([[True, False, False], [False, True, False], [True, False, False],
+                            [False, False, False], [False, False, True]]),
+    }  # fmt: skip
+    gap, figures = quote_gap(judged, offset=0.0)
+    # The second unit 0.04 below the first is the furthest evidence of an answered question; the fifth
+    # question is declined, so its evidence at 0.1 does not count.
+    assert 0.04 < gap < 0.2
+    assert figures["recall"] == figures["recall_quoting_three"] == 0.75
+    assert figures["precision"] > figures["precision_quoting_three"]
+
+
+def test_the_packaged_quote_gap_round_trips(tmp_path: Path):
+    model = AnswerModel(np.eye(384, dtype=np.float32), 0.2, 0.3, quote_gap=0.125)
+    model.save(tmp_path / "m.npz", tmp_path / "m.json")
+    assert AnswerModel.load(tmp_path / "m.npz", tmp_path / "m.json").quote_gap == pytest.approx(0.125)
+    assert AnswerModel.load().quote_gap == pytest.approx(
+        AnswerModel.load().provenance["quote_gap"]["gap"], abs=1e-4
+    )
 
 
 def test_train_without_the_data_folder_says_where_it_looks(tmp_path: Path):

@@ -18,7 +18,9 @@ from tests.conftest import CORPUS, SEED_DOCUMENT
 
 
 def policy_text(assistant: Assistant, citation) -> str:
-    return parse_policy(assistant.corpus.get(citation.document, citation.version)).text
+    """The cited version's text, one space for each run of white space: a passage spanning paragraphs or
+    list items is quoted with one space between them."""
+    return " ".join(parse_policy(assistant.corpus.get(citation.document, citation.version)).text.split())
 
 
 def test_answer_quotes_the_policy_verbatim_with_markers(assistant):
@@ -54,6 +56,60 @@ def test_the_lead_is_the_quoted_sentence_that_answers(assistant, question, expec
     assert len(answer.lead) < sum(len(c.quote) for c in answer.citations)
     units = {u.text for u in parse_policy(assistant.corpus.get(SEED_DOCUMENT, "2024-06-01")).units}
     assert answer.lead in units
+
+
+RIGHTS = ("Request access", "Request correction", "Request erasure", "Object to processing",
+          "Request restriction", "Request transfer", "Right to withdraw consent")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("question", "items"),
+    [
+        ("What rights do I have?", RIGHTS),
+        ("which privacy rights can I use against you?", RIGHTS),
+        (
+            "What kinds of personal data do you collect about me?",
+            (
+                "Identity Data includes",
+                "Contact Data includes",
+                "Technical Data includes",
+                "Profile Data includes",
+                "Usage Data includes",
+                "Marketing and Communications Data includes",
+            ),
+        ),
+        (
+            "How do you collect my personal data?",
+            (
+                "Direct interactions.",
+                "Automated technologies or interactions.",
+                "Third parties or publicly available",
+            ),
+        ),
+        (
+            "Which third parties do you share my data with?",
+            (
+                "Internal Third Parties as set out",
+                "External Third Parties as set out",
+                "Third parties to whom we",
+            ),
+        ),
+    ],
+)
+def test_a_question_about_a_list_gets_the_whole_list_in_one_quote(assistant, question, items):
+    answer = assistant.ask(question)
+    assert answer.answerable
+    whole = [c for c in answer.citations if all(item in c.quote for item in items)]
+    assert whole, [c.quote for c in answer.citations]
+    # Verbatim, one space between the items.
+    assert whole[0].quote in policy_text(assistant, whole[0])
+
+
+def test_the_likeliest_passage_is_quoted_first(assistant):
+    for question in ("How long do you keep my data?", "Do you sell my data?", "Can I withdraw my consent?"):
+        answer = assistant.ask(question)
+        assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+        assert answer.lead in answer.citations[0].quote  # the lead is the unit with the highest margin
 
 
 def test_a_declined_question_has_no_lead(assistant):

@@ -205,15 +205,17 @@ class Answerer:
         url = f"{self.base_url}{unit.href}"
         quote = unit.text
         if last is not None and last is not unit and version is not None:
-            quote = parse_policy(version).text[unit.start : last.end]
+            # Its units' words, one space between paragraphs or list items too: a list reads compactly.
+            quote = " ".join(parse_policy(version).text[unit.start : last.end].split())
             url = f"{self.base_url}/policy/{unit.document}/{unit.version}?through={last.anchor}#{unit.anchor}"
         return Citation(
             n=n, document=unit.document, version=unit.version, section=unit.section.name, quote=quote, url=url
         )
 
     def _select(self, results: list[ScoredUnit], versions: list[PolicyVersion]) -> list[Citation]:
-        """Passages to quote: the best unit and relevant runner-ups, each widened to the
-        neighbouring sentences of its paragraph that also ranked; a unit opening a list brings its items.
+        """Passages to quote: the best unit and relevant runner-ups, each widened to the neighbouring
+        sentences of its paragraph that also ranked, or to its whole list when several of its items
+        ranked; a passage opening a list brings the list. Likeliest first, those far less likely left out.
         """
         by_key = {(v.document, v.version): v for v in versions}
 
@@ -232,15 +234,22 @@ class Answerer:
 
         def quote(first: PolicyUnit, last: PolicyUnit, margin: float) -> None:
             citation = self.cite(len(citations) + 1, first, last, version_of(first))
-            # The same words in two sections are quoted once, and leave the slot to another passage.
-            if all(c.quote != citation.quote for c in citations):
-                citations.append(citation)
-                quoted.append((citation, margin))
+            # The same words in two sections, or within a list quoted whole, are quoted once (in the
+            # longer passage, as likely as the likelier of the two), and leave the slot to another.
+            if any(citation.quote in c.quote for c in citations):
+                return
+            within = [(c, m) for c, m in quoted if c.quote in citation.quote]
+            for pair in within:
+                quoted.remove(pair)
+                citations.remove(pair[0])
+            citations.append(citation)
+            quoted.append((citation, max([margin, *(m for _, m in within)])))
 
         for seed in seeds:
             if seed.id in covered or len(citations) >= self.max_citations:
                 continue
-            block_units = [u for u in parse_policy(version_of(seed)).units if u.block == seed.block]
+            units = parse_policy(version_of(seed)).units
+            block_units = [u for u in units if u.block == seed.block]
             if (
                 len(block_units) <= SHORT_PARAGRAPH_UNITS
                 and sum(len(u.text) for u in block_units) <= SHORT_PARAGRAPH_CHARS
@@ -248,24 +257,43 @@ class Answerer:
                 members = block_units  # a short paragraph is quoted whole: its sentences explain each other
             else:
                 members = [u for u in ranked if u.block == seed.block and u.version == seed.version]
+            place = {u.id: i for i, u in enumerate(units)}
+            items = list_run(units, place[seed.id])
+            if sum(u in items for u in ranked) >= 2:
+                # Several items of one list answer: the question is about the list ("what rights do I
+                # have?"), which is quoted whole, as one passage, rather than the items that ranked.
+                members = block_units = items
             first = min(members, key=lambda u: u.n)
             last = max(members, key=lambda u: u.n)
+            if last.text.rstrip().endswith(":") and (opened := list_run(units, place[last.id] + 1)):
+                # A passage that opens a list ("you have these rights:") is quoted with the whole list.
+                block_units = [*block_units, *opened]
+                last = opened[-1]
             inside = [u for u in block_units if first.n <= u.n <= last.n]
             covered.update(u.id for u in inside)
             quote(first, last, max(margins.get(u.id, float("-inf")) for u in inside))
-        if best.unit.text.rstrip().endswith(":") and len(citations) < self.max_citations:
-            units = parse_policy(version_of(best.unit)).units
-            items = [u for u in units if u.section == best.unit.section and u.block > best.unit.block]
-            for item in items:
-                if len(citations) >= self.max_citations:
-                    break
-                if item.id not in covered:
-                    quote(item, item, margins[best.unit.id])  # the list the best passage opens
         # The passage the answer model finds likeliest to answer first; another only when it is nearly as
         # likely (``AnswerModel.quote_gap``, fit from data): a quote that adds nothing is left out.
         top = max(m for _, m in quoted)
         kept = sorted((pair for pair in quoted if pair[1] >= top - self.quote_gap), key=lambda p: -p[1])
         return [replace(c, n=n) for n, (c, _) in enumerate(kept, start=1)]
+
+
+def list_run(units: list[PolicyUnit], at: int) -> list[PolicyUnit]:
+    """The run of list items around ``units[at]`` (a version's units, in document order) within its
+    section: a whole list, nested items and items of several sentences included; [] when it is no item."""
+    if not 0 <= at < len(units) or units[at].kind != "list_item":
+        return []
+
+    def item(i: int) -> bool:
+        return 0 <= i < len(units) and units[i].kind == "list_item" and units[i].section == units[at].section
+
+    first, last = at, at
+    while item(first - 1):
+        first -= 1
+    while item(last + 1):
+        last += 1
+    return units[first : last + 1]
 
 
 def extractive_lead(results: list[ScoredUnit], citations: list[Citation]) -> str:
