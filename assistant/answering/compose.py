@@ -249,29 +249,27 @@ class Answerer:
             if seed.id in covered or len(citations) >= self.max_citations:
                 continue
             units = parse_policy(version_of(seed)).units
-            block_units = [u for u in units if u.block == seed.block]
-            if (
-                len(block_units) <= SHORT_PARAGRAPH_UNITS
-                and sum(len(u.text) for u in block_units) <= SHORT_PARAGRAPH_CHARS
-            ):
-                members = block_units  # a short paragraph is quoted whole: its sentences explain each other
-            else:
-                members = [u for u in ranked if u.block == seed.block and u.version == seed.version]
             place = {u.id: i for i, u in enumerate(units)}
+            block = [i for i, u in enumerate(units) if u.block == seed.block]
+            if (
+                len(block) <= SHORT_PARAGRAPH_UNITS
+                and sum(len(units[i].text) for i in block) <= SHORT_PARAGRAPH_CHARS
+            ):
+                span = block  # a short paragraph is quoted whole: its sentences explain each other
+            else:
+                span = [place[u.id] for u in ranked if u.id in place and u.block == seed.block]
             items = list_run(units, place[seed.id])
             if sum(u in items for u in ranked) >= 2:
                 # Several items of one list answer: the question is about the list ("what rights do I
                 # have?"), which is quoted whole, as one passage, rather than the items that ranked.
-                members = block_units = items
-            first = min(members, key=lambda u: u.n)
-            last = max(members, key=lambda u: u.n)
-            if last.text.rstrip().endswith(":") and (opened := list_run(units, place[last.id] + 1)):
+                span = [place[u.id] for u in items]
+            first, last = min(span), max(span)
+            if units[last].text.rstrip().endswith(":") and (opened := list_run(units, last + 1)):
                 # A passage that opens a list ("you have these rights:") is quoted with the whole list.
-                block_units = [*block_units, *opened]
-                last = opened[-1]
-            inside = [u for u in block_units if first.n <= u.n <= last.n]
+                last = place[opened[-1].id]
+            inside = units[first : last + 1]
             covered.update(u.id for u in inside)
-            quote(first, last, max(margins.get(u.id, float("-inf")) for u in inside))
+            quote(units[first], units[last], max(margins.get(u.id, float("-inf")) for u in inside))
         # The passage the answer model finds likeliest to answer first; another only when it is nearly as
         # likely (``AnswerModel.quote_gap``, fit from data): a quote that adds nothing is left out.
         top = max(m for _, m in quoted)
