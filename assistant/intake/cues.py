@@ -210,7 +210,7 @@ _NOT_WANTED = re.compile(
 _OPT_OUTS = ("marketing_opt_out", "opt_out_sale_sharing")
 _CLAUSE = re.compile(r"[.!?;,:\n]+|\s+(?:and|but|then)\s+", re.IGNORECASE)
 DATA_WORDS = re.compile(
-    r"\b(my|data|info|information|details|account|records?|profile|consent|concent|marketing|newsletters?|emails?|"
+    r"\b(my|me|data|info|information|details|account|records?|profile|consent|concent|marketing|newsletters?|e?-?mails?|"
     r"mailing|privacy|gdpr|request|spam|unsub\w*|processing|forgotten|personal|address|number|name|birthday|"
     r"date of birth|history|ads|profiling|cookies|texts|calls|datos|daten|données|dati|dados|gegevens)\b",
     re.IGNORECASE,
