@@ -199,8 +199,11 @@ class RightsClassifier:
             or (MENTION.search(text) and not letter and find_on_behalf_of(text) != "employee_forwarding")
             or (thanks and not letter)
             or (not cues and not DATA_WORDS.search(text))
+            or (not cues and refused_rights(text) and not letter)
         ):
-            is_request = False  # clear: an attack, code, a quoted right, thanks, or nothing about data
+            # Clear: an attack, code, a quoted right, thanks, nothing about data, or rights named only
+            # to be refused ("please don't delete my account, I still use it").
+            is_request = False
         elif (
             cues
             and (demand or imperative or polite or TERSE.fullmatch(text))

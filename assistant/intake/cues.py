@@ -58,6 +58,8 @@ _INJECTION = re.compile(
     r"system override|forget your (guidelines|rules|instructions)|new instructions?|(?<!\bi )(?<!\bwe )act as the|"
     r"pretend you are|drop table|select \* from|<script|reveal your|repeat after me|as an admin|"
     r"(every|all) (other )?(users?|customers?|requesters?)'?s?\b.{0,40}\b(data|e-?mail|phone|records?)|"
+    # Other people's data asked for the other way round: "the personal data of every user in Germany".
+    r"(data|e-?mails?|details|records?|info\w*) (of|for|on|about) (every|all|each|other|another|your) (other )?(users?|customers?|clients?|members?)\b|"
     r"(data|details|records?|e-?mail|address|phone|info\w*) (of|for) (user|customer|client|account|member|id) ?#?\d+)\b|^\s*system\s*:|</system>",
     re.IGNORECASE,
 )
@@ -89,7 +91,10 @@ _RIGHT_CUES = {
     "restriction": r"\b(restrict\w*(?![^.]{0,40}\bsensitive\b)|articles? (\d+\S* (and|&|,) )*18|art\. ?18|freeze my|hold off|"
     r"(pause|suspend|freeze|halt)\w* (all |any |the |my )?(use|using|proc\w*|the processing)|"
     r"(don'?t|do not|stop) (use|using|process\w*) (it|them|my \w+|any of \w+)[^.]{0,50}\b(until|while|till|whilst)\b|limit (what|the processing|processing)|(keep|hold) (my|the) (data|records|information)[^.]{0,40}\b(but|don'?t|do not|stop)|"
-    r"(stop|cease) (using|processing)[^.]{0,40}\b(until|for now|while)\b)",
+    r"(stop|cease) (using|processing)[^.]{0,40}\b(until|for now|while)\b|"
+    # Kept but not used: "stop using my data but don't delete it", "don't delete it, just stop using it".
+    r"(stop|don'?t|do not|no longer)( to)? (use|using|process\w*)\b[^.]{0,60}\b(but|not)\b[^.]{0,15}\b(delet|eras|remov)\w*|"
+    r"(don'?t|do not|not) (delet|eras|remov)\w*[^.]{0,40}\b(but|just|only)\b[^.]{0,20}\b(stop|don'?t|do not)( to)? (use|using|process\w*))",
     "portability": r"\b(portab\w*|1798\.100\(d\)|machine[- ]readable|articles? (\d+\S* (and|&|,) )*20|art\. ?20|as (csv|json)|in (csv|json)|to (my )?(new|another|a different) "
     r"(provider|company|service|controller|vendor|app|platform|competitor)|transfer my (personal )?data|export my|"
     r"(data|it|everything|files?|history|account) exported|export\w* (it |them |my \w+ )?(to|as|in|for))\b",
