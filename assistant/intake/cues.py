@@ -83,11 +83,11 @@ _RIGHT_CUES = {
     r"corregir|rectificar|berichtig\w*|corriger|rettific\w*|correggere)\b",
     "erasure": r"\b(delet\w*|deleet\w*|delte\w*|eras\w*|erse|wip(e|ed|ing)|forget me|forgotten|get rid of|destroy\w*|"
     r"articles? (\d+\S* (and|&|,) )*17|art\. ?17|1798\.105|scrub\w*|purg(e|ed|ing)|right to delete|"
-    r"(remov|remvo|remoev)\w* (me|my|all|every|the|any|that|those|these|this)(?![^.]{0,40}\b(lists?|newsletters?|mailing)\b)|"
+    r"(remov|remvo|remoev)\w* (me|my|all|every|the|any|that|those|these|this)(?![^.]{0,40}\b(lists?|newsletters?|mailing|promo\w*|marketing|texts|sms|e-?mails|calls|adverts?|publicity)\b)|"
     r"(details|data|info\w*|account|profile|records?|it|them|everything) (removed|deleted|erased|wiped|gone)|"
     r"eliminen|eliminar|borren|borrar|cancellaste|löschen|lösch\w*|supprim\w*|effacer|cancellare|cancellate|apagar|verwijder\w*)\b",
     "objection": r"\b(i (formally )?object|objects? to|objecting to|objection|articles? (\d+\S* (and|&|,) )*21|art\. ?21|stop (profiling|tracking|analysing|analyzing)|out of (\w+ )?profiling|"
-    r"legitimate interests?|(stop|cease) (using|processing)[^.]{0,40}\b(for|to)\b(?! now| the time being| a while| the moment))",
+    r"legitimate interests?|(stop|cease) (using|processing)[^.]{0,40}\b(for|to)\b(?! now| the time being| a while| the moment| (direct )?marketing| advertising| ads| promo\w*| newsletters?))",
     "restriction": r"\b(restrict\w*(?![^.]{0,40}\bsensitive\b)|articles? (\d+\S* (and|&|,) )*18|art\. ?18|freeze my|hold off|"
     r"(pause|suspend|freeze|halt)\w* (all |any |the |my )?(use|using|proc\w*|the processing)|"
     r"(don'?t|do not|stop) (use|using|process\w*) (it|them|my \w+|any of \w+)[^.]{0,50}\b(until|while|till|whilst)\b|limit (what|the processing|processing)|(keep|hold) (my|the) (data|records|information)[^.]{0,40}\b(but|don'?t|do not|stop)|"
@@ -166,7 +166,7 @@ _LIST_ITEM = re.compile(r"^\s*(\(?[a-z0-9]{1,3}[.)]|[-•*–])\s")
 _HEDGED = re.compile(
     r"\b(not\b[^.]{0,30}\b(request\w*|ask\w*|seek\w*|exercis\w*|includ\w*)|reserve|without prejudice|"
     r"may (later|also|wish|in future|subsequently)|(if|should|unless) (you|i|we)\b|whether (i|we)\b|in the event|"
-    r"entitled to|(my|the) right to (lodge|complain)|complain\w* to|supervisory authority|ico\b)",
+    r"entitled to|existence of the right|(my|the) right to (lodge|complain)|complain\w* to|supervisory authority|ico\b)",
     re.IGNORECASE,
 )
 _OWN_DATA = re.compile(
@@ -193,7 +193,7 @@ _INFO_REQUEST = re.compile(
 )
 # "don't delete", "rather than erase": a negation one word before at most, in the same clause.
 _NEGATED = re.compile(
-    r"\b(don'?t|do not|dont|not|never|without|no need to|nothing to|instead of|rather than)\s+(\w+\s+)?$",
+    r"\b(don'?t|do not|dont|didn'?t|did not|not|never|without|no need to|nothing to|instead of|rather than)\s+(\w+\s+)?$",
     re.IGNORECASE,
 )
 _STOP_MARKETING = re.compile(
@@ -210,6 +210,14 @@ _PAUSED = re.compile(
 # any more promotional emails" or "I don't want you to sell my data" is the request itself.
 _NOT_WANTED = re.compile(
     r"\b(don'?t|do not|dont|never|not)\s+(want|wish|need|asking|ask|requesting)\s+([\w']+\s+){0,3}$",
+    re.IGNORECASE,
+)
+# "no erasure", "no deleting": said of erasure alone ("no more newsletters" asks for the opt-out).
+_NO = re.compile(r"\bno\s+$", re.IGNORECASE)
+# "until my objection is decided", "while you verify my objection": an objection already made, the
+# reason for another ask (a restriction), not one made now.
+_PENDING = re.compile(
+    r"\b(until|till|while|whilst|pending|verif\w*|decid\w*|resolv\w*|review\w*|look into|consider\w*)(\s+[\w']+){0,3}\s+$",
     re.IGNORECASE,
 )
 _OPT_OUTS = ("marketing_opt_out", "opt_out_sale_sharing")
@@ -297,8 +305,10 @@ def _cue(right: str, text: str) -> bool | None:
     for match in re.finditer(_RIGHT_CUES[right], text, re.IGNORECASE):
         before = _CLAUSE.split(text[max(0, match.start() - 40) : match.start()])[-1]
         # "I do not want my data sold": for the sale opt-out, the negation is the request.
-        negated = (right != "opt_out_sale_sharing" and _NEGATED.search(before)) or (
-            right == "erasure" and _PAUSED.search(before)
+        negated = (
+            (right != "opt_out_sale_sharing" and _NEGATED.search(before))
+            or (right == "erasure" and (_PAUSED.search(before) or _NO.search(before)))
+            or (right == "objection" and _PENDING.search(before))
         )
         if not (negated or (right not in _OPT_OUTS and _NOT_WANTED.search(before))):
             return True
