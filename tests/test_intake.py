@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant import InvalidInputError, RequestDraft
+from assistant.answering.compose import clean_question
 from assistant.corpus.documents import PolicyPack, read_pack
 from assistant.exceptions import CorpusError
 from assistant.intake.classifier import get_classifier, read_training, training_files
@@ -418,6 +419,18 @@ def test_a_letter_asks_in_its_performatives_and_in_the_list_they_open():
     assert not any(s.startswith("Please confirm") for s in asked)  # news of an act, not an ask
     assert asked_cues(AGENT_LETTER) == ["erasure", "opt_out_sale_sharing"]
     assert asks_right_for_self(AGENT_LETTER)
+
+
+def test_a_message_keeps_its_lines_so_a_letter_is_read_as_one():
+    typed = (
+        "Hello,\r\n\r\n\r\n  I object\x00 to profiling.  "
+        + "More about me. " * 30
+        + "\n\nKind regards,\nAnn Lee"
+    )
+    text = clean_question(typed, 10_000, noun="message", keep_lines=True)
+    assert text.startswith("Hello,\n\nI object to profiling.") and text.endswith("\n\nKind regards,\nAnn Lee")
+    assert is_letter(text)  # it signs off on a line of its own, as letters do
+    assert "\n" not in clean_question(typed, 10_000)  # a question to the policy is one line
 
 
 def test_a_letter_that_names_rights_about_everyone_asks_nothing_of_its_writers_data():
