@@ -235,7 +235,7 @@ class Assistant:
     # -- rights requests ------------------------------------------------------------------------
     def intake(self, message: str, on_behalf_of: str | None = None) -> RequestDraft | None:
         """The rights request ``message`` makes, as a draft with what is still missing; None if none."""
-        text = clean_question(message, self.settings.max_message_chars, noun="message")
+        text = clean_question(message, self.settings.max_message_chars, noun="message", keep_lines=True)
         return self.intake_engine.read(text, on_behalf_of=on_behalf_of)
 
     @property

@@ -5,11 +5,15 @@ from __future__ import annotations
 import pytest
 
 from assistant import InvalidInputError, RequestDraft
+from assistant.answering.compose import clean_question
 from assistant.corpus.documents import PolicyPack, read_pack
 from assistant.exceptions import CorpusError
 from assistant.intake.classifier import get_classifier, read_training, training_files
 from assistant.intake.cues import (
     asked_cues,
+    asking_sentences,
+    asks_right_for_self,
+    is_injection,
     is_letter,
     refused_rights,
     right_cues,
@@ -395,6 +399,52 @@ LETTER = (
 def test_a_letter_asks_for_what_its_asking_sentences_ask():
     assert is_letter(LETTER)
     assert asked_cues(LETTER) == ["restriction"]  # not the marketing it lists, nor the erasure it declines
+
+
+AGENT_LETTER = (
+    "Hello,\n\nI act as the authorised agent of Mr Ken Ito, a California resident, under the signed "
+    "permission attached. On his behalf we therefore request, pursuant to Cal. Civ. Code § 1798.105:\n\n"
+    "(a) that you delete the personal information you have collected about him;\n\n"
+    "(b) that you do not sell or share it in the meantime.\n\n"
+    "Please confirm once his data has been deleted. I am not asking for a copy of it.\n\n"
+    "Kind regards,\nAnn Lee"
+)
+
+
+def test_a_letter_asks_in_its_performatives_and_in_the_list_they_open():
+    assert is_letter(AGENT_LETTER)  # it signs off as a letter, though it opens with "Hello"
+    assert not is_injection(AGENT_LETTER)  # "I act as the authorised agent" is how agents write
+    asked = asking_sentences(AGENT_LETTER)
+    assert any(s.startswith("(b)") for s in asked)
+    assert not any(s.startswith("Please confirm") for s in asked)  # news of an act, not an ask
+    assert asked_cues(AGENT_LETTER) == ["erasure", "opt_out_sale_sharing"]
+    assert asks_right_for_self(AGENT_LETTER)
+
+
+def test_a_message_keeps_its_lines_so_a_letter_is_read_as_one():
+    typed = (
+        "Hello,\r\n\r\n\r\n  I object\x00 to profiling.  "
+        + "More about me. " * 30
+        + "\n\nKind regards,\nAnn Lee"
+    )
+    text = clean_question(typed, 10_000, noun="message", keep_lines=True)
+    assert text.startswith("Hello,\n\nI object to profiling.") and text.endswith("\n\nKind regards,\nAnn Lee")
+    assert is_letter(text)  # it signs off on a line of its own, as letters do
+    assert "\n" not in clean_question(typed, 10_000)  # a question to the policy is one line
+
+
+def test_a_letter_that_names_rights_about_everyone_asks_nothing_of_its_writers_data():
+    notice = (
+        "Dear Customer,\n\nWe are updating our Terms of Service. The main changes are: a clearer "
+        "description of the data we collect; an explanation of your rights to access, correct and delete "
+        "your data and how to exercise them. You do not need to do anything.\n\nRegards,\nMeridian Payroll"
+    )
+    assert asked_cues(notice) == [] and not asks_right_for_self(notice)
+
+
+def test_an_agents_letter_is_a_request_for_what_its_list_asks(assistant):
+    draft = assistant.intake(AGENT_LETTER)
+    assert draft is not None and set(draft.rights) == {"erasure", "opt_out_sale_sharing"}
 
 
 def test_a_letter_is_read_whole_and_a_suppliers_letter_is_no_request(assistant):

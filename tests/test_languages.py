@@ -45,6 +45,9 @@ def test_every_language_has_its_vocabulary_and_a_word_for_every_right(languages)
         ("Jag vill att ni raderar mina uppgifter.", "sv"),
         ("Please delete my data.", "en"),
         ("jo@example.com", "en"),
+        # Markers tie or are absent: the vocabulary that covers the message decides.
+        ("Parem de me mandar e-mail de propaganda!!", "pt"),
+        ("återkallar samtycket till analyscookies", "sv"),
     ],
 )
 def test_the_language_of_a_message_is_recognised(languages, text, code):

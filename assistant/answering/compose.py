@@ -60,8 +60,10 @@ class Answer:
         return asdict(self)
 
 
-def clean_question(question: object, max_chars: int, noun: str = "question") -> str:
-    """The question (or chat message) as text worth reading, or InvalidInputError saying what is wrong."""
+def clean_question(question: object, max_chars: int, noun: str = "question", keep_lines: bool = False) -> str:
+    """The question (or chat message) as text worth reading, or InvalidInputError saying what is wrong.
+    ``keep_lines``: a message keeps its line breaks (one blank line at most between paragraphs), for a
+    letter is read by its lines: its subject line, its greeting, its lists, its sign-off."""
     if not isinstance(question, str):
         raise InvalidInputError(f"the {noun} must be text")
     if len(question) > max_chars:
@@ -69,9 +71,13 @@ def clean_question(question: object, max_chars: int, noun: str = "question") -> 
             f"the {noun} is {len(question):,} characters long; write at most {max_chars:,} characters"
         )
     text = _TAG.sub(" ", _BRACKETED_EMAIL.sub(r" \1 ", question))
+    lines = text.splitlines() if keep_lines else [text]
     # Control and format characters (NUL, bidi overrides, zero-width) carry no meaning for a search.
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
-    text = " ".join(text.split())
+    lines = [
+        " ".join("".join(c if unicodedata.category(c)[0] != "C" else " " for c in line).split())
+        for line in lines
+    ]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     if not any(ch.isalnum() for ch in text):
         raise InvalidInputError(f"the {noun} is empty; ask something about the privacy policy")
     return text

@@ -88,7 +88,7 @@ class Conversation:
     # -- the two entry points -------------------------------------------------------------------
     def reply(self, message: str) -> Turn:
         """The assistant's answer to a typed message."""
-        text = clean_question(message, self.parts.max_message_chars, noun="message")
+        text = clean_question(message, self.parts.max_message_chars, noun="message", keep_lines=True)
         with self._holding():
             self.store.append(self.id, "visitor", text)
             notice = self._recover()

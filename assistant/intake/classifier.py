@@ -37,6 +37,8 @@ from assistant.intake.cues import (
     MENTION,
     TERSE,
     asked_cues,
+    asking_sentences,
+    asks_right_for_self,
     cue_features,
     cued_apart,
     is_injection,
@@ -101,6 +103,14 @@ def in_english(messages: list[str]) -> list[str]:
     return [languages.render(m) for m in messages]
 
 
+def model_view(text: str) -> str:
+    """What the models read of a message: a letter's asking sentences (its subject line among them),
+    not the pages around them that introduce the writer, quote the law or reserve other rights; a
+    chat message whole."""
+    asking = asking_sentences(text) if is_letter(text) else []
+    return "\n".join(asking) if asking else text
+
+
 class RightsClassifier:
     """Fitted on the labelled training file; ``classify`` answers for one message."""
 
@@ -115,7 +125,7 @@ class RightsClassifier:
     ) -> None:
         self.embeddings = embeddings
         dense = self.features([r["text"] for r in rows], shipped=True) if features is None else features
-        texts = in_english([r["text"] for r in rows])
+        texts = [model_view(t) for t in in_english([r["text"] for r in rows])]
         # Character n-grams read what the sentence embedding blurs: typos ("delte", "unsubscrib")
         # and text-speak. Fitted on the training file only, like the models.
         self.ngrams = TfidfVectorizer(
@@ -124,6 +134,14 @@ class RightsClassifier:
         x = self._join(texts, dense)
         is_request = np.array([bool(r["request"]) for r in rows])
         self.request_model = _logistic().fit(x, is_request)
+        # Letters get a request model of their own: among chat messages a letter's formality and its
+        # legal words all but make it a request, so a supplier's notice or a newsletter would be one.
+        letters = np.array([is_letter(t) for t in in_english([r["text"] for r in rows])])
+        self.letter_model = (
+            _logistic().fit(dense[letters], is_request[letters])
+            if len(set(is_request[letters])) == 2
+            else None
+        )
         labels = [set(r["rights"]) for r in rows if r["request"]]
         x_requests = x[np.flatnonzero(is_request)]
         # A right the training file never labels has no model: only its cues can name it.
@@ -136,7 +154,7 @@ class RightsClassifier:
     def features(self, messages: list[str], shipped: bool = False) -> np.ndarray:
         """MiniLM embedding joined with the speech-act and cue features of each message's English;
         ``shipped`` texts (the training files) are embedded through the machine's cache."""
-        texts = in_english(messages)
+        texts = [model_view(t) for t in in_english(messages)]
         encode = self.embeddings.encode_shipped if shipped else self.embeddings.encode
         vectors = whole_text_vectors(texts, encode)
         acts = np.stack([speech_act_features(t) for t in texts])
@@ -151,8 +169,14 @@ class RightsClassifier:
     def classify_many(self, messages: list[str], features: np.ndarray | None = None) -> list[Classification]:
         """The verdict on each message, read in English (``languages.py``) whatever it is written in."""
         texts = in_english(messages)
-        x = self._join(texts, self.features(messages) if features is None else features)
+        x = self._join(
+            [model_view(t) for t in texts], self.features(messages) if features is None else features
+        )
         request_p = self.request_model.predict_proba(x)[:, 1]
+        letters = np.flatnonzero([is_letter(t) for t in texts])
+        if self.letter_model is not None and len(letters):
+            dense = x[letters, : self.letter_model.n_features_in_].toarray()
+            request_p[letters] = self.letter_model.predict_proba(dense)[:, 1]
         right_p = {r: m.predict_proba(x)[:, 1] for r, m in self.right_models.items()}
         right_p.update({r: np.zeros(len(texts)) for r in RIGHTS if r not in right_p})
         return [
@@ -175,10 +199,20 @@ class RightsClassifier:
             or (MENTION.search(text) and not letter and find_on_behalf_of(text) != "employee_forwarding")
             or (thanks and not letter)
             or (not cues and not DATA_WORDS.search(text))
+            or (not cues and refused_rights(text) and not letter)
         ):
-            is_request = False  # clear: an attack, code, a quoted right, thanks, or nothing about data
-        elif cues and (demand or imperative or polite or TERSE.fullmatch(text)) and not info_question:
-            is_request = True  # clear: asks us to do something a right covers ("erasure request.")
+            # Clear: an attack, code, a quoted right, thanks, nothing about data, or rights named only
+            # to be refused ("please don't delete my account, I still use it").
+            is_request = False
+        elif (
+            cues
+            and (demand or imperative or polite or TERSE.fullmatch(text))
+            and not info_question
+            and (not letter or asks_right_for_self(text))
+        ):
+            # Clear: asks us to do something a right covers ("erasure request."), in a letter of the
+            # writer's own data (a supplier asking how we handle erasure requests asks nothing of it).
+            is_request = True
         elif info_question and not letter:
             is_request = False  # clear: asks how something works ("how do I delete my data?")
         else:

@@ -45,7 +45,7 @@ _IMPERATIVE_START = re.compile(
     r"^\s*(please\s+|pls\s+|plz\s+|kindly\s+)?(delete|delet|deleet|remove|erase|wipe|forget|send|give|show|"
     r"hand|tell me|stop|unsubscribe|unsub|unsubscibe|opt me|take me|correct|fix|update|change|amend|export|"
     r"transfer|move|restrict|pause|freeze|limit|hold|keep|withdraw|revoke|cancel|close|get rid|provide|"
-    r"copy|no more|don'?t|dont|cease|suspend|make sure|make it stop|consider|disclose|erse|opt out|take|"
+    r"copy|no more|don'?t|do not|dont|cease|suspend|make sure|make it stop|consider|disclose|erse|opt out|take|"
     r"(e-?)?mail (me|it|them|us|a|the|my|everything)|scrub|hold off|put|halt)\b",
     re.IGNORECASE,
 )
@@ -55,9 +55,11 @@ _INJECTION = re.compile(
     r"(the )?(last|previous|other|another) (person|user|customer|requester)'?s?\b.{0,30}\b(data|e-?mail|address|details)|"
     r"(request|dsar) queue|from the queue|in the queue|"
     r"disregard (all |the )?(prior|previous)|system prompt|initial prompt|developer mode|you are now|"
-    r"system override|forget your (guidelines|rules|instructions)|new instructions?|act as the|"
+    r"system override|forget your (guidelines|rules|instructions)|new instructions?|(?<!\bi )(?<!\bwe )act as the|"
     r"pretend you are|drop table|select \* from|<script|reveal your|repeat after me|as an admin|"
     r"(every|all) (other )?(users?|customers?|requesters?)'?s?\b.{0,40}\b(data|e-?mail|phone|records?)|"
+    # Other people's data asked for the other way round: "the personal data of every user in Germany".
+    r"(data|e-?mails?|details|records?|info\w*) (of|for|on|about) (every|all|each|other|another|your) (other )?(users?|customers?|clients?|members?)\b|"
     r"(data|details|records?|e-?mail|address|phone|info\w*) (of|for) (user|customer|client|account|member|id) ?#?\d+)\b|^\s*system\s*:|</system>",
     re.IGNORECASE,
 )
@@ -81,27 +83,30 @@ _RIGHT_CUES = {
     r"corregir|rectificar|berichtig\w*|corriger|rettific\w*|correggere)\b",
     "erasure": r"\b(delet\w*|deleet\w*|delte\w*|eras\w*|erse|wip(e|ed|ing)|forget me|forgotten|get rid of|destroy\w*|"
     r"articles? (\d+\S* (and|&|,) )*17|art\. ?17|1798\.105|scrub\w*|purg(e|ed|ing)|right to delete|"
-    r"(remov|remvo|remoev)\w* (me|my|all|every|the|any|that|those|these|this)(?![^.]{0,40}\b(lists?|newsletters?|mailing)\b)|"
+    r"(remov|remvo|remoev)\w* (me|my|all|every|the|any|that|those|these|this)(?![^.]{0,40}\b(lists?|newsletters?|mailing|promo\w*|marketing|texts|sms|e-?mails|calls|adverts?|publicity)\b)|"
     r"(details|data|info\w*|account|profile|records?|it|them|everything) (removed|deleted|erased|wiped|gone)|"
     r"eliminen|eliminar|borren|borrar|cancellaste|löschen|lösch\w*|supprim\w*|effacer|cancellare|cancellate|apagar|verwijder\w*)\b",
     "objection": r"\b(i (formally )?object|objects? to|objecting to|objection|articles? (\d+\S* (and|&|,) )*21|art\. ?21|stop (profiling|tracking|analysing|analyzing)|out of (\w+ )?profiling|"
-    r"legitimate interests?|(stop|cease) (using|processing)[^.]{0,40}\b(for|to)\b(?! now| the time being| a while| the moment))",
+    r"legitimate interests?|(stop|cease) (using|processing)[^.]{0,40}\b(for|to)\b(?! now| the time being| a while| the moment| (direct )?marketing| advertising| ads| promo\w*| newsletters?))",
     "restriction": r"\b(restrict\w*(?![^.]{0,40}\bsensitive\b)|articles? (\d+\S* (and|&|,) )*18|art\. ?18|freeze my|hold off|"
     r"(pause|suspend|freeze|halt)\w* (all |any |the |my )?(use|using|proc\w*|the processing)|"
     r"(don'?t|do not|stop) (use|using|process\w*) (it|them|my \w+|any of \w+)[^.]{0,50}\b(until|while|till|whilst)\b|limit (what|the processing|processing)|(keep|hold) (my|the) (data|records|information)[^.]{0,40}\b(but|don'?t|do not|stop)|"
-    r"(stop|cease) (using|processing)[^.]{0,40}\b(until|for now|while)\b)",
+    r"(stop|cease) (using|processing)[^.]{0,40}\b(until|for now|while)\b|"
+    # Kept but not used: "stop using my data but don't delete it", "don't delete it, just stop using it".
+    r"(stop|don'?t|do not|no longer)( to)? (use|using|process\w*)\b[^.]{0,60}\b(but|not)\b[^.]{0,15}\b(delet|eras|remov)\w*|"
+    r"(don'?t|do not|not) (delet|eras|remov)\w*[^.]{0,40}\b(but|just|only)\b[^.]{0,20}\b(stop|don'?t|do not)( to)? (use|using|process\w*))",
     "portability": r"\b(portab\w*|1798\.100\(d\)|machine[- ]readable|articles? (\d+\S* (and|&|,) )*20|art\. ?20|as (csv|json)|in (csv|json)|to (my )?(new|another|a different) "
     r"(provider|company|service|controller|vendor|app|platform|competitor)|transfer my (personal )?data|export my|"
     r"(data|it|everything|files?|history|account) exported|export\w* (it |them |my \w+ )?(to|as|in|for))\b",
     # "having withdrawn my consent, I request erasure" gives a reason, it asks no withdrawal.
-    "withdraw_consent": r"(?<!having )(?<!have )(?<!had )(?<!i've )\b(withdr(?!ew|awn)\w* (my |any |the |all |that |this |your )?"
-    r"(consent|concent|con\w*)|revok(e|es|ing) (my |any |the |all |that )?(consent|concent|con\w*)|"
+    "withdraw_consent": r"(?<!having )(?<!have )(?<!had )(?<!i've )\b(withdr(?!ew|awn)\w* (of )?(my |any |the |all |that |this |your |every |each )?"
+    r"(consent|concent|con\w*)|revok(e|es|ing) (my |any |the |all |that |every |each )?(consent|concent|con\w*)|"
     r"take back (my |that |the )?(consent|permission)|consent withdrawn|no longer (have my )?consent|"
     r"(consent\w*|ticked|agreed|opted in|permission)\b[^.]{0,80}\b(withdraw|revoke|take back|changed my mind)\b|"
     r"don'?t consent|dont consent|widerruf\w*|retiro (mi )?consentimiento|retirer mon consentement|"
     r"revoco il (mio )?consenso)\b",
     "marketing_opt_out": r"\b(unsubscribe|unsub|unsubscibe|mailing lists?|newsletters?|newsleter|marketing|promo\w*|spam\w*|"
-    r"sales (emails|calls|offers)|adverts?|opt (me )?out(?! of (the )?(sale|selling|sharing))|take (me|my \w+( \w+)?) off|call list|do not call|"
+    r"sales (emails|calls|offers)|adverts?|opt (me )?out(?![- ]preference| of [^.;]{0,80}\b(sale|selling|sharing|targeted|cross[- ]context))|take (me|my \w+( \w+)?) off|call list|do not call|"
     r"stop (sending|e-?m\w*ing|calling|texting|contacting|mailing)( me)?|unsubscri\w*|publicity|publicidad|werbung|publicit\w*|pubblicit\w*)\b",
     # US state laws (CCPA/CPRA and those that followed): "Do Not Sell or Share My Personal Information".
     "opt_out_sale_sharing": r"\b(1798\.1(20|35)|(do not|don'?t|dont|stop|never|cease|no longer) (to )?(sell|selling|share|sharing)\b"
@@ -109,7 +114,7 @@ _RIGHT_CUES = {
     r"sale (or|and|/|&) shar\w*|global privacy control|\bgpc\b|cross[- ]context|targeted advertising|"
     r"(sell|selling|sold) (my|our|his|her|their) (personal )?(data|info\w*|details)|"
     r"(my|our) (personal )?(data|info\w*|details) (being |to be |be |is |are )?sold|right to opt[- ]out)\b",
-    "limit_sensitive_data": r"\b(1798\.121|limit\w*( the)? (use|using|disclosure|processing|sharing)[^.]{0,30}\bsensitive|"
+    "limit_sensitive_data": r"\b(1798\.121|limit\w*( the| your| its| our)? (use|using|disclosure|processing|sharing)[^.]{0,30}\bsensitive|"
     r"(restrict|limit)\w* [^.]{0,30}\bsensitive (personal )?(data|info\w*)|right to limit)\b",
 }
 # Source code, queries and log lines name "delete" or "data" without asking anything of us.
@@ -132,24 +137,46 @@ _LETTER = re.compile(
     r"prezad[oa]s?|szanown|hej|re:|subject:|betreff:|objet ?:|asunto:|oggetto:|onderwerp:|assunto:|temat:|ämne:)",
     re.IGNORECASE | re.MULTILINE,
 )
+# How letters close: a long message that signs off as a letter is one, however it opens ("Hello,").
+_CLOSING = re.compile(
+    r"^\s*(yours (faithfully|sincerely|truly)|(kind|best|warm) regards|regards|sincerely|respectfully|"
+    r"mit freundlichen gr(ü|ue)(ß|ss)en|cordialement|atentamente|cordiali saluti|distinti saluti|"
+    r"met vriendelijke groet(en)?|atenciosamente|z powa(ż|z)aniem|med v(ä|a)nliga h(ä|a)lsningar)\b",
+    re.IGNORECASE | re.MULTILINE,
+)
 _LETTER_CHARS = 400
 _SUBJECT_LINE = re.compile(
     r"^\s*(re|subject|betreff|objet|asunto|oggetto|onderwerp|assunto|temat|ämne)\s*:", re.IGNORECASE
 )
+# How a letter asks, beyond a chat's words: a first-person performative ("I now withdraw", "we hereby
+# ask you to", "I direct you not to sell"), the letter calling itself a request ("please treat this
+# letter as"), and not "please confirm that my data was deleted", which asks for news of an act.
+_PERFORMATIVE = re.compile(
+    r"\b(i|we)( \w+ly| now| therefore| hereby| also| further| accordingly| formally)* (ask|request|direct|instruct|"
+    r"require|withdraw|revoke|object|opt|exercise|invoke|am( \w+ly| now| therefore| hereby| also| formally)* (asking|requesting|withdrawing|exercising|invoking|"
+    r"objecting|opting))\b|\b(treat|accept|consider) this (letter|e-?mail|message|notice) as\b|"
+    r"\bthis (letter|e-?mail|message|notice) (is|constitutes|serves as)\b",
+    re.IGNORECASE,
+)
+_CONFIRMATION = re.compile(r"^\s*(please\s+)?(confirm|acknowledge)\b", re.IGNORECASE)
+# A list item ("(a) the erasure of ...", "- my account"): it asks when the line that opens its list does.
+_LIST_ITEM = re.compile(r"^\s*(\(?[a-z0-9]{1,3}[.)]|[-•*–])\s")
 # A sentence that names a right without exercising it: "I am not, at this stage, requesting erasure",
 # "I reserve my right to complain", "I may later ask you to correct it".
 _HEDGED = re.compile(
     r"\b(not\b[^.]{0,30}\b(request\w*|ask\w*|seek\w*|exercis\w*|includ\w*)|reserve|without prejudice|"
-    r"may (later|also|wish|in future|subsequently)|(if|should|unless|whether) (you|i|we)\b|in the event|"
-    r"entitled to|(my|the) right to (lodge|complain)|complain\w* to|supervisory authority|ico\b)",
+    r"may (later|also|wish|in future|subsequently)|(if|should|unless) (you|i|we)\b|whether (i|we)\b|in the event|"
+    r"entitled to|existence of the right|(my|the) right to (lodge|complain)|complain\w* to|supervisory authority|ico\b)",
     re.IGNORECASE,
 )
 _OWN_DATA = re.compile(
-    r"\b(my|me|mine|my client'?s|our client'?s|my (son|daughter|child)'?s)\b[^.?!]{0,40}\b(personal )?(data|information|"
-    r"details|records?|account|profile)\b|\b(personal data|personal information)\b[^.?!]{0,40}\b(me|my)\b|"
+    r"\b(my|mine|our client'?s|his|her)\b[^.?!]{0,40}\b(personal )?(data|information|"
+    r"details|records?|account|profile)\b|\bme (a copy of |all |any |every |the |of )*(my |the )?(personal )?(data|information|"
+    r"details|records?)\b|\b(personal data|personal information)\b[^.?!]{0,40}\b(me|my|him|her)\b|"
     r"meine[nr]? daten|mes données|mis datos|i miei dati|mijn gegevens|meus dados|moich danych|mina (person)?uppgifter",
     re.IGNORECASE,
 )
+_SELF = re.compile(r"\b(me|my|mine|myself|our client'?s?|his|him|her)\b", re.IGNORECASE)
 _CONDITIONAL = re.compile(r"^\s*(if|when|once|suppose|supposing|hypothetically|in case)\b", re.IGNORECASE)
 _THANKS = re.compile(r"^\s*(thanks|thank you|thx|cheers)\b", re.IGNORECASE)
 _ASKS_IF_ALLOWED = re.compile(
@@ -166,7 +193,7 @@ _INFO_REQUEST = re.compile(
 )
 # "don't delete", "rather than erase": a negation one word before at most, in the same clause.
 _NEGATED = re.compile(
-    r"\b(don'?t|do not|dont|not|never|without|no need to|nothing to|instead of|rather than)\s+(\w+\s+)?$",
+    r"\b(don'?t|do not|dont|didn'?t|did not|not|never|without|no need to|nothing to|instead of|rather than)\s+(\w+\s+)?$",
     re.IGNORECASE,
 )
 _STOP_MARKETING = re.compile(
@@ -185,10 +212,18 @@ _NOT_WANTED = re.compile(
     r"\b(don'?t|do not|dont|never|not)\s+(want|wish|need|asking|ask|requesting)\s+([\w']+\s+){0,3}$",
     re.IGNORECASE,
 )
+# "no erasure", "no deleting": said of erasure alone ("no more newsletters" asks for the opt-out).
+_NO = re.compile(r"\bno\s+$", re.IGNORECASE)
+# "until my objection is decided", "while you verify my objection": an objection already made, the
+# reason for another ask (a restriction), not one made now.
+_PENDING = re.compile(
+    r"\b(until|till|while|whilst|pending|verif\w*|decid\w*|resolv\w*|review\w*|look into|consider\w*)(\s+[\w']+){0,3}\s+$",
+    re.IGNORECASE,
+)
 _OPT_OUTS = ("marketing_opt_out", "opt_out_sale_sharing")
 _CLAUSE = re.compile(r"[.!?;,:\n]+|\s+(?:and|but|then)\s+", re.IGNORECASE)
 DATA_WORDS = re.compile(
-    r"\b(my|data|info|information|details|account|records?|profile|consent|concent|marketing|newsletters?|emails?|"
+    r"\b(my|me|data|info|information|details|account|records?|profile|consent|concent|marketing|newsletters?|e?-?mails?|"
     r"mailing|privacy|gdpr|request|spam|unsub\w*|processing|forgotten|personal|address|number|name|birthday|"
     r"date of birth|history|ads|profiling|cookies|texts|calls|datos|daten|données|dati|dados|gegevens)\b",
     re.IGNORECASE,
@@ -196,7 +231,7 @@ DATA_WORDS = re.compile(
 
 
 def speech_act_features(text: str) -> np.ndarray:
-    """Features the embedding blurs: question or demand, polite imperative, legal wording."""
+    """Features the embedding blurs: question or demand, polite imperative, legal wording, own data."""
     stripped = text.strip()
     clauses = [c for c in _CLAUSE.split(stripped) if c.strip()]
     demand = bool(_DEMAND.search(stripped))
@@ -220,6 +255,9 @@ def speech_act_features(text: str) -> np.ndarray:
             imperative,
             bool(_LEGAL.search(stripped)),
             "@" in stripped,
+            # Does it ask about the writer's own data? A letter in its asking sentences: a supplier's
+            # notice names the same rights about everyone's.
+            asks_about_own_data(stripped) if is_letter(stripped) else bool(_OWN_DATA.search(stripped)),
             bool(_THANKS.match(stripped)) and not demand and not imperative,
         ],
         dtype=np.float32,
@@ -267,8 +305,10 @@ def _cue(right: str, text: str) -> bool | None:
     for match in re.finditer(_RIGHT_CUES[right], text, re.IGNORECASE):
         before = _CLAUSE.split(text[max(0, match.start() - 40) : match.start()])[-1]
         # "I do not want my data sold": for the sale opt-out, the negation is the request.
-        negated = (right != "opt_out_sale_sharing" and _NEGATED.search(before)) or (
-            right == "erasure" and _PAUSED.search(before)
+        negated = (
+            (right != "opt_out_sale_sharing" and _NEGATED.search(before))
+            or (right == "erasure" and (_PAUSED.search(before) or _NO.search(before)))
+            or (right == "objection" and _PENDING.search(before))
         )
         if not (negated or (right not in _OPT_OUTS and _NOT_WANTED.search(before))):
             return True
@@ -289,19 +329,37 @@ def is_injection(text: str) -> bool:
 
 
 def asking_sentences(text: str) -> list[str]:
-    """A letter's subject line and the sentences that ask for something, hedges left out."""
-    return [
-        sentence
-        for sentence in re.split(r"(?<=[.!?;])\s+|\n+", text)
-        if sentence.strip()
+    """A letter's subject line and the sentences that ask for something, hedges and requests for
+    confirmation left out; the items of a list an asking line opens ("I request: (a) ...") ask too."""
+    asked: list[str] = []
+    opens_list = False
+    for line in text.splitlines():
+        if not line.strip():
+            continue  # a blank line between a list's items does not end the list
+        if _LIST_ITEM.match(line) and opens_list:
+            asked += [s for s in re.split(r"(?<=[.!?;])\s+", line) if s.strip() and not _HEDGED.search(s)]
+            continue
+        asks = [s for s in re.split(r"(?<=[.!?;])\s+", line) if _asks(s)]
+        asked += asks
+        opens_list = bool(asks) and line.rstrip().endswith(":")
+    return asked
+
+
+def _asks(sentence: str) -> bool:
+    return (
+        bool(sentence.strip())
         and not _HEDGED.search(sentence)
-        and (
+        and not _CONFIRMATION.match(sentence)
+        and bool(
             _SUBJECT_LINE.match(sentence)
             or _DEMAND.search(sentence)
+            or _PERFORMATIVE.search(sentence)
             or _POLITE_IMPERATIVE.search(sentence)
-            or any(_IMPERATIVE_START.match(c) for c in _CLAUSE.split(sentence))
+            # A letter's imperative opens its sentence: "... to access, correct and delete your data"
+            # describes, where a chat's "restrict it, but delete nothing" asks in each clause.
+            or _IMPERATIVE_START.match(sentence)
         )
-    ]
+    )
 
 
 def asked_cues(text: str) -> list[str]:
@@ -317,13 +375,25 @@ def asked_cues(text: str) -> list[str]:
 
 
 def is_letter(text: str) -> bool:
-    """A letter rather than a chat message: it opens as letters do and runs to a few paragraphs."""
-    return len(text) >= _LETTER_CHARS and bool(_LETTER.search(text))
+    """A letter rather than a chat message: it opens or closes as letters do and runs to a few paragraphs."""
+    return len(text) >= _LETTER_CHARS and bool(_LETTER.search(text) or _CLOSING.search(text))
+
+
+def asks_about_own_data(text: str) -> bool:
+    """True when a letter asks something of its writer's data (or of the person's they act for): a
+    supplier's questionnaire or a newsletter names the same rights about everyone's."""
+    return bool(_OWN_DATA.search(" ".join(asking_sentences(text))))
+
+
+def asks_right_for_self(text: str) -> bool:
+    """True when one of a letter's asking sentences names a right and the writer or the person they act
+    for ("please remove me from every marketing list", "delete her account"), or says in the first person
+    that it asks ("I direct you to limit ..."): an ask of their own."""
+    return any(right_cues(s) and (_SELF.search(s) or _PERFORMATIVE.search(s)) for s in asking_sentences(text))
 
 
 def looks_like_request(text: str, asks: bool) -> bool:
-    """A formal letter, or a demand that cites the law or names the writer's own data."""
-    asking = " ".join(asking_sentences(text))
-    return (is_letter(text) and bool(_OWN_DATA.search(asking) or right_cues(asking))) or (
+    """A formal letter asking about the writer's data, or a demand that cites the law or names it."""
+    return (is_letter(text) and asks_about_own_data(text)) or (
         asks and bool(_LEGAL.search(text) and _OWN_DATA.search(text))
     )

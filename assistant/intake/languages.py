@@ -58,6 +58,11 @@ class Language:
     def folded_gloss(self) -> dict[str, str]:
         return {fold(k): v for k, v in self.gloss.items()}
 
+    def coverage(self, folded: str) -> int:
+        """How many characters of a folded text the vocabulary's phrases cover."""
+        pattern = self.pattern
+        return sum(m.end() - m.start() for m in pattern.finditer(folded)) if pattern else 0
+
     def render(self, text: str) -> str:
         """``text`` with each phrase of the vocabulary replaced by its English, the rest kept."""
         pattern = self.pattern
@@ -90,14 +95,19 @@ class Languages:
         return sorted(self.by_code)
 
     def detect(self, text: str) -> str:
-        """The language ``text`` is most likely in: the one whose marker words it uses most, English
+        """The language ``text`` is most likely in: the one whose marker words it uses most; between
+        languages it marks alike (a short "Parem de me mandar e-mail de propaganda" has one marker of
+        Italian and one of Portuguese), the one whose privacy vocabulary covers most of it. English
         when none stands out (a message of names and addresses alone)."""
         words = [fold(w) for w in _WORD.findall(text)]
         scores = {
             code: sum(w in language.folded_markers for w in words) for code, language in self.by_code.items()
         }
-        best = max(scores, key=lambda c: (scores[c], c == ENGLISH))
-        return best if scores[best] > scores.get(ENGLISH, 0) else ENGLISH
+        folded = fold(text)
+        best = max(scores, key=lambda c: (scores[c], self.by_code[c].coverage(folded), c == ENGLISH))
+        english = scores.get(ENGLISH, 0)
+        wins = scores[best] > english or (scores[best] == english and self.by_code[best].coverage(folded) > 0)
+        return best if wins else ENGLISH
 
     def render(self, text: str, code: str | None = None) -> str:
         """``text`` as the English the reader reads (itself when it is English)."""
