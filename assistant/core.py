@@ -62,7 +62,7 @@ class Assistant:
             min_privacy=settings.min_privacy_probability,
             max_unanswerable=settings.max_unanswerable_probability,
             max_citations=settings.max_citations,
-            nearest=lambda text, version, units: self.retriever.nearest(text, version, units),
+            likeliest=lambda question, version, units: self.retriever.likeliest(question, version, units),
             quote_gap=self.answer_model.quote_gap,
         )
         self.scope = ScopeClassifier(self.embeddings)

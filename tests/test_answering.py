@@ -105,6 +105,13 @@ def test_a_question_about_a_list_gets_the_whole_list_in_one_quote(assistant, que
     assert whole[0].quote in policy_text(assistant, whole[0])
 
 
+def test_a_role_word_is_read_as_the_policys_own_term(assistant):
+    # Numecent has no "DPO"; its policy names a data privacy manager (its pack maps the one to the other).
+    answer = assistant.ask("How do I contact your DPO?")
+    assert answer.answerable
+    assert "data privacy manager" in answer.citations[0].quote
+
+
 def test_the_likeliest_passage_is_quoted_first(assistant):
     for question in ("How long do you keep my data?", "Do you sell my data?", "Can I withdraw my consent?"):
         answer = assistant.ask(question)

@@ -25,8 +25,8 @@ _TAG = re.compile(r"<[^>]{0,200}>")
 _BRACKETED_EMAIL = re.compile(r"<\s*(?:mailto:)?([\w.+-]+@[\w-]+(?:\.[\w-]+)+)\s*>", re.IGNORECASE)
 
 LeadSource = Literal["extractive", "writer"]
-# Of some units of a version, the one whose meaning is nearest a text (the retriever's vectors).
-Nearest = Callable[[str, PolicyVersion, list[PolicyUnit]], PolicyUnit]
+# Of some units of a version, the one the answer model finds likeliest to answer a question.
+LikeliestAnswer = Callable[[str, PolicyVersion, list[PolicyUnit]], PolicyUnit]
 
 
 @dataclass(frozen=True)
@@ -92,12 +92,12 @@ class Answerer:
         min_privacy: float,
         max_citations: int,
         max_unanswerable: float = 1.0,
-        nearest: Nearest | None = None,
+        likeliest: LikeliestAnswer | None = None,
         quote_gap: float = float("inf"),
     ) -> None:
         self.prompts = prompts
         self.quote_gap = quote_gap
-        self.nearest = nearest
+        self.likeliest = likeliest
         self._contacts: dict[tuple[str, str], tuple[str, PolicyUnit] | None] = {}
         self.base_url = base_url.rstrip("/")
         self.threshold = threshold
@@ -196,12 +196,12 @@ class Answerer:
         """The privacy address, cited by the sentence that gives it as the way to ask about the policy
         (``prompts/contact_question.txt``), not merely the first that names it ("if you believe we hold
         a child's data, contact us at ...")."""
-        if self.nearest is None:
+        if self.likeliest is None:
             return privacy_contact(version)
         key = (version.document, version.version)
         if key not in self._contacts:  # the same for every abstention on this version
-            nearest, question = self.nearest, self.prompts.line("contact_question")
-            self._contacts[key] = privacy_contact(version, lambda units: nearest(question, version, units))
+            likeliest, question = self.likeliest, self.prompts.line("contact_question")
+            self._contacts[key] = privacy_contact(version, lambda units: likeliest(question, version, units))
         return self._contacts[key]
 
     def cite(

@@ -208,10 +208,10 @@ class PolicyRetriever(BaseRetriever):
             return found[0]
         return [i for ids, _ in found for i in ids], np.vstack([vectors for _, vectors in found])
 
-    def nearest(self, text: str, version: PolicyVersion, units: list[PolicyUnit]) -> PolicyUnit:
-        """Of ``units`` (of ``version``), the one the answer model finds most likely to answer ``text``
+    def likeliest(self, question: str, version: PolicyVersion, units: list[PolicyUnit]) -> PolicyUnit:
+        """Of ``units`` (of ``version``), the one the answer model finds likeliest to answer ``question``
         (the first when none of them ranks)."""
-        ranked = {s.unit.id: s.margin for s in self.retrieve(text, [version]).results}
+        ranked = {s.unit.id: s.margin for s in self.retrieve(question, [version]).results}
         return max(units, key=lambda u: ranked.get(u.id, float("-inf")))
 
     def view_similarities(self, query_vector: np.ndarray, versions: list[PolicyVersion]) -> dict[str, float]:
