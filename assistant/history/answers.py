@@ -8,7 +8,7 @@ from datetime import date
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
 
-from assistant.answering.compose import Answer, Citation, privacy_contact
+from assistant.answering.compose import Answer, Citation
 from assistant.corpus.diff import Change, diff_versions
 from assistant.corpus.documents import PolicyVersion
 from assistant.corpus.outline import content_key
@@ -157,7 +157,7 @@ class HistoryAnswerer:
             # With one version on record, what changed is not known here: an abstention, pointing to the
             # privacy team, who keep the older versions.
             only = len(versions) == 1
-            contact = privacy_contact(new) if only else None
+            contact = self.answerer.contact(new) if only else None
             text = self.prompts.line(
                 "history_no_changes",
                 version=new.version,
