@@ -119,6 +119,26 @@ def test_the_likeliest_passage_is_quoted_first(assistant):
         assert answer.lead in answer.citations[0].quote  # the lead is the unit with the highest margin
 
 
+def test_with_the_bank_behind_the_best_passage_only_passages_it_points_to_are_quoted(assistant):
+    question = "Do you change this policy?"
+    versions = assistant.retriever.versions_for(SEED_DOCUMENT)
+    units = {u.id: u.text for u in parse_policy(versions[0]).units}
+
+    def quotes(precedents: bool) -> tuple[list[str], dict[str, float], str]:
+        found = assistant.retriever.retrieve(question, versions, precedents=precedents)
+        answer = assistant.answerer.compose(question, found, versions, None)
+        return [c.quote for c in answer.citations], found.precedents.votes, found.results[0].unit.id
+
+    quoted, votes, best = quotes(precedents=True)
+    assert best in votes, "the bank's examples like this question point to the best passage"
+    voted = [units[i] for i in votes if i in units]
+    assert len(quoted) > 1 and all(any(text in quote for text in voted) for quote in quoted)
+    # Without the bank's votes the ranking is the model's alone, and a passage no example points to
+    # ("It is important that the personal information we hold about you is accurate") is quoted too.
+    unvoted, _, _ = quotes(precedents=False)
+    assert any(not any(text in quote for text in voted) for quote in unvoted)
+
+
 def test_a_declined_question_has_no_lead(assistant):
     answer = assistant.ask("What is the capital of France?")
     assert not answer.answerable and answer.lead == ""

@@ -120,7 +120,7 @@ class Answerer:
         confidence = results[0].score if results else 0.0
         if declined := self.reasons_to_abstain(found, privacy):
             return self.abstain(question, versions, confidence, as_of, declined, language)
-        citations = self._select(results, versions)
+        citations = self._select(results, versions, found.precedents.votes)
         version = citations[0].version
         intro = self.prompts.line(
             "answer_intro",
@@ -218,10 +218,13 @@ class Answerer:
             n=n, document=unit.document, version=unit.version, section=unit.section.name, quote=quote, url=url
         )
 
-    def _select(self, results: list[ScoredUnit], versions: list[PolicyVersion]) -> list[Citation]:
+    def _select(
+        self, results: list[ScoredUnit], versions: list[PolicyVersion], votes: dict[str, float] | None = None
+    ) -> list[Citation]:
         """Passages to quote: the best unit and relevant runner-ups, each widened to the neighbouring
         sentences of its paragraph that also ranked, or to its whole list when several of its items
         ranked; a passage opening a list brings the list. Likeliest first, those far less likely left out.
+        ``votes``: the question bank's votes for units (``Precedents.votes``), when the document has a bank.
         """
         by_key = {(v.document, v.version): v for v in versions}
 
@@ -234,7 +237,12 @@ class Answerer:
         quoted: list[tuple[Citation, float]] = []
         # Runner-ups relevant enough to answer on their own are quoted after the best, up to
         # max_citations: the passage that answers is often the second (hit@3 on dev 0.90 -> 0.94).
-        seeds = [best.unit] + [r.unit for r in results[1:] if r.margin >= self.threshold]
+        # When the bank's examples like the question point to the best unit, they say which passages
+        # visitors asking this were answered with: a runner-up none of them points to is not quoted.
+        banked = bool(votes) and best.unit.id in votes
+        seeds = [best.unit] + [
+            r.unit for r in results[1:] if r.margin >= self.threshold and (not banked or r.unit.id in votes)
+        ]
         citations: list[Citation] = []
         covered: set[str] = set()
 
