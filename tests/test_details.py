@@ -46,6 +46,8 @@ def test_a_question_asking_for_a_fact_misses_it_in_passages_without_one(question
         "do you ever sell my data",
         "who do I contact about privacy",
         "can my 15 year old use your site",  # an age, not a span
+        "my son has 16 years, can he use the contact form?",  # an age as most languages say it, rendered
+        "my son a 16 years, can-il use le formulaire ?",  # French "il a 16 ans", rendered
         "I bought a licence two years ago and still get your emails. Why?",  # a time in the story
         "Which categories did you disclose in the past 12 months?",
         "what's the legal basis for using my name and contact info?",  # a name used, not asked for

@@ -75,9 +75,14 @@ DETAILS = (
     ),
     AskedDetail(
         # "Is my CV deleted after 6 months?" asks the policy to confirm a span it may never state. An age
-        # ("my 15 year old") or a time in the story ("two years ago", "in the past 12 months") is no such span.
+        # ("my 15 year old", and as most languages say it, rendered: "my son has 16 years", "il a 16 ans")
+        # or a time in the story ("two years ago", "in the past 12 months") is no such span.
         "span of time",
-        re.compile(rf"(?<!past )(?<!last ){_SPAN}(?![\s-]+(ago|back|old|later|earlier))", re.IGNORECASE),
+        re.compile(
+            rf"(?<!past )(?<!last )(?<!\bhas )(?<!\bhave )(?<!\ba ){_SPAN}"
+            r"(?![\s-]+(ago|back|old|later|earlier))",
+            re.IGNORECASE,
+        ),
         re.compile(_SPAN, re.IGNORECASE),
     ),
     AskedDetail(
