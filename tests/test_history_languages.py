@@ -13,6 +13,7 @@ from assistant.history import HistoryQuestions, read_history_question
 from assistant.intake.languages import Languages
 from assistant.prompts import load_prompts
 from assistant.settings import get_settings
+from evals.datasets_io import DATASETS, read_jsonl
 from tests.fixtures import HISTORY
 from tests.test_history import assert_verbatim
 from tests.test_languages import LANGUAGES
@@ -232,6 +233,14 @@ def test_english_is_read_as_it_is(questions):
 )
 def test_questions_about_the_policy_as_it_is_are_no_history_questions(questions, question):
     assert questions.read(question, Languages.load().detect(question), TODAY) is None
+
+
+@pytest.mark.parametrize("name", ["policy_qa_languages.jsonl", "policy_qa_languages_dev.jsonl"])
+def test_no_plain_question_of_the_language_qa_sets_is_read_as_a_history_question(questions, name):
+    languages = Languages.load()
+    for row in read_jsonl(DATASETS / name):
+        question = row["question"]
+        assert questions.read(question, languages.detect(question), TODAY) is None, question
 
 
 # -- every history template, in every language ------------------------------------------------------
