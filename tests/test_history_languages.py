@@ -181,6 +181,7 @@ def test_a_question_about_the_policy_as_it_is_goes_the_plain_way(history, questi
         ("es", "¿Qué decía la versión anterior de la política sobre las cookies?", "as_of", None, None, "previous", "la versión anterior de la política"),
         ("es", "¿Desde cuándo menciona la política de privacidad Google Analytics?", "since", None, None, None, ""),
         ("it", "Cosa è cambiato nell'informativa sulla privacy dal gennaio 2025?", "changes", date(2025, 1, 1), date(2025, 1, 31), None, "dal gennaio 2025"),
+        ("it", "Cosa è cambiato rispetto alla versione precedente?", "changes", None, None, "previous", "rispetto alla versione precedente"),
         ("nl", "Wat zei het privacybeleid twee jaar geleden over cookies?", "as_of", date(2024, 11, 27), date(2024, 11, 27), None, "twee jaar geleden"),
         ("pt", "Vocês podem dizer o que mudou na política de privacidade desde a versão anterior?", "changes", None, None, "previous", "desde a versão anterior"),
         ("pl", "Co mówiła polityka prywatności w 2023 roku o plikach cookie?", "as_of", date(2023, 1, 1), date(2023, 12, 31), None, "w 2023"),
