@@ -4,11 +4,13 @@ three-version fixture history."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
 
 from assistant import Assistant
+from assistant.exceptions import ConfigurationError
 from assistant.history import HistoryQuestions, read_history_question
 from assistant.intake.languages import Languages
 from assistant.prompts import load_prompts
@@ -234,6 +236,32 @@ def test_english_is_read_as_it_is(questions):
 )
 def test_questions_about_the_policy_as_it_is_are_no_history_questions(questions, question):
     assert questions.read(question, Languages.load().detect(question), TODAY) is None
+
+
+def test_every_language_has_its_words_of_time_and_change(questions):
+    assert set(questions.by_code) == {"en", *LANGUAGES}
+    for code in LANGUAGES:
+        gloss = questions.by_code[code].gloss
+        english = set(gloss.values())
+        # The words the English reader knows a time and a change by, each said somehow in the language.
+        for word in ("since", "since when", "last year", "changed"):
+            assert word in english, (code, word)
+        assert any("previous" in v for v in english) and any("what" in v for v in english), code
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "message"),
+    [
+        ("de.yaml", "language: fr\ngloss: {}\n", "'language' must be 'de'"),
+        ("xx.yaml", "language: xx\ngloss: {}\n", "no language ['xx']"),
+        ("de.yaml", "language: de\ngloss: [seit]\n", "'gloss' must map phrases"),
+        ("de.yaml", "language: de\ngloss: {seit: [since\n", "not valid YAML"),
+    ],
+)
+def test_a_broken_vocabulary_is_a_clear_error(tmp_path, file, text, message):
+    (tmp_path / file).write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        HistoryQuestions(Languages.load(), tmp_path)
 
 
 @pytest.mark.parametrize("name", ["policy_qa_languages.jsonl", "policy_qa_languages_dev.jsonl"])
