@@ -210,6 +210,9 @@ def test_the_topic_is_english_and_quotes_stay_as_written(questions):
     h = questions.read("Seit wann erwähnt die Datenschutzerklärung „Löschung“ und Cookies?", "de", TODAY)
     assert h.intent == "since"
     assert "„Löschung“" in h.topic and "deletion" not in h.topic
+    # "Daten" marks German, but quoted it is what the visitor asks about.
+    h = questions.read("Seit wann steht „Daten über Kinder“ in der Datenschutzerklärung?", "de", TODAY)
+    assert h.topic.startswith("„Daten über Kinder“")
     h = questions.read("Was hat sich seit Januar 2025 an der Speicherdauer geändert?", "de", TODAY)
     assert h.topic == "retention period"
 

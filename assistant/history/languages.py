@@ -60,15 +60,22 @@ class HistoryQuestions:
         phrase = " ".join(text[start:end].strip() for start, end in spans)
         if not _MONTH_FIRST.match(history.phrase):
             phrase = phrase[:1].lower() + phrase[1:]
-        topic = history.topic
-        if history.intent != "as_of":
-            # What changed, or since when, is found by the topic's words: the language's own small words
-            # the vocabulary left as they were ("der", "sich") are not what the visitor asks about.
-            topic = _WORD.sub(
-                lambda m: "" if fold(m.group(0)) in vocabulary.folded_markers else m.group(0), topic
-            )
-            topic = " ".join(topic.split())
+        topic = (
+            history.topic if history.intent == "as_of" else _without_small_words(history.topic, vocabulary)
+        )
         return replace(history, topic=topic, phrase=phrase, spans=spans, language=language)
+
+
+def _without_small_words(topic: str, language: Language) -> str:
+    """What changed, or since when, is found by the topic's words: the language's own small words the
+    vocabulary left as they were ("der", "sich") are not what the visitor asks about; quoted words are."""
+    kept = [m.span() for m in _QUOTED.finditer(topic)]
+
+    def word(match: re.Match[str]) -> str:
+        quoted = any(a <= match.start() < b for a, b in kept)
+        return "" if not quoted and fold(match.group(0)) in language.folded_markers else match.group(0)
+
+    return " ".join(_WORD.sub(word, topic).split())
 
 
 def _render(language: Language, text: str) -> tuple[str, list[tuple[int, int]]]:
