@@ -25,9 +25,6 @@ VOCABULARIES = Path(__file__).resolve().parent / "vocabularies"
 # What a visitor quotes is searched for as written: „Cookies“, «cookies», "cookies", “cookies”, ”cookies”.
 _QUOTED = re.compile(r"\"[^\"]+\"|“[^”]+”|„[^“”\"]+[“”\"]|«[^»]+»|”[^”]+”|‘[^’]+’")
 _WORD = re.compile(r"\w+")
-_MONTH_FIRST = re.compile(
-    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s", re.I
-)  # "Januar 2025" keeps its capital in German, "in 2023" loses it mid-sentence
 
 
 class HistoryQuestions:
@@ -58,7 +55,8 @@ class HistoryQuestions:
             return None
         spans = tuple((origins[start][0], origins[end - 1][1]) for start, end in history.spans)
         phrase = " ".join(text[start:end].strip() for start, end in spans)
-        if not _MONTH_FIRST.match(history.phrase):
+        if spans and not text[: spans[0][0]].strip(" ¿¡"):
+            # It goes mid-sentence: "Es hat sich seit Juli 2024 nichts geändert", however it began the question.
             phrase = phrase[:1].lower() + phrase[1:]
         topic = (
             history.topic if history.intent == "as_of" else _without_small_words(history.topic, vocabulary)
