@@ -146,6 +146,15 @@ def test_a_time_before_every_version_is_declined_in_the_visitors_language(histor
     )
 
 
+def test_with_one_version_on_record_the_abstention_is_in_the_visitors_language(assistant):
+    # The shipped corpus holds one version: what changed is not known here.
+    answer = assistant.ask("Was hat sich in der Datenschutzerklärung zuletzt geändert?")
+    assert answer.language == "de" and not answer.answerable
+    assert "es gibt also keine frühere Fassung" in answer.text
+    assert "beim Datenschutzteam von Numecent unter privacy@numecent.com [1] erfragen" in answer.text
+    assert "privacy@numecent.com" in answer.citations[0].quote
+
+
 def test_since_when_finds_the_earliest_version_in_the_visitors_words(history):
     answer = history.ask("Depuis quand la politique de confidentialité mentionne-t-elle HubSpot ?")
     assert answer.language == "fr"

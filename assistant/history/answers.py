@@ -48,12 +48,7 @@ class HistoryAnswerer:
         self.default_document = default_document
 
     def answer(
-        self,
-        question: str,
-        history: HistoryQuestion,
-        document: str | None,
-        as_of: date | None,
-        today: date,
+        self, question: str, history: HistoryQuestion, document: str | None, as_of: date | None, today: date
     ) -> Answer:
         """The answer in the question's language (``prompts/<language>/``), its quotes as the policy words
         them."""
