@@ -19,7 +19,7 @@ from assistant.corpus.documents import Corpus, PolicyVersion, organization_of
 from assistant.corpus.importing import add_version
 from assistant.corpus.lint import Finding, lint_version
 from assistant.exceptions import InvalidInputError
-from assistant.history import HistoryAnswerer, read_history_question
+from assistant.history import HistoryAnswerer, HistoryQuestions
 from assistant.intake import Intake, RequestDraft
 from assistant.intake.languages import ENGLISH
 from assistant.prompts import load_prompts
@@ -84,6 +84,7 @@ class Assistant:
             self.own_addresses,
             self.corpus.data_categories(first=settings.default_document),
         )
+        self.history_questions = HistoryQuestions(self.intake_engine.languages)
 
     @classmethod
     def open(
@@ -189,15 +190,15 @@ class Assistant:
         text = clean_question(question, self.settings.max_question_chars)
         day = _as_date(as_of)
         self._ensure_indexed()
-        history = read_history_question(text, date.today())
+        # A question in another language is read and searched as its English rendering (the bilingual
+        # privacy vocabulary): the policy is quoted as written, the assistant's own words are in the visitor's.
+        languages = self.intake_engine.languages
+        language = languages.detect(text)
+        history = self.history_questions.read(text, language, date.today())
         if history is not None:
             # Names a time or asks about changes: answered from the versions of then, or from a diff.
             return self.history.answer(text, history, document, day, date.today())
         versions = self.retriever.versions_for(document or self.settings.default_document, day)
-        # A question in another language is searched as its English rendering (the bilingual privacy
-        # vocabulary): the policy is quoted as written, the assistant's own words are in the visitor's.
-        languages = self.intake_engine.languages
-        language = languages.detect(text)
         found = self.retriever.retrieve(languages.render(text, language), versions)
         privacy = self.scope.probability(found.query_vector)
         answer = self.answerer.compose(text, found, versions, day, privacy, language)

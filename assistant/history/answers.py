@@ -50,13 +50,18 @@ class HistoryAnswerer:
     def answer(
         self, question: str, history: HistoryQuestion, document: str | None, as_of: date | None, today: date
     ) -> Answer:
+        """The answer in the question's language (``prompts/<language>/``), its quotes as the policy words
+        them."""
+        language = history.language
         current_day = as_of or today
         documents = self._documents(document, history.topic or question, current_day)
         if history.intent == "as_of":
-            return self._as_of(question, history, documents, current_day)
-        if history.intent == "changes":
-            return self._changes(question, history, documents[0], current_day)
-        return self._since(question, history, documents[0], current_day)
+            answer = self._as_of(question, history, documents, current_day, language)
+        elif history.intent == "changes":
+            answer = self._changes(question, history, documents[0], current_day, language)
+        else:
+            answer = self._since(question, history, documents[0], current_day, language)
+        return replace(answer, language=language)
 
     def _documents(self, document: str | None, topic: str, day: date) -> list[str]:
         corpus = self.retriever.corpus
@@ -73,24 +78,26 @@ class HistoryAnswerer:
         return [best, *[d for d in corpus.documents if d != best]]
 
     # -- as of a time ----------------------------------------------------------------------------
-    def _as_of(self, question: str, history: HistoryQuestion, documents: list[str], today: date) -> Answer:
+    def _as_of(
+        self, question: str, history: HistoryQuestion, documents: list[str], today: date, language: str
+    ) -> Answer:
         corpus = self.retriever.corpus
         document = documents[0]
         history_of = [v for v in corpus.versions(document) if v.effective <= today]
         if history.relative:
             version = self._relative(history_of, history.relative, today, document)
             if version is None:
-                return self._no_version(question, document, history, None)
+                return self._no_version(question, document, history, None, language)
             day = version.effective
         else:
             day = min(history.end or today, today)
         in_force = corpus.in_force(document, day)
         if in_force is None:
-            return self._no_version(question, document, history, day)
+            return self._no_version(question, document, history, day, language)
         topic = history.topic or question
         versions = [in_force]
         found = self.retriever.retrieve(topic, versions)
-        answer = self.answerer.compose(question, found, versions, day)
+        answer = self.answerer.compose(question, found, versions, day, language=language)
         during = [
             v.version
             for v in history_of
@@ -101,6 +108,7 @@ class HistoryAnswerer:
         if len(set(during) | {in_force.version}) > 1:
             note = self.prompts.line(
                 "history_several_in_force",
+                language,
                 phrase=history.phrase,
                 versions=sorted(set(during) | {in_force.version}),
                 day=day.isoformat(),
@@ -120,10 +128,13 @@ class HistoryAnswerer:
             return versions[-1]
         return versions[-2] if len(versions) > 1 else None
 
-    def _no_version(self, question: str, document: str, history: HistoryQuestion, day: date | None) -> Answer:
+    def _no_version(
+        self, question: str, document: str, history: HistoryQuestion, day: date | None, language: str
+    ) -> Answer:
         versions = self.retriever.corpus.versions(document)
         text = self.prompts.line(
             "history_no_version",
+            language,
             phrase=history.phrase,
             day=day.isoformat() if day else None,
             first=versions[0].version,
@@ -132,18 +143,15 @@ class HistoryAnswerer:
         return Answer(question=question, answerable=False, text=text, as_of=day.isoformat() if day else None)
 
     # -- what changed ----------------------------------------------------------------------------
-    def _changes(self, question: str, history: HistoryQuestion, document: str, today: date) -> Answer:
+    def _changes(
+        self, question: str, history: HistoryQuestion, document: str, today: date, language: str
+    ) -> Answer:
         versions = [v for v in self.retriever.corpus.versions(document) if v.effective <= today]
         corpus = self.retriever.corpus
         if not versions:
-            return self._no_version(question, document, history, today)
+            return self._no_version(question, document, history, today, language)
         new = versions[-1]
-        if (
-            history.start is not None
-            and "since" not in history.phrase.lower()
-            and history.end
-            and history.end < today
-        ):
+        if history.start is not None and not history.onward and history.end and history.end < today:
             # "What changed in 2023?": from the version in force as the period began to the one at its end.
             old = corpus.in_force(document, history.start - _ONE_DAY) or versions[0]
             new = corpus.in_force(document, history.end) or versions[0]
@@ -160,6 +168,7 @@ class HistoryAnswerer:
             contact = self.answerer.contact(new) if only else None
             text = self.prompts.line(
                 "history_no_changes",
+                language,
                 version=new.version,
                 only=only,
                 phrase=history.phrase,
@@ -212,6 +221,7 @@ class HistoryAnswerer:
             items.append(item)
         text = self.prompts.line(
             "history_changes",
+            language,
             old=old.version,
             new=new.version,
             total=len(changes),
@@ -232,10 +242,12 @@ class HistoryAnswerer:
         )
 
     # -- since when ------------------------------------------------------------------------------
-    def _since(self, question: str, history: HistoryQuestion, document: str, today: date) -> Answer:
+    def _since(
+        self, question: str, history: HistoryQuestion, document: str, today: date, language: str
+    ) -> Answer:
         versions = [v for v in self.retriever.corpus.versions(document) if v.effective <= today]
         if not versions:
-            return self._no_version(question, document, history, today)
+            return self._no_version(question, document, history, today, language)
         topic = history.topic or question
         # The topic is words of the policy, not a visitor's question; and the bank's examples vote for the
         # passages of today's version, never for one a later version removed.
@@ -250,7 +262,8 @@ class HistoryAnswerer:
         elif results and found.margin >= self.answerer.threshold:
             best = results[0]
         else:
-            return self.answerer.abstain(question, [versions[-1]], results[0].score if results else 0.0, None)
+            confidence = results[0].score if results else 0.0
+            return self.answerer.abstain(question, [versions[-1]], confidence, None, language=language)
         passage = best.unit
         required = set(_topic_tokens(topic)) & set(tokenize(passage.text))
         holding = [(v, unit) for v in versions if (unit := _same_passage(v, passage, required)) is not None]
@@ -264,6 +277,7 @@ class HistoryAnswerer:
         ]
         text = self.prompts.line(
             "history_since",
+            language,
             first=first_version.version,
             oldest=versions[0].version,
             always=first_version == versions[0],

@@ -101,6 +101,10 @@ class HistoryQuestion:
     end: date | None = None
     relative: Relative | None = None
     phrase: str = ""  # the time as the visitor wrote it
+    # The period runs on to today ("since January 2025"), rather than being the period asked about ("in 2023").
+    onward: bool = False
+    spans: tuple[tuple[int, int], ...] = ()  # where the time is in the question
+    language: str = "en"  # the question's: the answer's own words are in it
 
 
 def read_history_question(question: str, today: date) -> HistoryQuestion | None:
@@ -130,7 +134,8 @@ def read_history_question(question: str, today: date) -> HistoryQuestion | None:
     phrase = " ".join(question[s:e].strip() for s, e in sorted(spans))
     phrase = phrase[:1].lower() + phrase[1:]  # it goes mid-sentence: "were in force back in 2023"
     start, end = period if period else (None, None)
-    return HistoryQuestion(intent, topic, start, end, relative, phrase)
+    onward = "since" in phrase.lower()
+    return HistoryQuestion(intent, topic, start, end, relative, phrase, onward, tuple(sorted(spans)))
 
 
 def _read_time(
