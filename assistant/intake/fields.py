@@ -275,7 +275,7 @@ _RELATIVE = re.compile(
     re.IGNORECASE,
 )
 # A relative named, and data or an address that is theirs: "my wife ... her e-mail address is ...".
-_FAMILY_MENTION = re.compile(rf"\b(my|our)\s+(late\s+|elderly\s+|old\s+)?({_FAMILY})\b", re.IGNORECASE)
+_FAMILY_MENTION = re.compile(rf"\bmy\s+(late\s+|elderly\s+|old\s+)?({_FAMILY})\b", re.IGNORECASE)
 _THEIR_DATA = re.compile(
     r"\b(his|her|their)\s+(own\s+)?(personal\s+)?(data|e-?mail|email address|e-?mail address|address|account|"
     r"details|information|profile|login|records)\b",
@@ -467,10 +467,10 @@ def find_on_behalf_of(text: str, default: str = "self") -> str:
         return "authorised_agent"
     if _PARENT.search(text):
         return "parent_guardian"
-    if _RELATIVE.search(text) or (_FAMILY_MENTION.search(text) and _THEIR_DATA.search(text)):
-        return "authorised_agent"
     if _FORWARDING.search(text) or _THIRD_PERSON_ASK.search(text):
         return "employee_forwarding"
+    if _RELATIVE.search(text) or (_FAMILY_MENTION.search(text) and _THEIR_DATA.search(text)):
+        return "authorised_agent"
     return default
 
 
