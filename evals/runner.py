@@ -11,7 +11,14 @@ from typing import Any
 
 from assistant.exceptions import InvalidInputError
 from evals.history import HistorySuite
-from evals.intake import BLIND_EN_DATASET, LANGUAGES_DATASET, LETTERS_DATASET, IntakeDevSuite, IntakeSuite
+from evals.intake import (
+    BLIND_EN_DATASET,
+    LANGUAGES_DATASET,
+    LETTERS_DATASET,
+    PEOPLE_DEV_DATASET,
+    IntakeDevSuite,
+    IntakeSuite,
+)
 from evals.intake import DEV_DATASET as INTAKE_DEV
 from evals.policies import PolicySuite, format_per_policy
 from evals.qa import DEV_DATASET, QASuite
@@ -52,6 +59,7 @@ def suites(names: list[str], in_process: bool = True) -> list[Suite]:
         elif name == "intake":
             chosen += ([IntakeDevSuite()] if in_process else []) + [
                 IntakeSuite("dev", INTAKE_DEV),
+                IntakeSuite("dev", PEOPLE_DEV_DATASET, "intake-people"),
                 IntakeSuite(),
                 IntakeSuite("test", BLIND_EN_DATASET, "intake-blind"),
                 IntakeSuite("test", LETTERS_DATASET, "intake-letters"),

@@ -73,6 +73,7 @@ DATASET_KINDS = {
     "intake_blind_en.jsonl": "intake",
     "intake_letters.jsonl": "intake",
     "intake_languages.jsonl": "intake",
+    "intake_people_dev.jsonl": "intake",
 }
 
 

@@ -38,6 +38,29 @@ def test_a_question_about_a_right_is_answered_and_a_request_offered(indexed):
     assert turn.actions == ["cancel"]
 
 
+def test_a_request_like_message_the_reader_is_unsure_of_is_asked_about_then_queued_for_triage(indexed):
+    message = "what info do you have on me"
+    verdict = indexed.intake_engine.classify(message)
+    assert not verdict.is_request and verdict.uncertain  # the band this test is about (issue 18)
+    conversation = indexed.conversation()
+    turn = conversation.reply(message)
+    assert turn.answer is None, "a request-like message is never answered as a policy question"
+    assert turn.intake["stage"] == "collecting" and turn.intake["missing"][0] == "rights"
+    assert "could not tell which right you mean" in turn.reply and "Which of your rights" in turn.reply
+    turn = conversation.reply("I'm not sure, you decide")
+    assert turn.intake["missing"] == ["name", "email"], turn.reply
+    conversation.reply("Maya Lind")
+    turn = conversation.reply("maya.lind@example.com")
+    assert turn.intake["stage"] == "confirming" and "to be classified by our privacy team" in turn.reply
+    turn = conversation.act("confirm")
+    request = indexed.requests.get(turn.intake["reference"])
+    assert request.needs_triage and request.rights == [] and request.email == "maya.lind@example.com"
+    assert message in request.data_concerned  # the person who classifies it reads the message
+    # A plain question about a right is still answered, with the offer.
+    asked = indexed.conversation().reply("How do I delete my data?")
+    assert asked.answer is not None and asked.intake is None and "start a request" in asked.reply
+
+
 def test_missing_details_are_asked_one_at_a_time_then_summary_then_confirm(indexed):
     conversation = indexed.conversation()
     turn = conversation.reply("I want a copy of all the data you hold about me")

@@ -180,6 +180,18 @@ def test_find_name(text, name):
         ("Got a message on the chat widget from a visitor who wants his data deleted", "employee_forwarding"),
         ("I'm on the customer success team. A pilot user wants her data exported.", "employee_forwarding"),
         ("A request came in through the reseller portal: erase the account of Kai Ng", "employee_forwarding"),
+        # A relative acts for an adult: an agent whose authority the team checks (issue 18).
+        (
+            "I'm writing for my elderly father, who can't manage email: stop his newsletters",
+            "authorised_agent",
+        ),
+        ("My wife wants a copy of her data", "authorised_agent"),
+        ("my mother has dementia, stop her newsletters", "authorised_agent"),
+        ("On my mum's behalf: she'd like her account closed", "authorised_agent"),
+        ("I'm her daughter and hold power of attorney", "authorised_agent"),
+        ("I'm Ollie's dad, he is 10. Delete his account", "parent_guardian"),
+        ("My wife and I both want our data deleted", "self"),
+        ("Please delete my account. My husband also has one.", "self"),
     ],
 )
 def test_find_on_behalf_of(text, behalf):
@@ -492,6 +504,43 @@ def test_a_letter_is_read_whole_and_a_suppliers_letter_is_no_request(assistant):
             "uppgifter. Min e-post: karin@example.se",
             "karin@example.se",
             "elsa@example.se",
+        ),
+        # Relatives, whose address comes first and is theirs only by the words around it.
+        (
+            "my wife asked me to sort this out: she wants a copy of everything you hold on her. her address "
+            "with you is nina@example.com, mine is kwame@example.com if you need to send anything",
+            "kwame@example.com",
+            "nina@example.com",
+        ),
+        (
+            "grandma.rose@example.com is my grandmother's address, she keeps getting your promo mails. stop "
+            "sending them please. I'm her grandson, write back to me at tom.w@example.com",
+            "tom.w@example.com",
+            "grandma.rose@example.com",
+        ),
+        (
+            "Hi, for my sister: she wants your emails stopped. she uses bea@example.com. thanks - Nora "
+            "(nora@example.com)",
+            "nora@example.com",
+            "bea@example.com",
+        ),
+        (
+            "Mi esposa quiere una copia de sus datos. Su correo es carmen@example.es. El mío es "
+            "javier@example.es, escríbanme a mí por favor.",
+            "javier@example.es",
+            "carmen@example.es",
+        ),
+        (
+            "O meu filho de 12 anos criou conta com o email joao@example.pt. Peço que a apaguem. Respondam "
+            "para o meu email: carla@example.pt",
+            "carla@example.pt",
+            "joao@example.pt",
+        ),
+        (
+            "Mio marito vorrebbe una copia dei suoi dati. La sua email è luca@example.it, la mia è "
+            "sara@example.it. Grazie",
+            "sara@example.it",
+            "luca@example.it",
         ),
     ],
 )

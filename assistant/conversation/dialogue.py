@@ -175,7 +175,8 @@ class Conversation:
             idempotency_key=None,
             language=draft.language,
         )
-        return self._ask_next()
+        # Read as a request, but for no right it names: say so before asking which right is meant.
+        return self._ask_next(lead=None if draft.rights else self._say("intake_unsure"))
 
     def _draft(self) -> RequestDraft:
         return RequestDraft.from_dict(self.state["draft"])

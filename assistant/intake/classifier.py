@@ -45,6 +45,7 @@ from assistant.intake.cues import (
     is_letter,
     looks_like_request,
     refused_rights,
+    request_like,
     right_cues,
     speech_act_features,
 )
@@ -69,6 +70,9 @@ class Classification:
     rights: list[str]
     request_probability: float
     right_probabilities: dict[str, float]
+    # Not a request by the model, yet it looks like one (cites the law, is a letter, asks something of
+    # the writer's data) and the model is not sure: the chat asks which right, or a person classifies it.
+    uncertain: bool = False
 
 
 def passages(text: str, size: int = PASSAGE_CHARS) -> list[str]:
@@ -119,6 +123,10 @@ class RightsClassifier:
     model_threshold = 0.5  # a right the model alone is this sure of
     cue_threshold = 0.05  # a right a clear cue names, unless the model all but rules it out
     top_threshold = 0.2  # a request with no right above: its likeliest right, if at least this likely
+    # A request-like message the model gives at least this is-a-request probability (but less than
+    # ``request_threshold``) is uncertain: the lowest at which no not-a-request message of the
+    # cross-validation falls in the band (``evals.intake_cv.fit_triage_threshold``).
+    triage_threshold = 0.70
 
     def __init__(
         self, embeddings: LocalEmbeddings, rows: list[dict], features: np.ndarray | None = None
@@ -193,17 +201,19 @@ class RightsClassifier:
         info_question, _, polite, demand, imperative, *_rest, thanks = (
             bool(v) for v in speech_act_features(text)
         )
-        if (
+        # An attack, code, a quoted right, thanks, or nothing about data: never a request, however sure
+        # the model is.
+        aside = bool(
             is_injection(text)
             or CODE.search(text)
             or (MENTION.search(text) and not letter and find_on_behalf_of(text) != "employee_forwarding")
             or (thanks and not letter)
             or (not cues and not DATA_WORDS.search(text))
-            or (not cues and refused_rights(text) and not letter)
-        ):
-            # Clear: an attack, code, a quoted right, thanks, nothing about data, or rights named only
-            # to be refused ("please don't delete my account, I still use it").
-            is_request = False
+        )
+        # Rights named only to be refused ("please don't delete my account, I still use it").
+        refusal = not cues and bool(refused_rights(text)) and not letter
+        if aside or refusal:
+            is_request = False  # clear
         elif (
             cues
             and (demand or imperative or polite or TERSE.fullmatch(text))
@@ -221,6 +231,11 @@ class RightsClassifier:
             is_request = request_p >= self.request_threshold or looks_like_request(
                 text, demand or imperative or polite
             )
+        # Taken for no request, yet request-like and the model leans to one (against the rules' "no",
+        # or just under its own threshold): nobody can be sure, so it is asked, not answered.
+        uncertain = (
+            not (is_request or aside or refusal) and request_p >= self.triage_threshold and request_like(text)
+        )
         rights: list[str] = []
         if is_request:
             refused = refused_rights(text)
@@ -245,7 +260,7 @@ class RightsClassifier:
                 likeliest = max((r for r in RIGHTS if r not in refused), key=right_p.get)
                 if right_p[likeliest] >= self.top_threshold:
                     rights = [likeliest]
-        return Classification(is_request, rights, request_p, right_p)
+        return Classification(is_request, rights, request_p, right_p, uncertain)
 
 
 def _logistic() -> LogisticRegression:

@@ -392,6 +392,19 @@ def asks_right_for_self(text: str) -> bool:
     return any(right_cues(s) and (_SELF.search(s) or _PERFORMATIVE.search(s)) for s in asking_sentences(text))
 
 
+# "what info have you got on me", "everything about me": the writer's data in chat words.
+_ABOUT_ME = re.compile(
+    r"\b(data|info|information|details|records?|everything|anything|stuff)\b[^.?!]{0,30}\b(on|about|of)\s+me\b",
+    re.IGNORECASE,
+)
+
+
+def request_like(text: str) -> bool:
+    """What a request looks like whatever it asks (issue 18): it cites the law, is a formal letter, or
+    speaks of the writer's own data."""
+    return bool(_LEGAL.search(text) or is_letter(text) or _OWN_DATA.search(text) or _ABOUT_ME.search(text))
+
+
 def looks_like_request(text: str, asks: bool) -> bool:
     """A formal letter asking about the writer's data, or a demand that cites the law or names it."""
     return (is_letter(text) and asks_about_own_data(text)) or (

@@ -30,16 +30,47 @@ _OTHER_ADDRESS_CUE = re.compile(
     r"accountant|colleague|partner)\b[^@.;]{0,30}$",
     re.IGNORECASE,
 )
+# The people a writer acts for, by how they are related: family, or a client.
+_RELATIONS = (
+    r"son|daughter|child|kid|client|father|mother|dad|mum|mom|parents?|wife|husband|spouse|partner|brother|"
+    r"sister|grandmother|grandfather|grandma|grandpa|granny|grandparents?|grandson|granddaughter|aunt|uncle|"
+    r"niece|nephew|cousin|father-in-law|mother-in-law|principal|customer|consumer"
+)
 # "the account email is leo@...", "my son's address: ...", "my client (maria@...)": the data subject's.
 _SUBJECT_ADDRESS_CUE = re.compile(
-    r"(\b(his|her|their|the child'?s|child'?s|(son|daughter|child|kid|client|father|mother|dad|mum|mom|wife|"
-    r"husband|partner|brother|sister|grandmother|grandfather|principal|customer|consumer)'?s?|the)\s+(\w+\s+){0,2}"
+    rf"(\b(his|her|their|the child'?s|child'?s|({_RELATIONS})'?s?|the)\s+(\w+\s+){{0,2}}"
     r"(e-?mail|email address|e-?mail address|address|account|login|username)|\b(client|consumer|customer) e-?mail|"
-    r"\bthe account|\b(registered|signed up|sign(ed)? in) (with|under|to|as|using)|"
-    r"\b(my|our) (client|member|son|daughter|child|father|mother|dad|mum|mom|wife|husband|partner)\b[^@\n]{0,40}[(<])"
+    r"\bthe account|\b(registered|signed up|sign(ed)? in) (with|under|to|as|using)|(^|\n)\s*(account|login|username)|"
+    rf"\b(my|our) ({_RELATIONS})\b[^@\n]{{0,40}}[(<])"
+    # "her address with you is", "his login on your site:".
+    r"(\s+(with|at|on|in|for)\s+(you|us|file|your\s+\w+))?"
     r"(\s+(is|was|=)|\s*[:=(<,-])?\s*[<(]?\s*$",
     re.IGNORECASE,
 )
+# "my wife's e-mail is ...", "my client's account: ...": another person's by the writer's own words, however
+# the writer was taken to write (for themselves, a child or a client).
+_RELATIVE_ADDRESS_CUE = re.compile(
+    rf"\b(my|our)\s+(late\s+|elderly\s+|old\s+)?({_RELATIONS})'s\s+(\w+\s+){{0,2}}"
+    r"(e-?mail|email address|e-?mail address|address|account|login|username)\b[^@\n]{0,12}$",
+    re.IGNORECASE,
+)
+# After an address, words that say whose it is: "leo@... is my son's account", "(his login)"; a new
+# clause after a comma ("..., his is leo@...") speaks of the next address, not of this one.
+_WHOSE_AFTER = r"^\s*[)>\]]?\s*(\(\s*|[,—–-]?\s*(that'?s|this is|which is|is|was)\s+)"
+_SUBJECT_AFTER = re.compile(rf"{_WHOSE_AFTER}((my|our)\s+({_RELATIONS})'s|his|her|their)\b", re.IGNORECASE)
+# The writer speaking of themselves just before an address: "contact me on ...", "reply to my e-mail: ...".
+_TO_ME = re.compile(
+    rf"\b(me|myself|mine|i am|i'm)\b[^@\n]{{0,30}}$|\bmy\b(?!\s+(late\s+|\d+\S*\s+)?({_RELATIONS}))[^@\n]{{0,30}}$"
+    r"|\b(reply|respond|write back|answer)\b[^@\n]{0,15}$",
+    re.IGNORECASE,
+)
+# A clause about the person acted for: "she uses ...", "my son (12) made an account with the e-mail ...".
+_THEIR_CLAUSE = re.compile(
+    rf"\b((my|our)\s+({_RELATIONS})|he|she|they|his|her|their)\b[^.;!?\n@]*$", re.IGNORECASE
+)
+# "mine is jo@...", "jo@... is mine": the writer's.
+_MINE = re.compile(r"\b(mine|my own)\s*(is|:)?\s*$", re.IGNORECASE)
+_MINE_AFTER = re.compile(rf"{_WHOSE_AFTER}(mine|my own)\b", re.IGNORECASE)
 # "using my address, jo@...", "my own e-mail: ...": the writer's, even with no "is".
 _MY_ADDRESS = re.compile(r"\bmy (own )?(e-?mail( address)?|address)\b[^@\n]{0,12}$", re.IGNORECASE)
 _WORDS = re.compile(r"[^\W\d_]+")
@@ -221,7 +252,33 @@ _PARENT = re.compile(
     r"\b(my|our)\s+(\d{1,2}[- ]year[- ]old\s+|teenage\s+|young\s+|little\s+)?(son|daughter|child|children|kid|kids|minor|"
     r"teenager|teen|boy|girl|ward|stepson|stepdaughter)('s)?\b"
     r"|\b(i am|i'm|as|we are)\s+(the|a|his|her|their)?\s*(parents?|guardians?|legal guardian|mother|father|mum|mom|dad)\b"
-    r"|^\s*(mum|mom|dad|parent|mother|father) here\b|\bparent of\b|\bguardian of\b",
+    r"|^\s*(mum|mom|dad|parent|mother|father) here\b|\bparent of\b|\bguardian of\b"
+    rf"|\b(i am|i'm)\s+(?-i:{_NAME_WORD})'s\s+(mum|mom|dad|mother|father|parent|guardian)\b",
+    re.IGNORECASE,
+)
+# A relative acting for an adult ("on behalf of my father", "my wife wants her data", "I'm his daughter"):
+# an agent whose authority the team checks, like a lawyer's.
+_FAMILY = (
+    r"father|mother|dad|mum|mom|parents|wife|husband|spouse|partner|brother|sister|grandmother|grandfather|"
+    r"grandma|grandpa|granny|grandparents?|aunt|uncle|niece|nephew|cousin|father-in-law|mother-in-law"
+)
+_RELATIVE = re.compile(
+    rf"\b(on behalf of|for|writing for|acting for|in the name of)\s+(my|our)\s+(late\s+|elderly\s+|old\s+)?({_FAMILY})\b"
+    rf"|\bon\s+(my|our)\s+(late\s+|elderly\s+)?({_FAMILY})'s\s+behalf\b"
+    rf"|\b(my|our)\s+(late\s+|elderly\s+|old\s+)?({_FAMILY})\b(,?\s+(?-i:{_NAME_WORD}(\s+{_NAME_WORD})?),?)?\s+"
+    r"(wants|would like|asked|asks|has asked|has|had|gets|receives|keeps|is getting|doesn'?t|does not|can'?t|"
+    r"cannot|passed|died|no longer|never|signed|opened|used)\b"
+    rf"|\b(my|our)\s+(late\s+|elderly\s+)?({_FAMILY})'s\s+(\w+\s+)?(account|e-?mail|data|details|profile|information|login)\b"
+    r"|\b(i am|i'm)\s+(his|her|their)\s+(son|daughter|grandson|granddaughter|wife|husband|widow|widower|brother|"
+    r"sister|nephew|niece|carer|caregiver)\b"
+    rf"|\b(my|our)\s+({_FAMILY})\b[^@\n]{{0,40}}[(<]\s*[\w.+-]+@",
+    re.IGNORECASE,
+)
+# A relative named, and data or an address that is theirs: "my wife ... her e-mail address is ...".
+_FAMILY_MENTION = re.compile(rf"\bmy\s+(late\s+|elderly\s+|old\s+)?({_FAMILY})\b", re.IGNORECASE)
+_THEIR_DATA = re.compile(
+    r"\b(his|her|their)\s+(own\s+)?(personal\s+)?(data|e-?mail|email address|e-?mail address|address|account|"
+    r"details|information|profile|login|records)\b",
     re.IGNORECASE,
 )
 # Staff passing on someone else's request, in the third person.
@@ -298,19 +355,40 @@ def _addresses(text: str, exclude: tuple[str, ...], on_behalf_of: str) -> tuple[
         if address in exclude or address.rsplit("@", 1)[-1] in own_domains or not valid_email(address):
             continue
         before = text[max(0, start - 60) : start]
-        for_another = on_behalf_of in FOR_ANOTHER
-        if for_another and _SUBJECT_ADDRESS_CUE.search(before):
-            subject = subject or address
+        after = text[start + len(candidate) : start + len(candidate) + 40]
+        whose = _whose(before, after, on_behalf_of)
+        if whose == "subject":
+            subject = subject or address  # never where the verification code goes
             continue
-        own = _OWN_ADDRESS_CUE.search(before) or (for_another and _MY_ADDRESS.search(before))
-        rank = 0 if own else 2 if _OTHER_ADDRESS_CUE.search(before) else 1
-        if for_another and rank == 1 and not _signed(text, start + len(candidate)):
+        rank = 0 if whose == "writer" else 2 if _OTHER_ADDRESS_CUE.search(before) else 1
+        if on_behalf_of in FOR_ANOTHER and rank == 1 and not _signed(text, start + len(candidate)):
             # Someone writing for a child or a client may give that person's address without saying
             # so: one neither theirs by its words nor in their signature is not where the code goes.
             continue
         found.append((rank, start, address))
     requester = min(found)[2] if found else None
     return requester, subject if subject != requester else None
+
+
+def _whose(before: str, after: str, on_behalf_of: str) -> str | None:
+    """Whose an address is by the words around it: "writer", "subject" (the person acted for), or None.
+
+    The words before it ("mine is", "her address with you is", "she uses") and after it ("... is my
+    son's account") decide; a relative named as the owner ("my wife's e-mail") counts whoever the
+    writer was taken to be, the rest only when the writer acts for another."""
+    if _MINE.search(before) or _MINE_AFTER.search(after):
+        return "writer"
+    if _RELATIVE_ADDRESS_CUE.search(before) or (
+        on_behalf_of != "employee_forwarding" and _SUBJECT_AFTER.search(after)
+    ):
+        return "subject"
+    if on_behalf_of not in FOR_ANOTHER:
+        return "writer" if _OWN_ADDRESS_CUE.search(before) else None
+    if _MY_ADDRESS.search(before):
+        return "writer"
+    if _SUBJECT_ADDRESS_CUE.search(before) or (not _TO_ME.search(before) and _THEIR_CLAUSE.search(before)):
+        return "subject"
+    return "writer" if _OWN_ADDRESS_CUE.search(before) or _TO_ME.search(before) else None
 
 
 def _signed(text: str, end: int) -> bool:
@@ -391,6 +469,8 @@ def find_on_behalf_of(text: str, default: str = "self") -> str:
         return "parent_guardian"
     if _FORWARDING.search(text) or _THIRD_PERSON_ASK.search(text):
         return "employee_forwarding"
+    if _RELATIVE.search(text) or (_FAMILY_MENTION.search(text) and _THEIR_DATA.search(text)):
+        return "authorised_agent"
     return default
 
 

@@ -62,11 +62,16 @@ class Intake:
         return self.languages.label(right, language)
 
     def read(self, text: str, on_behalf_of: str | None = None) -> RequestDraft | None:
-        """The request ``text`` makes, or None when it makes none. ``on_behalf_of`` forces who asks."""
+        """The request ``text`` makes, or None when it makes none. ``on_behalf_of`` forces who asks.
+
+        A message the reader is unsure of that looks like a request (``Classification.uncertain``) is
+        one with no right yet: the chat asks which right is meant, and a person classifies it if the
+        answer does not say. It is never answered as a question about the policy."""
         verdict = self.classify(text)
-        if not verdict.is_request:
+        if not (verdict.is_request or verdict.uncertain):
             return None
-        draft = RequestDraft(rights=verdict.rights, language=self.languages.detect(text))
+        rights = verdict.rights if verdict.is_request else []
+        draft = RequestDraft(rights=rights, language=self.languages.detect(text))
         self.fill(draft, text, on_behalf_of)
         if not draft.rights:
             # The team classifies it from the writer's own words (contact details taken out).
