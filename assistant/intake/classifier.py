@@ -126,7 +126,7 @@ class RightsClassifier:
     # A request-like message the model gives at least this is-a-request probability (but less than
     # ``request_threshold``) is uncertain: the lowest at which no not-a-request message of the
     # cross-validation falls in the band (``evals.intake_cv.fit_triage_threshold``).
-    triage_threshold = 0.70
+    triage_threshold = 0.71
 
     def __init__(
         self, embeddings: LocalEmbeddings, rows: list[dict], features: np.ndarray | None = None
