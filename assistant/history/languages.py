@@ -49,7 +49,7 @@ class HistoryQuestions:
         vocabulary = self.by_code.get(language)
         if language == ENGLISH or vocabulary is None:
             return read_history_question(text, today)
-        english, origins = _render(vocabulary, text)
+        english, origins = vocabulary.rendering(text, [m.span() for m in _QUOTED.finditer(text)])
         history = read_history_question(english, today)
         if history is None:
             return None
@@ -74,27 +74,6 @@ def _without_small_words(topic: str, language: Language) -> str:
         return "" if not quoted and fold(match.group(0)) in language.folded_markers else match.group(0)
 
     return " ".join(_WORD.sub(word, topic).split())
-
-
-def _render(language: Language, text: str) -> tuple[str, list[tuple[int, int]]]:
-    """``text`` in English as ``Language.render`` renders it, quotes kept; and for each character of the
-    rendering, the span of ``text`` it comes from (a rendered phrase's characters, the whole phrase's)."""
-    pattern = language.pattern
-    quoted = [m.span() for m in _QUOTED.finditer(text)]
-    parts: list[str] = []
-    origins: list[tuple[int, int]] = []
-    end = 0
-    for match in pattern.finditer(fold(text)) if pattern else ():
-        if any(a < match.end() and match.start() < b for a, b in quoted):
-            continue
-        english = language.folded_gloss[match.group(0)]
-        parts += [text[end : match.start()], english]
-        origins += [(i, i + 1) for i in range(end, match.start())]
-        origins += [match.span()] * len(english)
-        end = match.end()
-    parts.append(text[end:])
-    origins += [(i, i + 1) for i in range(end, len(text))]
-    return "".join(parts), origins
 
 
 @lru_cache(maxsize=4)

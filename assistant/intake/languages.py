@@ -65,19 +65,28 @@ class Language:
 
     def render(self, text: str) -> str:
         """``text`` with each phrase of the vocabulary replaced by its English, the rest kept."""
-        pattern = self.pattern
-        if pattern is None:
-            return text
-        folded = fold(text)
         kept = [m.span() for m in _VERBATIM.finditer(text)]  # addresses are never words to render
+        return self.rendering(text, kept)[0]
+
+    def rendering(self, text: str, kept: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+        """``text`` rendered as ``render`` does, leaving the ``kept`` spans as written; and for each
+        character of the rendering, the span of ``text`` it comes from (a rendered phrase's characters,
+        the whole phrase's), so a reader of the English can point back at the visitor's words."""
+        pattern = self.pattern
         parts: list[str] = []
+        origins: list[tuple[int, int]] = []
         end = 0
-        for match in pattern.finditer(folded):
+        for match in pattern.finditer(fold(text)) if pattern else ():
             if any(a < match.end() and match.start() < b for a, b in kept):
                 continue
-            parts += [text[end : match.start()], self.folded_gloss[match.group(0)]]
+            english = self.folded_gloss[match.group(0)]
+            parts += [text[end : match.start()], english]
+            origins += [(i, i + 1) for i in range(end, match.start())]
+            origins += [match.span()] * len(english)
             end = match.end()
-        return "".join([*parts, text[end:]])
+        parts.append(text[end:])
+        origins += [(i, i + 1) for i in range(end, len(text))]
+        return "".join(parts), origins
 
 
 class Languages:
