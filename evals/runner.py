@@ -42,9 +42,17 @@ LOWER_IS_BETTER = (
 DEFAULT_TOLERANCE = 0.02  # two points: above the noise of a retrained classifier, below one question in 50
 
 
-def suites(names: list[str], in_process: bool = True) -> list[Suite]:
-    """The suites called ``names``, dev split before test. Intake's dev split (cross-validation of the
-    training file) trains classifiers here, so it is only run in-process."""
+def suites(names: list[str], in_process: bool = True, split: str = "both") -> list[Suite]:
+    """The suites called ``names`` on ``split`` (dev, test or both), dev split before test. Intake's dev
+    split (cross-validation of the training file) trains classifiers here, so it is only run in-process."""
+    return [
+        suite
+        for suite in _suites(names, in_process)
+        if split == "both" or (suite.split == "test") == (split == "test")
+    ]
+
+
+def _suites(names: list[str], in_process: bool) -> list[Suite]:
     chosen: list[Suite] = []
     for name in names:
         if name == "qa":

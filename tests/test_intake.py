@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from assistant import InvalidInputError, RequestDraft
 from assistant.answering.compose import clean_question
 from assistant.corpus.documents import PolicyPack, read_pack
 from assistant.exceptions import CorpusError
-from assistant.intake.classifier import get_classifier, read_training, training_files
+from assistant.intake.classifier import fit_digest, get_classifier, load_or_fit, read_training, training_files
 from assistant.intake.cues import (
     asked_cues,
     asking_sentences,
@@ -566,3 +568,34 @@ def test_an_address_a_parent_does_not_call_theirs_is_not_where_the_code_goes(ass
         "Thanks, Ruth Adeyemi\nruth.adeyemi@example.com"
     )
     assert signed.email == "ruth.adeyemi@example.com"  # a signature is the writer's
+
+
+def test_the_request_reader_is_fitted_once_per_machine_and_again_when_its_stored_fit_is_damaged(
+    assistant, tmp_path, caplog
+):
+    folder = tmp_path / "training"
+    folder.mkdir()
+    # A small training file of shipped messages (their vectors are in the machine's cache): a quick fit.
+    rows = read_training()
+    sample = [r for r in rows if r["request"]][:40] + [r for r in rows if not r["request"]][:40]
+    (folder / "en.jsonl").write_text("".join(json.dumps(r) + "\n" for r in sample), encoding="utf-8")
+    stored = assistant.embeddings.cache.path.parent / f"request_reader-{fit_digest(folder)[:32]}.pickle"
+    stored.unlink(missing_ok=True)
+    messages = ["Please delete my account and all my data", "How long do you keep my data?"]
+
+    fitted = load_or_fit(assistant.embeddings, folder)
+    assert stored.is_file()
+    loaded = load_or_fit(assistant.embeddings, folder)
+    assert loaded is not fitted and loaded.embeddings is assistant.embeddings
+    assert loaded.classify_many(messages) == fitted.classify_many(messages)
+
+    stored.write_bytes(b"not a fit")
+    with caplog.at_level("WARNING"):
+        refitted = load_or_fit(assistant.embeddings, folder)
+    assert "unusable" in caplog.text
+    assert refitted.classify_many(messages) == fitted.classify_many(messages)
+    assert load_or_fit(assistant.embeddings, folder).classify_many(messages) == fitted.classify_many(messages)
+    # Another training file is another fit, never the stored one.
+    (folder / "en.jsonl").write_text("".join(json.dumps(r) + "\n" for r in sample[1:]), encoding="utf-8")
+    assert fit_digest(folder)[:32] not in stored.name
+    stored.unlink()

@@ -26,9 +26,10 @@ from tests.web_team_support import enrol
 pytestmark = pytest.mark.slow  # each test starts processes or servers, or drives them hard
 
 # Per operation. Hypothesis stops early on an operation with few distinct inputs (GET /healthz), so the
-# total is counted, not assumed; the routes that run the model get fewer, to keep the run to a minute or two.
-EXAMPLES = 120
-MODEL_ROUTES, MODEL_EXAMPLES = ("/api/ask", "/api/chat"), 60
+# total is counted, not assumed; the routes that run the model get fewer. Each run draws new inputs
+# (no example database), so what one run leaves untried the next one may try.
+EXAMPLES = 70
+MODEL_ROUTES, MODEL_EXAMPLES = ("/api/ask", "/api/chat"), 30
 sent: list[tuple[str, str, int]] = []  # (method, path, status) of every request sent
 ADMIN_HEADERS: dict[str, str] = {}  # the team admin's token, once the app's database has them
 
@@ -106,6 +107,6 @@ def test_every_route_answers_any_input_without_a_server_error(fuzz_app):
     by_operation = Counter(f"{method} {path}" for method, path, _ in sent)
     statuses = Counter(status for _, _, status in sent)
     print(f"\nfuzz: {len(sent)} requests in {time.monotonic() - started:.0f} s; by status {dict(statuses)}")
-    assert len(sent) >= 1000, by_operation
+    assert len(sent) >= 600, by_operation
     assert len(by_operation) == len(operations)
     assert statuses[200] >= 50 and sum(n for s, n in statuses.items() if 400 <= s < 500) >= 100  # both sides

@@ -117,11 +117,7 @@ def _run_eval(
     # One question at a time, each a short forward pass: more intra-op threads only spin against each
     # other on a busy machine (as in `serve`); measured on the shared 2-core box, see the README.
     torch.set_num_threads(1)
-    chosen = [
-        suite
-        for suite in suites(names, in_process=target is None)
-        if split == "both" or (suite.split == "test") == (split == "test")
-    ]
+    chosen = suites(names, in_process=target is None, split=split)
     if not chosen:
         raise InvalidInputError(f"{' and '.join(names)} has no {split} split; use --split test or both")
     for suite in chosen:

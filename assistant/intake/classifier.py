@@ -19,14 +19,20 @@ and questions about rights are not requests.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
+import os
+import pickle
 import re
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import sklearn
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -50,9 +56,11 @@ from assistant.intake.cues import (
     speech_act_features,
 )
 from assistant.intake.fields import find_on_behalf_of
-from assistant.intake.languages import Languages
+from assistant.intake.languages import VOCABULARIES, Languages
 from assistant.intake.rights import RIGHTS
-from assistant.retrieval.embeddings import LocalEmbeddings
+from assistant.retrieval.embeddings import MODEL_NAME, LocalEmbeddings
+
+log = logging.getLogger(__name__)
 
 # The labelled messages the classifier learns from, one file per language (training/en.jsonl, ...).
 TRAINING_DIR = Path(__file__).resolve().parent / "training"
@@ -133,7 +141,8 @@ class RightsClassifier:
     ) -> None:
         self.embeddings = embeddings
         dense = self.features([r["text"] for r in rows], shipped=True) if features is None else features
-        texts = [model_view(t) for t in in_english([r["text"] for r in rows])]
+        english = in_english([r["text"] for r in rows])
+        texts = [model_view(t) for t in english]
         # Character n-grams read what the sentence embedding blurs: typos ("delte", "unsubscrib")
         # and text-speak. Fitted on the training file only, like the models.
         self.ngrams = TfidfVectorizer(
@@ -144,7 +153,7 @@ class RightsClassifier:
         self.request_model = _logistic().fit(x, is_request)
         # Letters get a request model of their own: among chat messages a letter's formality and its
         # legal words all but make it a request, so a supplier's notice or a newsletter would be one.
-        letters = np.array([is_letter(t) for t in in_english([r["text"] for r in rows])])
+        letters = np.array([is_letter(t) for t in english])
         self.letter_model = (
             _logistic().fit(dense[letters], is_request[letters])
             if len(set(is_request[letters])) == 2
@@ -158,6 +167,9 @@ class RightsClassifier:
             for right in RIGHTS
             if 0 < (y := np.array([right in lab for lab in labels])).sum() < len(labels)
         }
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "embeddings"}  # stored without the model
 
     def features(self, messages: list[str], shipped: bool = False) -> np.ndarray:
         """MiniLM embedding joined with the speech-act and cue features of each message's English;
@@ -285,9 +297,46 @@ def read_training(folder: Path = TRAINING_DIR) -> list[dict]:
 
 
 def get_classifier(embeddings: LocalEmbeddings, folder: Path = TRAINING_DIR) -> RightsClassifier:
-    """The classifier fitted on ``folder``'s files, trained once per process (again only if one changes)."""
+    """The classifier fitted on ``folder``'s files, trained once per process (again only if one changes)
+    and once per machine: a fit is stored in the cache folder under the digest of all it depends on."""
     key = (tuple((str(p), p.stat().st_mtime) for p in training_files(folder)), embeddings.device)
     with _cache_lock:
         if key not in _cache:
-            _cache[key] = RightsClassifier(embeddings, read_training(folder))
+            _cache[key] = load_or_fit(embeddings, folder)
         return _cache[key]
+
+
+def fit_digest(folder: Path = TRAINING_DIR, device: str = "cpu") -> str:
+    """The digest of what a fit depends on: the training files, the vocabularies that render them in
+    English, this package's code, the embedding model and the versions of the libraries that fit it."""
+    digest = hashlib.sha256(f"{MODEL_NAME}\0{device}\0{sklearn.__version__}\0{np.__version__}".encode())
+    code = sorted(Path(__file__).resolve().parent.glob("*.py"))
+    for path in [*training_files(folder), *sorted(VOCABULARIES.glob("*.yaml")), *code]:
+        digest.update(f"\0{path.name}\0".encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def load_or_fit(embeddings: LocalEmbeddings, folder: Path = TRAINING_DIR) -> RightsClassifier:
+    """The fit stored for ``folder``'s digest in the cache folder (the machine's own, beside its vectors),
+    or a new fit, stored there for the next process."""
+    cache_path = embeddings.cache.path if embeddings.cache else None
+    if cache_path is None:
+        return RightsClassifier(embeddings, read_training(folder))
+    path = cache_path.parent / f"request_reader-{fit_digest(folder, embeddings.device)[:32]}.pickle"
+    try:
+        classifier = pickle.loads(path.read_bytes())
+        classifier.embeddings = embeddings
+        return classifier
+    except FileNotFoundError:
+        pass
+    except Exception as error:  # damaged or from another library build: fit again, as if absent
+        log.warning("the stored request reader %s is unusable (%s); fitting it again", path, error)
+    classifier = RightsClassifier(embeddings, read_training(folder))
+    try:
+        # Written whole or not at all: a process reading at the same time never sees half a file.
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".request_reader-", delete=False) as out:
+            out.write(pickle.dumps(classifier))
+        os.replace(out.name, path)
+    except OSError as error:
+        log.warning("could not store the request reader in %s (%s); it is fitted at each start", path, error)
+    return classifier

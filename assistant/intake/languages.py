@@ -108,14 +108,19 @@ class Languages:
         languages it marks alike (a short "Parem de me mandar e-mail de propaganda" has one marker of
         Italian and one of Portuguese), the one whose privacy vocabulary covers most of it. English
         when none stands out (a message of names and addresses alone)."""
-        words = [fold(w) for w in _WORD.findall(text)]
+        folded = fold(text)
+        words = _WORD.findall(folded)
         scores = {
             code: sum(w in language.folded_markers for w in words) for code, language in self.by_code.items()
         }
-        folded = fold(text)
-        best = max(scores, key=lambda c: (scores[c], self.by_code[c].coverage(folded), c == ENGLISH))
+        top = max(scores.values(), default=0)
         english = scores.get(ENGLISH, 0)
-        wins = scores[best] > english or (scores[best] == english and self.by_code[best].coverage(folded) > 0)
+        if top > english and list(scores.values()).count(top) == 1:
+            return max(scores, key=scores.__getitem__)  # one language stands out: no tie to break
+        # A tie (English's markers among them, or none at all): reading the vocabularies decides.
+        covered = {c: self.by_code[c].coverage(folded) for c, score in scores.items() if score == top}
+        best = max(covered, key=lambda c: (covered[c], c == ENGLISH))
+        wins = top > english or covered[best] > 0
         return best if wins else ENGLISH
 
     def render(self, text: str, code: str | None = None) -> str:
