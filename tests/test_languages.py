@@ -48,6 +48,12 @@ def test_every_language_has_its_vocabulary_and_a_word_for_every_right(languages)
         # Markers tie or are absent: the vocabulary that covers the message decides.
         ("Parem de me mandar e-mail de propaganda!!", "pt"),
         ("återkallar samtycket till analyscookies", "sv"),
+        # Terse English without its function words: its privacy words speak for it, a brand name or a
+        # loanword another language writes ("Uber" is German's "über", "cookie" Italian's too) does not.
+        ("Cookie settings", "en"),
+        ("Uber account deleted", "en"),
+        ("Newsletter abbestellen", "de"),
+        ("Konto löschen", "de"),
     ],
 )
 def test_the_language_of_a_message_is_recognised(languages, text, code):

@@ -103,16 +103,39 @@ class Languages:
     def codes(self) -> list[str]:
         return sorted(self.by_code)
 
+    @cached_property
+    def english_words(self) -> frozenset[str]:
+        """English words no other language writes: those of the vocabularies' renderings, less every
+        word of another language's phrases and markers ("account" and "deleted", not "cookie")."""
+        others = {
+            word
+            for code, language in self.by_code.items()
+            if code != ENGLISH
+            for phrase in (*language.folded_markers, *language.folded_gloss)
+            for word in _WORD.findall(phrase)
+        }
+        english = {
+            w
+            for language in self.by_code.values()
+            for v in language.gloss.values()
+            for w in _WORD.findall(fold(v))
+        }
+        return frozenset(english - others)
+
     def detect(self, text: str) -> str:
-        """The language ``text`` is most likely in: the one whose marker words it uses most; between
-        languages it marks alike (a short "Parem de me mandar e-mail de propaganda" has one marker of
-        Italian and one of Portuguese), the one whose privacy vocabulary covers most of it. English
-        when none stands out (a message of names and addresses alone)."""
+        """The language ``text`` is most likely in: the one whose marker words it uses most, English's
+        privacy words counting as its markers (a terse "Uber account deleted" has none of its function
+        words); between languages it marks alike (a short "Parem de me mandar e-mail de propaganda" has
+        one marker of Italian and one of Portuguese), the one whose privacy vocabulary covers most of it.
+        English when none stands out (a message of names and addresses alone)."""
         folded = fold(text)
         words = _WORD.findall(folded)
         scores = {
             code: sum(w in language.folded_markers for w in words) for code, language in self.by_code.items()
         }
+        if ENGLISH in scores:
+            english_markers = self.by_code[ENGLISH].folded_markers
+            scores[ENGLISH] += sum(w in self.english_words and w not in english_markers for w in words)
         top = max(scores.values(), default=0)
         english = scores.get(ENGLISH, 0)
         if top > english and list(scores.values()).count(top) == 1:
