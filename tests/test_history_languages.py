@@ -169,6 +169,8 @@ def test_what_changed_about_a_topic_is_found_by_the_topics_english(history):
     assert (old.version, new.version) == ("2023-01-15", "2024-06-01")
     assert "under age 16" in old.quote and "under age 18" in new.quote
     assert answer.language == "de"
+    # The answer names the topic in the visitor's words, not in the English it was searched by.
+    assert "‘Mindestalter’" in answer.text and "minimum age" not in answer.text
 
 
 def test_a_question_about_the_policy_as_it_is_goes_the_plain_way(history, questions):
@@ -226,7 +228,9 @@ def test_the_topic_is_english_and_quotes_stay_as_written(questions):
     h = questions.read("Seit wann steht „Daten über Kinder“ in der Datenschutzerklärung?", "de", TODAY)
     assert h.topic.startswith("„Daten über Kinder“")
     h = questions.read("Was hat sich seit Januar 2025 an der Speicherdauer geändert?", "de", TODAY)
-    assert h.topic == "retention period"
+    assert h.topic == "retention period" and h.said == "Speicherdauer"
+    h = questions.read("¿Qué cambió sobre la conservación de datos desde 2023?", "es", TODAY)
+    assert h.topic == "retention data" and h.said == "conservación de datos"
 
 
 def test_english_is_read_as_it_is(questions):
@@ -391,3 +395,18 @@ def test_every_history_template_renders_in_every_language(language, name):
             assert text.count(f"[{n}]") == english.count(f"[{n}]"), text
         for value in ("2023-01-15", "2023-08-29", "2024-06-01", "Numecent", "privacy@numecent.com"):
             assert text.count(value) == english.count(value), (value, text)
+
+
+@pytest.mark.parametrize(
+    ("count", "words"),
+    [(2, "2 wersje polityki obowiązywały"), (5, "5 wersji polityki obowiązywało"),
+     (12, "12 wersji polityki obowiązywało"), (22, "22 wersje polityki obowiązywały")],
+)  # fmt: skip
+def test_polish_counts_versions_in_the_form_its_number_takes(count, words):
+    prompts = load_prompts(get_settings().prompts_dir)
+    versions = [f"2023-01-{day:02d}" for day in range(1, count + 1)]
+    text = prompts.line(
+        "history_several_in_force", "pl", versions=versions, phrase="w 2023 roku", day="2023-12-31",
+        version=versions[-1],
+    )  # fmt: skip
+    assert text.startswith(words), text

@@ -230,7 +230,7 @@ class HistoryAnswerer:
             more=len(major) - sum(1 for i in items if not i["minor"]),
             minor=len(minor),
             shown_minor=sum(1 for i in items if i["minor"]),
-            topic=history.topic if topic_tokens else None,
+            topic=(history.said or history.topic) if topic_tokens else None,
         )
         return Answer(
             question=question,

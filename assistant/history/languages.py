@@ -61,7 +61,20 @@ class HistoryQuestions:
         topic = (
             history.topic if history.intent == "as_of" else _without_small_words(history.topic, vocabulary)
         )
-        return replace(history, topic=topic, phrase=phrase, spans=spans, language=language)
+        said = _said(topic, english, origins, text)
+        return replace(history, topic=topic, phrase=phrase, spans=spans, language=language, said=said)
+
+
+def _said(topic: str, english: str, origins: list[tuple[int, int]], text: str) -> str:
+    """The visitor's words for ``topic``: from its first word to its last in the rendering ``english``,
+    traced back to ``text`` ("retention data" in "the retention of data" -> "la conservación de datos")."""
+    words = _WORD.findall(topic)
+    first = re.search(rf"\b{re.escape(words[0])}\b", english) if words else None
+    if first is None:
+        return ""
+    ends = [m.end() for m in re.finditer(rf"\b{re.escape(words[-1])}\b", english[first.start() :])]
+    end = first.start() + ends[-1] if ends else first.end()
+    return text[origins[first.start()][0] : origins[end - 1][1]].strip()
 
 
 def _without_small_words(topic: str, language: Language) -> str:

@@ -105,6 +105,7 @@ class HistoryQuestion:
     onward: bool = False
     spans: tuple[tuple[int, int], ...] = ()  # where the time is in the question
     language: str = "en"  # the question's: the answer's own words are in it
+    said: str = ""  # the topic as the visitor wrote it, when not in English: what the answer repeats
 
 
 def read_history_question(question: str, today: date) -> HistoryQuestion | None:
