@@ -1,16 +1,20 @@
 """5-fold cross-validation of the intake classifier on its TRAINING file: how its thresholds were chosen.
 
-Run ``python -m evals.intake_cv``; ``privacy-assistant eval intake`` reports it as the dev split.
+Run ``python -m evals.intake_cv`` (``--write`` stores the fitted triage threshold in
+``assistant/intake/triage.json``); ``privacy-assistant eval intake`` reports it as the dev split.
 The eval set (evals/datasets/intake.jsonl) is never read here.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import sys
+from datetime import UTC, datetime
 
 import numpy as np
 
-from assistant.intake.classifier import Classification, RightsClassifier, read_training
+from assistant.intake.classifier import TRIAGE, Classification, RightsClassifier, fit_digest, read_training
 from assistant.intake.rights import RIGHTS
 from assistant.retrieval.embeddings import LocalEmbeddings
 from assistant.retrieval.vector_cache import VectorCache
@@ -71,12 +75,35 @@ def fit_triage_threshold(folds: int = 5, seed: int = 0) -> tuple[float, int]:
     return threshold, sum(1 for p, request in candidates if request and p >= threshold)
 
 
+def write_triage_fit(threshold: float, saved: int, figures: dict[str, float]) -> None:
+    """The fitted threshold into ``TRIAGE``, with the digest of the reader it was fitted for."""
+    fit = {
+        "threshold": threshold,
+        "saves_held_out_requests": saved,
+        "digest": fit_digest(),
+        "fitted": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": "python -m evals.intake_cv --write",
+        "chosen": "the lowest request probability (to two decimals) at which no held-out not-a-request "
+        "message of the 5-fold cross-validation of the training files is uncertain",
+        "cross_validation": figures,
+    }
+    TRIAGE.write_text(json.dumps(fit, indent=2) + "\n", encoding="utf-8")
+
+
 if __name__ == "__main__":
     gold, predicted, is_request, predicted_request = cross_validate()
     threshold, saved = fit_triage_threshold()
+    figures = {
+        "messages": len(gold),
+        "macro_f1": round(macro_f1(gold, predicted, RIGHTS), 3),
+        "false_request_rate": round(false_request_rate(is_request, predicted_request), 3),
+    }
     print(
-        f"training messages: {len(gold)}\n"
-        f"5-fold macro-F1: {macro_f1(gold, predicted, RIGHTS):.3f}\n"
-        f"5-fold false-request rate: {false_request_rate(is_request, predicted_request):.3f}\n"
+        f"training messages: {figures['messages']}\n"
+        f"5-fold macro-F1: {figures['macro_f1']:.3f}\n"
+        f"5-fold false-request rate: {figures['false_request_rate']:.3f}\n"
         f"triage threshold: {threshold:.2f} (saves {saved} held-out requests from being dropped)"
     )
+    if "--write" in sys.argv[1:]:
+        write_triage_fit(threshold, saved, figures)
+        print(f"written to {TRIAGE}")

@@ -10,7 +10,14 @@ from assistant import InvalidInputError, RequestDraft
 from assistant.answering.compose import clean_question
 from assistant.corpus.documents import PolicyPack, read_pack
 from assistant.exceptions import CorpusError
-from assistant.intake.classifier import fit_digest, get_classifier, load_or_fit, read_training, training_files
+from assistant.intake.classifier import (
+    fit_digest,
+    get_classifier,
+    load_or_fit,
+    read_training,
+    training_files,
+    triage_fit,
+)
 from assistant.intake.cues import (
     asked_cues,
     asking_sentences,
@@ -599,3 +606,12 @@ def test_the_request_reader_is_fitted_once_per_machine_and_again_when_its_stored
     (folder / "en.jsonl").write_text("".join(json.dumps(r) + "\n" for r in sample[1:]), encoding="utf-8")
     assert fit_digest(folder)[:32] not in stored.name
     stored.unlink()
+
+
+def test_the_triage_threshold_was_fitted_for_this_request_reader(assistant):
+    fit = triage_fit()
+    assert fit["digest"] == fit_digest(), (
+        "the request reader (its training files, vocabularies or code) changed since its triage threshold "
+        "was fitted: run `python -m evals.intake_cv --write` and commit assistant/intake/triage.json"
+    )
+    assert get_classifier(assistant.embeddings).triage_threshold == fit["threshold"]

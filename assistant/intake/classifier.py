@@ -29,6 +29,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from assistant.exceptions import ConfigurationError
 from assistant.intake.cues import (
     CODE,
     DATA_WORDS,
@@ -64,6 +66,8 @@ log = logging.getLogger(__name__)
 
 # The labelled messages the classifier learns from, one file per language (training/en.jsonl, ...).
 TRAINING_DIR = Path(__file__).resolve().parent / "training"
+# The triage threshold, fitted with its provenance by ``python -m evals.intake_cv --write``.
+TRIAGE = Path(__file__).resolve().parent / "triage.json"
 # MiniLM reads 256 word pieces, some 1,000 characters of English: a longer message is read in passages.
 PASSAGE_CHARS = 900
 
@@ -131,10 +135,16 @@ class RightsClassifier:
     model_threshold = 0.5  # a right the model alone is this sure of
     cue_threshold = 0.05  # a right a clear cue names, unless the model all but rules it out
     top_threshold = 0.2  # a request with no right above: its likeliest right, if at least this likely
-    # A request-like message the model gives at least this is-a-request probability (but less than
-    # ``request_threshold``) is uncertain: the lowest at which no not-a-request message of the
-    # cross-validation falls in the band (``evals.intake_cv.fit_triage_threshold``).
-    triage_threshold = 0.71
+
+    @property
+    def triage_threshold(self) -> float:
+        """A request-like message the model gives at least this is-a-request probability (but less than
+        ``request_threshold``) is uncertain: fitted by cross-validation (``TRIAGE``, see evals/intake_cv.py)."""
+        return self.__dict__.get("_triage_threshold", triage_fit()["threshold"])
+
+    @triage_threshold.setter
+    def triage_threshold(self, value: float) -> None:
+        self._triage_threshold = value  # to fit it (evals/intake_cv.py): another threshold, this reader only
 
     def __init__(
         self, embeddings: LocalEmbeddings, rows: list[dict], features: np.ndarray | None = None
@@ -273,6 +283,19 @@ class RightsClassifier:
                 if right_p[likeliest] >= self.top_threshold:
                     rights = [likeliest]
         return Classification(is_request, rights, request_p, right_p, uncertain)
+
+
+@lru_cache(maxsize=1)
+def triage_fit() -> dict:
+    """The fitted triage threshold and its provenance (``TRIAGE``)."""
+    try:
+        fit = json.loads(TRIAGE.read_text(encoding="utf-8"))
+        float(fit["threshold"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ConfigurationError(
+            f"{TRIAGE}: no fitted triage threshold ({error}); fit it with `python -m evals.intake_cv --write`"
+        ) from None
+    return fit
 
 
 def _logistic() -> LogisticRegression:
