@@ -12,11 +12,11 @@ from assistant.corpus.documents import PolicyPack, read_pack
 from assistant.exceptions import CorpusError
 from assistant.intake.classifier import (
     fit_digest,
+    fitted_thresholds,
     get_classifier,
     load_or_fit,
     read_training,
     training_files,
-    triage_fit,
 )
 from assistant.intake.cues import (
     asked_cues,
@@ -608,10 +608,26 @@ def test_the_request_reader_is_fitted_once_per_machine_and_again_when_its_stored
     stored.unlink()
 
 
-def test_the_triage_threshold_was_fitted_for_this_request_reader(assistant):
-    fit = triage_fit()
+def test_the_thresholds_were_fitted_for_this_request_reader(assistant):
+    fit = fitted_thresholds()
     assert fit["digest"] == fit_digest(), (
-        "the request reader (its training files, vocabularies or code) changed since its triage threshold "
-        "was fitted: run `python -m evals.intake_cv --write` and commit assistant/intake/triage.json"
+        "the request reader (its training files, vocabularies or code) changed since its thresholds were "
+        "fitted: run `python -m evals.intake_cv --write` and commit assistant/intake/thresholds.json"
     )
-    assert get_classifier(assistant.embeddings).triage_threshold == fit["threshold"]
+    reader = get_classifier(assistant.embeddings)
+    assert 0 <= reader.threshold("rule_floor") == fit["rule_floor"] <= reader.request_threshold
+    assert reader.threshold("triage_threshold") == fit["triage_threshold"]
+
+
+def test_a_clear_ask_in_words_is_no_request_when_the_model_all_but_rules_one_out(assistant):
+    """The rules read a right word and an ask; the model reads whose data it is about."""
+    reader = get_classifier(assistant.embeddings)
+    text = "Please delete the test project 'Alpha-Old' from our team workspace, it clutters the console."
+    verdict = reader.classify(text)
+    assert verdict.request_probability < reader.threshold("rule_floor")
+    assert not verdict.is_request
+    reader.overrides["rule_floor"] = 0.0
+    try:
+        assert reader.classify(text).is_request  # the rules alone take it
+    finally:
+        reader.overrides.clear()

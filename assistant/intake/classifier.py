@@ -66,8 +66,8 @@ log = logging.getLogger(__name__)
 
 # The labelled messages the classifier learns from, one file per language (training/en.jsonl, ...).
 TRAINING_DIR = Path(__file__).resolve().parent / "training"
-# The triage threshold, fitted with its provenance by ``python -m evals.intake_cv --write``.
-TRIAGE = Path(__file__).resolve().parent / "triage.json"
+# The thresholds fitted by cross-validation, with their provenance: ``python -m evals.intake_cv --write``.
+THRESHOLDS = Path(__file__).resolve().parent / "thresholds.json"
 # MiniLM reads 256 word pieces, some 1,000 characters of English: a longer message is read in passages.
 PASSAGE_CHARS = 900
 
@@ -136,20 +136,22 @@ class RightsClassifier:
     cue_threshold = 0.05  # a right a clear cue names, unless the model all but rules it out
     top_threshold = 0.2  # a request with no right above: its likeliest right, if at least this likely
 
-    @property
-    def triage_threshold(self) -> float:
-        """A request-like message the model gives at least this is-a-request probability (but less than
-        ``request_threshold``) is uncertain: fitted by cross-validation (``TRIAGE``, see evals/intake_cv.py)."""
-        return self.__dict__.get("_triage_threshold", triage_fit()["threshold"])
+    def threshold(self, name: str) -> float:
+        """A threshold fitted by cross-validation of the training files (``THRESHOLDS``, written by
+        evals/intake_cv.py), unless this reader was given another, to fit it (``overrides``):
 
-    @triage_threshold.setter
-    def triage_threshold(self, value: float) -> None:
-        self._triage_threshold = value  # to fit it (evals/intake_cv.py): another threshold, this reader only
+        - ``rule_floor``: a chat message the rules take for a clear request is one only if the model gives
+          it at least this is-a-request probability ("please delete the test project from our workspace"
+          names a right and asks, but is no request);
+        - ``triage_threshold``: a request-like message the model gives at least this (but less than
+          ``request_threshold``) is uncertain."""
+        return self.overrides.get(name, fitted_thresholds()[name])
 
     def __init__(
         self, embeddings: LocalEmbeddings, rows: list[dict], features: np.ndarray | None = None
     ) -> None:
         self.embeddings = embeddings
+        self.overrides: dict[str, float] = {}
         dense = self.features([r["text"] for r in rows], shipped=True) if features is None else features
         english = in_english([r["text"] for r in rows])
         texts = [model_view(t) for t in english]
@@ -240,10 +242,12 @@ class RightsClassifier:
             cues
             and (demand or imperative or polite or TERSE.fullmatch(text))
             and not info_question
-            and (not letter or asks_right_for_self(text))
+            and (asks_right_for_self(text) if letter else request_p >= self.threshold("rule_floor"))
         ):
             # Clear: asks us to do something a right covers ("erasure request."), in a letter of the
-            # writer's own data (a supplier asking how we handle erasure requests asks nothing of it).
+            # writer's own data (a supplier asking how we handle erasure requests asks nothing of it),
+            # in a chat message unless the model all but rules a request out (the rules read words,
+            # not whose project "delete the test project" is about).
             is_request = True
         elif info_question and not letter:
             is_request = False  # clear: asks how something works ("how do I delete my data?")
@@ -256,7 +260,9 @@ class RightsClassifier:
         # Taken for no request, yet request-like and the model leans to one (against the rules' "no",
         # or just under its own threshold): nobody can be sure, so it is asked, not answered.
         uncertain = (
-            not (is_request or aside or refusal) and request_p >= self.triage_threshold and request_like(text)
+            not (is_request or aside or refusal)
+            and request_p >= self.threshold("triage_threshold")
+            and request_like(text)
         )
         rights: list[str] = []
         if is_request:
@@ -286,14 +292,15 @@ class RightsClassifier:
 
 
 @lru_cache(maxsize=1)
-def triage_fit() -> dict:
-    """The fitted triage threshold and its provenance (``TRIAGE``)."""
+def fitted_thresholds() -> dict:
+    """The thresholds fitted by cross-validation and their provenance (``THRESHOLDS``)."""
     try:
-        fit = json.loads(TRIAGE.read_text(encoding="utf-8"))
-        float(fit["threshold"])
+        fit = json.loads(THRESHOLDS.read_text(encoding="utf-8"))
+        for name in ("rule_floor", "triage_threshold"):
+            float(fit[name])
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ConfigurationError(
-            f"{TRIAGE}: no fitted triage threshold ({error}); fit it with `python -m evals.intake_cv --write`"
+            f"{THRESHOLDS}: no fitted thresholds ({error}); fit them with `python -m evals.intake_cv --write`"
         ) from None
     return fit
 
