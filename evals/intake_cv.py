@@ -82,7 +82,7 @@ def fit_rule_floor(folds: int = 5, seed: int = 0) -> tuple[float, dict[str, int]
         total = sum(wrong) - sum(wrong[i] for i in changeable)
         for i in changeable:
             deciders[i].overrides["rule_floor"] = floor
-            v = deciders[i]._decide(
+            v = deciders[i].decide(
                 english[i], verdicts[i].request_probability, verdicts[i].right_probabilities
             )
             total += bool(rows[i]["request"]) != (v.is_request or v.uncertain)

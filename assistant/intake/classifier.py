@@ -212,11 +212,12 @@ class RightsClassifier:
         right_p = {r: m.predict_proba(x)[:, 1] for r, m in self.right_models.items()}
         right_p.update({r: np.zeros(len(texts)) for r in RIGHTS if r not in right_p})
         return [
-            self._decide(text, float(request_p[i]), {r: float(right_p[r][i]) for r in RIGHTS})
+            self.decide(text, float(request_p[i]), {r: float(right_p[r][i]) for r in RIGHTS})
             for i, text in enumerate(texts)
         ]
 
-    def _decide(self, text: str, request_p: float, right_p: dict[str, float]) -> Classification:
+    def decide(self, text: str, request_p: float, right_p: dict[str, float]) -> Classification:
+        """The verdict on ``text`` (its English) from the models' probabilities, the rules and the thresholds."""
         # A letter quotes the law ("within the meaning of § 1798.140(e)", "the 'right to delete'"),
         # names rights it does not exercise ("I reserve my right to complain") and thanks its reader:
         # its asks are in the sentences that ask, and what vetoes a chat message does not veto it.
