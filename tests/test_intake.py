@@ -551,6 +551,14 @@ def test_a_letter_is_read_whole_and_a_suppliers_letter_is_no_request(assistant):
             "sara@example.it",
             "luca@example.it",
         ),
+        (
+            # "Su cuenta es" is left as written ("su": his, her, their or your): the address the writer
+            # calls theirs decides, and the other one is the father's.
+            "En nombre de mi padre: quiere que borren su cuenta. Su cuenta es ramon.gil@example.es y mi "
+            "correo es lucia.gil@example.com",
+            "lucia.gil@example.com",
+            "ramon.gil@example.es",
+        ),
     ],
 )
 def test_verification_goes_to_the_requester_never_to_the_person_asked_for(

@@ -360,24 +360,29 @@ def _addresses(text: str, exclude: tuple[str, ...], on_behalf_of: str) -> tuple[
         if whose == "subject":
             subject = subject or address  # never where the verification code goes
             continue
-        rank = 0 if whose == "writer" else 2 if _OTHER_ADDRESS_CUE.search(before) else 1
-        if on_behalf_of in FOR_ANOTHER and rank == 1 and not _signed(text, start + len(candidate)):
+        rank = {"mine": 0, "writer": 1}.get(whose or "", 3 if _OTHER_ADDRESS_CUE.search(before) else 2)
+        if on_behalf_of in FOR_ANOTHER and rank == 2 and not _signed(text, start + len(candidate)):
             # Someone writing for a child or a client may give that person's address without saying
             # so: one neither theirs by its words nor in their signature is not where the code goes.
             continue
         found.append((rank, start, address))
     requester = min(found)[2] if found else None
+    if on_behalf_of in FOR_ANOTHER and subject is None and found and min(found)[0] == 0:
+        # The writer calls one address theirs ("my e-mail is ..."): another one they give, as an
+        # account's ("su cuenta es ..."), is the person's they write for.
+        subject = next((address for rank, _, address in sorted(found) if rank > 0), None)
     return requester, subject if subject != requester else None
 
 
 def _whose(before: str, after: str, on_behalf_of: str) -> str | None:
-    """Whose an address is by the words around it: "writer", "subject" (the person acted for), or None.
+    """Whose an address is by the words around it: "mine" (the writer calls it theirs), "writer" (an
+    address given as the writer's, such as "account is ..."), "subject" (the person acted for), or None.
 
     The words before it ("mine is", "her address with you is", "she uses") and after it ("... is my
     son's account") decide; a relative named as the owner ("my wife's e-mail") counts whoever the
     writer was taken to be, the rest only when the writer acts for another."""
     if _MINE.search(before) or _MINE_AFTER.search(after):
-        return "writer"
+        return "mine"
     if _RELATIVE_ADDRESS_CUE.search(before) or (
         on_behalf_of != "employee_forwarding" and _SUBJECT_AFTER.search(after)
     ):
@@ -385,7 +390,7 @@ def _whose(before: str, after: str, on_behalf_of: str) -> str | None:
     if on_behalf_of not in FOR_ANOTHER:
         return "writer" if _OWN_ADDRESS_CUE.search(before) else None
     if _MY_ADDRESS.search(before):
-        return "writer"
+        return "mine"
     if _SUBJECT_ADDRESS_CUE.search(before) or (not _TO_ME.search(before) and _THEIR_CLAUSE.search(before)):
         return "subject"
     return "writer" if _OWN_ADDRESS_CUE.search(before) or _TO_ME.search(before) else None
