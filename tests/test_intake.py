@@ -207,6 +207,19 @@ def test_find_on_behalf_of(text, behalf):
     assert find_on_behalf_of(text) == behalf
 
 
+@pytest.mark.parametrize(
+    ("text", "behalf"),
+    [
+        ("Escribo por mi padre, quiere que borren su cuenta.", "authorised_agent"),
+        ("Scrivo per mia madre: vuole cancellare il suo account.", "authorised_agent"),
+        ("Vi scrivo per chiedere la cancellazione dei miei dati.", "self"),  # "per" + a verb: to ask
+    ],
+)
+def test_writing_for_a_relative_is_read_in_other_languages(assistant, text, behalf):
+    draft = assistant.intake(text)
+    assert draft is not None and draft.on_behalf_of == behalf
+
+
 def test_an_address_in_angle_brackets_survives_cleaning(assistant):
     draft = assistant.intake("Please delete my data. Jo Bloggs <Jo.Bloggs@Example.com>")
     assert draft is not None and draft.email == "jo.bloggs@example.com"
