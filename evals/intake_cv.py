@@ -76,7 +76,8 @@ def fit_rule_floor(folds: int = 5, seed: int = 0) -> tuple[float, dict[str, int]
     english = in_english([r["text"] for r in rows])
     wrong = [bool(r["request"]) != (v.is_request or v.uncertain) for r, v in zip(rows, verdicts, strict=True)]
     # Only a request the model gave less than the request threshold can change with the floor.
-    changeable = [i for i, v in enumerate(verdicts) if v.is_request and v.request_probability < 0.5]
+    ceiling = RightsClassifier.request_threshold
+    changeable = [i for i, v in enumerate(verdicts) if v.is_request and v.request_probability < ceiling]
 
     def errors(floor: float) -> int:
         total = sum(wrong) - sum(wrong[i] for i in changeable)
@@ -88,7 +89,7 @@ def fit_rule_floor(folds: int = 5, seed: int = 0) -> tuple[float, dict[str, int]
             total += bool(rows[i]["request"]) != (v.is_request or v.uncertain)
         return total
 
-    floors = [n / 100 for n in range(0, int(RightsClassifier.request_threshold * 100) + 1)]
+    floors = [n / 100 for n in range(0, int(ceiling * 100) + 1)]
     counted = [errors(floor) for floor in floors]
     best = floors[int(np.argmin(counted))]
     return best, {"errors_without_floor": counted[0], "errors_at_floor": min(counted)}

@@ -3,12 +3,14 @@
 The features are the MiniLM sentence embedding, a few speech-act features, one cue feature per right
 and character n-grams (TF-IDF, fitted on the training file), which keep typos and text-speak readable.
 
-Trained at first use from ``training/*.jsonl`` (shipped with the code, never the eval set) in a few
-seconds and kept for the life of the process. Two decisions are made:
+Trained from ``training/*.jsonl`` (shipped with the code, never the eval set) in a few seconds at its
+first use on a machine, and stored in the machine's cache folder by the digest of all it depends on;
+later processes read it back. Two decisions are made:
 
 1. Is this a request at all? Questions about rights ("how do I delete my data?") sit close to
    requests in embedding space, so the embedding is joined by a few speech-act features (is it a
-   question, a polite imperative, a first-person demand) and the rules decide the clear cases.
+   question, a polite imperative, a first-person demand) and the rules decide the clear cases, those
+   of a chat message only when the model does not all but rule them out (``rule_floor``).
 2. Which rights? One-vs-rest logistic regression per right, joined with the rules' clear cues.
 
 Labelling guide, shared by the training file and the eval set: "stop marketing" is
@@ -136,17 +138,6 @@ class RightsClassifier:
     cue_threshold = 0.05  # a right a clear cue names, unless the model all but rules it out
     top_threshold = 0.2  # a request with no right above: its likeliest right, if at least this likely
 
-    def threshold(self, name: str) -> float:
-        """A threshold fitted by cross-validation of the training files (``THRESHOLDS``, written by
-        evals/intake_cv.py), unless this reader was given another, to fit it (``overrides``):
-
-        - ``rule_floor``: a chat message the rules take for a clear request is one only if the model gives
-          it at least this is-a-request probability ("please delete the test project from our workspace"
-          names a right and asks, but is no request);
-        - ``triage_threshold``: a request-like message the model gives at least this (but less than
-          ``request_threshold``) is uncertain."""
-        return self.overrides.get(name, fitted_thresholds()[name])
-
     def __init__(
         self, embeddings: LocalEmbeddings, rows: list[dict], features: np.ndarray | None = None
     ) -> None:
@@ -179,6 +170,17 @@ class RightsClassifier:
             for right in RIGHTS
             if 0 < (y := np.array([right in lab for lab in labels])).sum() < len(labels)
         }
+
+    def threshold(self, name: str) -> float:
+        """A threshold fitted by cross-validation of the training files (``THRESHOLDS``, written by
+        evals/intake_cv.py), unless this reader was given another, to fit it (``overrides``):
+
+        - ``rule_floor``: a chat message the rules take for a clear request is one only if the model gives
+          it at least this is-a-request probability ("please delete the test project from our workspace"
+          names a right and asks, but is no request);
+        - ``triage_threshold``: a request-like message the model gives at least this (but less than
+          ``request_threshold``) is uncertain."""
+        return self.overrides.get(name, fitted_thresholds()[name])
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "embeddings"}  # stored without the model
@@ -355,6 +357,8 @@ def load_or_fit(embeddings: LocalEmbeddings, folder: Path = TRAINING_DIR) -> Rig
         return RightsClassifier(embeddings, read_training(folder))
     path = cache_path.parent / f"request_reader-{fit_digest(folder, embeddings.device)[:32]}.pickle"
     try:
+        # The cache folder is the user's own, as the vector cache beside it: whoever can write there can
+        # already run code as this user.
         classifier = pickle.loads(path.read_bytes())
         classifier.embeddings = embeddings
         return classifier
