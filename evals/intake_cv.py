@@ -64,7 +64,7 @@ def cross_validate(
     gold = [set(r["rights"]) if r["request"] else set() for r in rows]
     predicted = [set(v.rights) if v.is_request else set() for v in verdicts]
     is_request = [bool(r["request"]) for r in rows]
-    predicted_request = [v.is_request or v.uncertain for v in verdicts]
+    predicted_request = [v.taken for v in verdicts]
     return gold, predicted, is_request, predicted_request
 
 
@@ -74,7 +74,7 @@ def fit_rule_floor(folds: int = 5, seed: int = 0) -> tuple[float, dict[str, int]
     requests and dropped requests alike), the lowest of equals; with the errors with no floor and at it."""
     rows, verdicts, deciders = held_out_verdicts(folds, seed, {"rule_floor": 0.0})
     english = in_english([r["text"] for r in rows])
-    wrong = [bool(r["request"]) != (v.is_request or v.uncertain) for r, v in zip(rows, verdicts, strict=True)]
+    wrong = [bool(r["request"]) != v.taken for r, v in zip(rows, verdicts, strict=True)]
     # Only a request the model gave less than the request threshold can change with the floor.
     ceiling = RightsClassifier.request_threshold
     changeable = [i for i, v in enumerate(verdicts) if v.is_request and v.request_probability < ceiling]
@@ -86,7 +86,7 @@ def fit_rule_floor(folds: int = 5, seed: int = 0) -> tuple[float, dict[str, int]
             v = deciders[i].decide(
                 english[i], verdicts[i].request_probability, verdicts[i].right_probabilities
             )
-            total += bool(rows[i]["request"]) != (v.is_request or v.uncertain)
+            total += bool(rows[i]["request"]) != v.taken
         return total
 
     floors = [n / 100 for n in range(0, int(ceiling * 100) + 1)]

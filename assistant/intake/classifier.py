@@ -88,6 +88,11 @@ class Classification:
     # the writer's data) and the model is not sure: the chat asks which right, or a person classifies it.
     uncertain: bool = False
 
+    @property
+    def taken(self) -> bool:
+        """Taken up as a request, or asked about as one (uncertain): never answered as a policy question."""
+        return self.is_request or self.uncertain
+
 
 def passages(text: str, size: int = PASSAGE_CHARS) -> list[str]:
     """``text`` cut at sentence ends into pieces of about ``size`` characters (one piece when short)."""
@@ -371,7 +376,10 @@ def load_or_fit(embeddings: LocalEmbeddings, folder: Path = TRAINING_DIR) -> Rig
         # Written whole or not at all: a process reading at the same time never sees half a file.
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".request_reader-", delete=False) as out:
             out.write(pickle.dumps(classifier))
-        os.replace(out.name, path)
+        try:
+            os.replace(out.name, path)
+        finally:
+            Path(out.name).unlink(missing_ok=True)  # gone once replaced; never left behind half-done
     except OSError as error:
         log.warning("could not store the request reader in %s (%s); it is fitted at each start", path, error)
     return classifier

@@ -68,7 +68,7 @@ class Intake:
         one with no right yet: the chat asks which right is meant, and a person classifies it if the
         answer does not say. It is never answered as a question about the policy."""
         verdict = self.classify(text)
-        if not (verdict.is_request or verdict.uncertain):
+        if not verdict.taken:
             return None
         rights = verdict.rights if verdict.is_request else []
         draft = RequestDraft(rights=rights, language=self.languages.detect(text))

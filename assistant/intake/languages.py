@@ -106,7 +106,8 @@ class Languages:
     @cached_property
     def english_words(self) -> frozenset[str]:
         """English words no other language writes: those of the vocabularies' renderings, less every
-        word of another language's phrases and markers ("account" and "deleted", not "cookie")."""
+        word of another language's phrases and markers ("account" and "deleted", not "cookie"), and
+        less English's own markers, which count already."""
         others = {
             word
             for code, language in self.by_code.items()
@@ -120,7 +121,8 @@ class Languages:
             for v in language.gloss.values()
             for w in _WORD.findall(fold(v))
         }
-        return frozenset(english - others)
+        markers = self.by_code[ENGLISH].folded_markers if ENGLISH in self.by_code else frozenset()
+        return frozenset(english - others - markers)
 
     def detect(self, text: str) -> str:
         """The language ``text`` is most likely in: the one whose marker words it uses most, English's
@@ -134,8 +136,7 @@ class Languages:
             code: sum(w in language.folded_markers for w in words) for code, language in self.by_code.items()
         }
         if ENGLISH in scores:
-            english_markers = self.by_code[ENGLISH].folded_markers
-            scores[ENGLISH] += sum(w in self.english_words and w not in english_markers for w in words)
+            scores[ENGLISH] += sum(w in self.english_words for w in words)
         top = max(scores.values(), default=0)
         english = scores.get(ENGLISH, 0)
         if top > english and list(scores.values()).count(top) == 1:
