@@ -38,6 +38,9 @@ DEV_DATASET = DATASETS / "intake.jsonl"
 # People acting for others (parents, relatives, lawyers) in nine languages, written for issue 18's
 # "who is who": which address is the requester's and which the data subject's. Dev: rules were revised on it.
 PEOPLE_DEV_DATASET = DATASETS / "intake_people_dev.jsonl"
+# Formal letters that give several addresses (the company's, a cc, an old one, the person acted for's),
+# written blind for issue 18's requester e-mail. Dev: the address rules were revised on it.
+LETTERS_DEV_DATASET = DATASETS / "intake_letters_dev.jsonl"
 # Blind sets written for issue 18 (evals/blind_brief_intake.md), each reported as a run of its own.
 LETTERS_DATASET = DATASETS / "intake_letters.jsonl"
 BLIND_EN_DATASET = DATASETS / "intake_blind_en.jsonl"

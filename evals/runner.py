@@ -15,6 +15,7 @@ from evals.intake import (
     BLIND_EN_DATASET,
     LANGUAGES_DATASET,
     LETTERS_DATASET,
+    LETTERS_DEV_DATASET,
     PEOPLE_DEV_DATASET,
     IntakeDevSuite,
     IntakeSuite,
@@ -68,6 +69,7 @@ def _suites(names: list[str], in_process: bool) -> list[Suite]:
             chosen += ([IntakeDevSuite()] if in_process else []) + [
                 IntakeSuite("dev", INTAKE_DEV),
                 IntakeSuite("dev", PEOPLE_DEV_DATASET, "intake-people"),
+                IntakeSuite("dev", LETTERS_DEV_DATASET, "intake-letters"),
                 IntakeSuite(),
                 IntakeSuite("test", BLIND_EN_DATASET, "intake-blind"),
                 IntakeSuite("test", LETTERS_DATASET, "intake-letters"),

@@ -105,6 +105,30 @@ def test_training_rows_use_only_the_vocabulary():
             "sam.lee@example.org",
         ),
         ("Account: MaxK@Example.net - close it", "maxk@example.net"),
+        # Several addresses of the writer's: the one they ask the answer to go to wins ...
+        (
+            "Your records show me under s.dunne@work.example.ie, my official mailbox; please do not reply "
+            "there. All replies concerning this request should go to siobhan@mail.example.ie.",
+            "siobhan@mail.example.ie",
+        ),
+        (
+            "My private address, to which I ask you to send confirmation, is claudia@post.example.de. "
+            "Your records hold me under c.r@firm.example.de.",
+            "claudia@post.example.de",
+        ),
+        # ... an old one loses to a signature ...
+        (
+            "My account is still registered with my former work address, e.s@firm.example.se, which I no "
+            "longer use.\n\nYours sincerely,\nElin Lindqvist\n070-555 23 81\nelin@post.example.se",
+            "elin@post.example.se",
+        ),
+        # ... and so does an address the letter only mentions.
+        (
+            "Dear Numecent,\nYour partner writes to me from offers@promo.example.net although I never "
+            "agreed to it. I withdraw my consent.\n\nRegards,\nÁlvaro Medina\nTel. 954 555 318\n"
+            "alvaro@correo.example.es",
+            "alvaro@correo.example.es",
+        ),
     ],
 )
 def test_find_email(text, email):
@@ -571,6 +595,15 @@ def test_a_letter_is_read_whole_and_a_suppliers_letter_is_no_request(assistant):
             "correo es lucia.gil@example.com",
             "lucia.gil@example.com",
             "ramon.gil@example.es",
+        ),
+        (
+            # An agent's letter: the sender in its header, the client's address in its body.
+            "From: Requests Desk, ClearPath Privacy Agents <requests@clearpath.example.com>\n"
+            "To: privacy@numecent.com\n\nDear Numecent,\n\nWe act as the authorised agent of our client, "
+            "Lucia Hale. Her e-mail address with you is lucia@webmail.example.com. Please delete all the "
+            "personal information you hold about her.\n\nClearPath Privacy Agents",
+            "requests@clearpath.example.com",
+            "lucia@webmail.example.com",
         ),
     ],
 )

@@ -24,6 +24,25 @@ _OWN_ADDRESS_CUE = re.compile(
     r"send (it|them|the \w+|a copy|everything|my data) to|my address is|account|login|(i'?m|i am) the account (owner|holder),?)\s*(is|:|at)?\s*[<(\[]?\s*(mailto:)?\s*$)|mailto:\s*$",
     re.IGNORECASE,
 )
+# "All replies should go to ...", "send your answer to my personal address: ...", "my current address is":
+# where the writer wants the answer. A letter may give several addresses of the writer's (the account's,
+# an old one, the firm's general one): this is the one the verification goes to.
+_REPLY_TO = re.compile(
+    r"\b(repl(y|ies)|respon(d|se|ses)|answers?|confirmation|correspondence|write back|get back to me|"
+    r"(current|private|personal|preferred) (e-?mail )?address)\b(?! from)[^@\n;]{0,80}$",
+    re.IGNORECASE,
+)
+# "my former work address", "the address I used at the time", "... , which I no longer use": the writer's
+# once, not where an answer reaches them.
+_FORMER = re.compile(
+    r"\b(former|old|previous|earlier|outdated|at the time|used to)\b[^@\n.;]{0,40}$", re.IGNORECASE
+)
+_FORMER_AFTER = re.compile(
+    r"^[\s,)>\]]*(which|that|as)?\s*(i\s+)?(no longer|(do|does|did) not|don'?t|can ?not|can'?t)\b",
+    re.IGNORECASE,
+)
+# A letter's header: "From: Jo Bloggs <jo@...>" (on its line or the next), a letterhead's "E: jo@...".
+_HEADER = re.compile(r"(^|\n)\s*from\s*:[^@\n]*\n?[^@\n]*[<(]?\s*$|(^|\s)e\s*:\s*$", re.IGNORECASE)
 # "my new provider's import address", "cc our lawyer at": someone else's address, not the writer's.
 _OTHER_ADDRESS_CUE = re.compile(
     r"\b(provider|provider's|import|service|vendor|platform|controller|company|cc|copy in|lawyer|solicitor|"
@@ -349,6 +368,7 @@ def _addresses(text: str, exclude: tuple[str, ...], on_behalf_of: str) -> tuple[
     candidates = [(m.start(1), m.group(1)) for m in _EMAIL.finditer(text)]
     candidates += [(m.start(), f"{m[1]}@{m[2]}.{m[3]}") for m in _SPELLED_EMAIL.finditer(text)]
     found: list[tuple[int, int, str]] = []
+    header: list[str] = []
     subject: str | None = None
     for start, candidate in sorted(candidates):
         address = candidate.rstrip(".-").lower()
@@ -360,17 +380,33 @@ def _addresses(text: str, exclude: tuple[str, ...], on_behalf_of: str) -> tuple[
         if whose == "subject":
             subject = subject or address  # never where the verification code goes
             continue
-        rank = {"mine": 0, "writer": 1}.get(whose or "", 3 if _OTHER_ADDRESS_CUE.search(before) else 2)
-        if on_behalf_of in FOR_ANOTHER and rank == 2 and not _signed(text, start + len(candidate)):
+        # Lower ranks win; the first address wins a tie.
+        if whose == "mine":
+            rank = 0
+        elif _FORMER.search(before) or _FORMER_AFTER.search(after):
+            rank = 4
+        elif _REPLY_TO.search(text[max(0, start - 100) : start]) and not _OTHER_ADDRESS_CUE.search(before):
+            rank = -1  # where the writer asks the answer to go, over every other address of theirs
+        elif whose == "writer":
+            rank = 1
+        elif _HEADER.search(text[max(0, start - 160) : start]):
+            rank = 2  # the sender's, in the letter's header
+            header.append(address)
+        elif _signed(text, start + len(candidate)):
+            rank = 2  # closing the message, as a signature does
+        else:
+            rank = 4 if _OTHER_ADDRESS_CUE.search(before) else 3
+        if on_behalf_of in FOR_ANOTHER and rank == 3:
             # Someone writing for a child or a client may give that person's address without saying
             # so: one neither theirs by its words nor in their signature is not where the code goes.
             continue
         found.append((rank, start, address))
     requester = min(found)[2] if found else None
-    if on_behalf_of in FOR_ANOTHER and subject is None and found and min(found)[0] == 0:
+    if on_behalf_of in FOR_ANOTHER and subject is None and found and min(found)[0] <= 0:
         # The writer calls one address theirs ("my e-mail is ..."): another one they give, as an
-        # account's ("su cuenta es ..."), is the person's they write for.
-        subject = next((address for rank, _, address in sorted(found) if rank > 0), None)
+        # account's ("su cuenta es ..."), is the person's they write for; one in the header is theirs.
+        best = min(found)[0]
+        subject = next((a for rank, _, a in sorted(found) if rank > best and a not in header), None)
     return requester, subject if subject != requester else None
 
 
