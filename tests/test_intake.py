@@ -301,11 +301,28 @@ def test_a_forwarding_employee_is_not_taken_for_the_requester(assistant):
         ("Having withdrawn my consent, I request erasure of my data.", {"erasure"}, set()),
         ("Don't use my records while the dispute is open", {"restriction"}, set()),
         ("Ich widerrufe meine Einwilligung und bitte um Auskunft.", {"withdraw_consent", "access"}, set()),
+        # A refusal a few words from the verb, and one after it (a Swedish or German word order, rendered).
+        ("I am not asking for anything to be deleted.", set(), {"erasure"}),
+        ("please delete my account not, i need it still.", set(), {"erasure"}),
+        ("Delete everything not needed.", {"erasure"}, set()),
     ],
 )
 def test_right_cues_and_refusals(text, cued, refused):
     assert set(right_cues(text)) == cued
     assert set(refused_rights(text)) == refused
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Not requesting anything, just checking that the details you hold on me are correct.",
+        "Please note I have no further request: the correction of my address was done.",
+        "I'm not writing to ask you to delete or change anything. Your sales team called me eleven times "
+        "after I asked for a demo, and I think your management should know.",
+    ],
+)
+def test_a_writer_who_says_they_ask_nothing_makes_no_request(assistant, message):
+    assert assistant.intake(message) is None
 
 
 def test_one_question_is_a_question_whatever_request_words_it_holds():

@@ -51,6 +51,7 @@ from assistant.intake.cues import (
     asks_right_for_self,
     cue_features,
     cued_apart,
+    disclaims_request,
     is_injection,
     is_letter,
     looks_like_request,
@@ -233,10 +234,11 @@ class RightsClassifier:
         info_question, _, polite, demand, imperative, *_rest, thanks = (
             bool(v) for v in speech_act_features(text)
         )
-        # An attack, code, a quoted right, thanks, or nothing about data: never a request, however sure
-        # the model is.
+        # An attack, code, a quoted right, thanks, a writer saying they ask nothing, or nothing about
+        # data: never a request, however sure the model is.
         aside = bool(
             is_injection(text)
+            or disclaims_request(text)
             or CODE.search(text)
             or (MENTION.search(text) and not letter and find_on_behalf_of(text) != "employee_forwarding")
             or (thanks and not letter)

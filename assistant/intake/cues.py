@@ -209,7 +209,19 @@ _PAUSED = re.compile(
 # "I don't want it deleted", "not asking you to remove it". Not for the opt-outs, where "I don't want
 # any more promotional emails" or "I don't want you to sell my data" is the request itself.
 _NOT_WANTED = re.compile(
-    r"\b(don'?t|do not|dont|never|not)\s+(want|wish|need|asking|ask|requesting)\s+([\w']+\s+){0,3}$",
+    r"\b(don'?t|do not|dont|never|not)\s+(want|wish|need|asking|ask|requesting)\s+([\w']+\s+){0,4}$",
+    re.IGNORECASE,
+)
+# "radera det inte", "löschen Sie mein Konto nicht": where the negation follows the verb, the English
+# rendering reads "delete my account not," (a clause that ends in "not").
+_NOT_AFTER = re.compile(r"(\s+[\w'-]+){0,3}?\s+not\s*([,.;!?]|$)", re.IGNORECASE)
+# The writer saying they ask nothing (not "I am not asking for anything to be deleted", which refuses
+# one right only).
+_DISCLAIMER = re.compile(
+    r"\b(not|never)\s+(requesting|asking( you)?( for| to do)?)\s+anything\b(?!\s+(to be|else|other|but|except))"
+    r"|\bnot writing to (ask|request|make)\b"
+    r"|\b(have|make|making|is|it'?s)\s+no\s+(outstanding\s+|further\s+|formal\s+|new\s+)?request"
+    r"|\b(this|it|that) is not a\s+(\w+\s+){0,2}request",
     re.IGNORECASE,
 )
 # "no erasure", "no deleting": said of erasure alone ("no more newsletters" asks for the opt-out).
@@ -306,7 +318,10 @@ def _cue(right: str, text: str) -> bool | None:
         before = _CLAUSE.split(text[max(0, match.start() - 40) : match.start()])[-1]
         # "I do not want my data sold": for the sale opt-out, the negation is the request.
         negated = (
-            (right != "opt_out_sale_sharing" and _NEGATED.search(before))
+            (
+                right != "opt_out_sale_sharing"
+                and (_NEGATED.search(before) or _NOT_AFTER.match(text, match.end()))
+            )
             or (right == "erasure" and (_PAUSED.search(before) or _NO.search(before)))
             or (right == "objection" and _PENDING.search(before))
         )
@@ -326,6 +341,12 @@ def cued_apart(right: str, other: str, text: str) -> bool:
 
 def is_injection(text: str) -> bool:
     return bool(_INJECTION.search(text))
+
+
+def disclaims_request(text: str) -> bool:
+    """Whether the writer says they ask nothing: "Not requesting anything, just confirming my details",
+    "I have no outstanding request", "this is not a formal request"."""
+    return bool(_DISCLAIMER.search(text))
 
 
 def asking_sentences(text: str) -> list[str]:
