@@ -305,6 +305,13 @@ def test_a_forwarding_employee_is_not_taken_for_the_requester(assistant):
         ("I am not asking for anything to be deleted.", set(), {"erasure"}),
         ("please delete my account not, i need it still.", set(), {"erasure"}),
         ("Delete everything not needed.", {"erasure"}, set()),
+        # A formal letter puts its grounds between the verb and the consent; a past withdrawal asks nothing.
+        (
+            "I withdraw, with immediate effect and under Article 7(3) GDPR, any consent I gave to the newsletter.",
+            {"withdraw_consent", "marketing_opt_out"},
+            set(),
+        ),
+        ("Last year I withdrew, after some thought, my consent to profiling.", set(), set()),
     ],
 )
 def test_right_cues_and_refusals(text, cued, refused):

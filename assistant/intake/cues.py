@@ -103,6 +103,8 @@ _RIGHT_CUES = {
     r"(consent|concent|con\w*)|revok(e|es|ing) (my |any |the |all |that |every |each )?(consent|concent|con\w*)|"
     r"take back (my |that |the )?(consent|permission)|consent withdrawn|no longer (have my )?consent|"
     r"(consent\w*|ticked|agreed|opted in|permission)\b[^.]{0,80}\b(withdraw|revoke|take back|changed my mind)\b|"
+    # "I withdraw, with immediate effect and under Article 7(3) GDPR, any consent ...".
+    r"\b(withdraw|withdrawal|withdrawing|revoke|revoking|revocation)\b[^.;]{0,80}\bconsent|"
     r"don'?t consent|dont consent|widerruf\w*|retiro (mi )?consentimiento|retirer mon consentement|"
     r"revoco il (mio )?consenso)\b",
     "marketing_opt_out": r"\b(unsubscribe|unsub|unsubscibe|mailing lists?|newsletters?|newsleter|marketing|promo\w*|spam\w*|"
