@@ -524,6 +524,27 @@ def test_a_letter_that_names_rights_about_everyone_asks_nothing_of_its_writers_d
     assert asked_cues(notice) == [] and not asks_right_for_self(notice)
 
 
+def test_a_firm_asks_for_its_client_in_the_first_person_plural(assistant):
+    agent = assistant.intake(
+        "From: Requests Desk, Harbor Privacy Agents <desk@harbor.example.com>\nSubject: Authorized agent "
+        "request, ref HP-221\n\nDear Privacy Team,\n\nWe act as authorized agent for the California "
+        "consumer Dana Ruiz (dana.ruiz@mail.example.com); her signed permission is attached.\n\nOn behalf "
+        "of the consumer, we submit the following requests:\n\n1. Right to know (section 1798.110): the "
+        "specific pieces of personal information you hold about the consumer.\n\n2. Do not sell or "
+        "share the consumer's personal information (section 1798.120).\n\nSincerely,\nHarbor Privacy Agents"
+    )
+    assert agent is not None and set(agent.rights) == {"access", "opt_out_sale_sharing"}
+    assert agent.email == "desk@harbor.example.com"
+    german = assistant.intake(
+        "Sehr geehrte Damen und Herren,\n\nwir vertreten die rechtlichen Interessen von Frau Jana Vogel; "
+        "eine Vollmacht liegt bei. Frau Vogel erhält seit Monaten Werbe-E-Mails Ihres Hauses, ohne je "
+        "eingewilligt zu haben.\n\nNamens und in Vollmacht unserer Mandantin widersprechen wir gemäß "
+        "Art. 21 DSGVO der Verarbeitung ihrer personenbezogenen Daten zu Zwecken der Direktwerbung.\n\n"
+        "Mit freundlichen Grüßen\nKanzlei Roth"
+    )
+    assert german is not None and set(german.rights) == {"objection", "marketing_opt_out"}
+
+
 def test_an_agents_letter_is_a_request_for_what_its_list_asks(assistant):
     draft = assistant.intake(AGENT_LETTER)
     assert draft is not None and set(draft.rights) == {"erasure", "opt_out_sale_sharing"}

@@ -157,6 +157,8 @@ _PERFORMATIVE = re.compile(
     r"\b(i|we)( \w+ly| now| therefore| hereby| also| further| accordingly| formally)* (ask|request|direct|instruct|"
     r"require|withdraw|revoke|object|opt|exercise|invoke|am( \w+ly| now| therefore| hereby| also| formally)* (asking|requesting|withdrawing|exercising|invoking|"
     r"objecting|opting))\b|\b(treat|accept|consider) this (letter|e-?mail|message|notice) as\b|"
+    # "we submit the following requests:", "I make this request under ...".
+    r"\b(i|we)( hereby)? (submit|make|lodge|file) (the following|this|these|a|my|our)( \w+){0,3} (requests?|demands?)\b|"
     r"\bthis (letter|e-?mail|message|notice) (is|constitutes|serves as)\b",
     re.IGNORECASE,
 )
@@ -178,7 +180,10 @@ _OWN_DATA = re.compile(
     r"meine[nr]? daten|mes données|mis datos|i miei dati|mijn gegevens|meus dados|moich danych|mina (person)?uppgifter",
     re.IGNORECASE,
 )
-_SELF = re.compile(r"\b(me|my|mine|myself|our client'?s?|his|him|her)\b", re.IGNORECASE)
+# The writer, or the person they act for ("our client", a CCPA agent's "the consumer").
+_SELF = re.compile(
+    r"\b(me|my|mine|myself|(our|my|the) client'?s?|the consumer'?s?|his|him|her)\b", re.IGNORECASE
+)
 _CONDITIONAL = re.compile(r"^\s*(if|when|once|suppose|supposing|hypothetically|in case)\b", re.IGNORECASE)
 _THANKS = re.compile(r"^\s*(thanks|thank you|thx|cheers)\b", re.IGNORECASE)
 _ASKS_IF_ALLOWED = re.compile(
@@ -199,7 +204,7 @@ _NEGATED = re.compile(
     re.IGNORECASE,
 )
 _STOP_MARKETING = re.compile(
-    r"\b(stop|unsubscrib\w*|opt(ing)? (me |him |her )?out|no (more|longer)|cease|remove (me|him|her|my)|"
+    r"\b(stop|unsubscrib\w*|opt(ing)? (me |him |her )?out|no (more|longer)|cease|remove (me|him|her|my)|object(s|ing)?|"
     r"take (me|him|her) off|do not (send|contact|call|e-?mail|text))\b",
     re.IGNORECASE,
 )
