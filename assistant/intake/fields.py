@@ -347,12 +347,15 @@ _DATA_SENTENCE = re.compile(
 
 
 def find_email(text: str, exclude: tuple[str, ...] = (), on_behalf_of: str = "self") -> str | None:
-    """The requester's e-mail address: the first in the message that is not the company's own.
+    """The requester's e-mail address: of the addresses that are not the company's own, the one the
+    words around it rank first.
 
-    Addresses at the company's own domains (those of ``exclude``) are never the requester's, and an
-    address given on an "Email:" line or after "my e-mail is" wins over one merely mentioned. Someone
-    writing for another person may give that person's address too ("the account email is leo@..."):
-    that one is the data subject's, never the requester's (``find_subject_email``).
+    Addresses at the company's own domains (those of ``exclude``) are never the requester's. The one
+    the writer asks the answer to go to ("all replies should go to ...") comes first; then one they
+    call theirs ("my e-mail is", an "Email:" line); then one in a letter's header or signature; then
+    one merely mentioned; an old or a third party's address last. Someone writing for another person
+    may give that person's address too ("the account email is leo@..."): that one is the data
+    subject's, never the requester's (``find_subject_email``).
     """
     return _addresses(text, exclude, on_behalf_of)[0]
 
