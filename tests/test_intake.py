@@ -483,6 +483,15 @@ def test_a_letter_asks_for_what_its_asking_sentences_ask():
     assert asked_cues(LETTER) == ["restriction"]  # not the marketing it lists, nor the erasure it declines
 
 
+def test_a_citation_does_not_end_an_asking_sentence():
+    # "lit." and "para." end no sentence: the erasure after the citation is asked for in the same breath.
+    cited = (
+        "On behalf of our client, we demand under Article 17 para. 1 lit. c GDPR the erasure of all his data."
+    )
+    assert asking_sentences(cited) == [cited]
+    assert asked_cues(cited) == ["erasure"]
+
+
 AGENT_LETTER = (
     "Hello,\n\nI act as the authorised agent of Mr Ken Ito, a California resident, under the signed "
     "permission attached. On his behalf we therefore request, pursuant to Cal. Civ. Code § 1798.105:\n\n"

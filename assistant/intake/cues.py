@@ -27,7 +27,7 @@ _POLITE_IMPERATIVE = re.compile(
 )
 _DEMAND = re.compile(
     r"\b(i want|i wanna|i would like|i'd like|i wish|i request|i hereby|i demand|i need you to|"
-    r"i am writing|i'm writing|i write|we request|i withdraw|i revoke|i object|i take back|i'm withdrawing|"
+    r"i am writing|i'm writing|i write|we request|we demand|i withdraw|i revoke|i object|i take back|i'm withdrawing|"
     r"i am withdrawing|requesting|i (am |'m )?(hereby )?(exercis\w*|invok\w*)|i no longer|i don'?t want|i do not want|i do not agree|i contest|"
     r"(?<![\w'] )(?<!would )(?<!will )(?<!do )(?<!did )i need|(?:^|[.!?;,]+\s*)(wanna|want (to|it|them|my|all|everything))|"
     # The same in the languages visitors most often write in.
@@ -163,6 +163,11 @@ _PERFORMATIVE = re.compile(
     re.IGNORECASE,
 )
 _CONFIRMATION = re.compile(r"^\s*(please\s+)?(confirm|acknowledge)\b", re.IGNORECASE)
+# Where a letter's sentence ends; not after a citation's abbreviations ("Art. 17 Abs. 1 lit. c", "s. 1798").
+_SENTENCE_BREAK = re.compile(
+    r"(?<=[.!?;])(?<!\blit\.)(?<!\bart\.)(?<!\babs\.)(?<!\bpara\.)(?<!\bsec\.)(?<!\bno\.)(?<!\bcf\.)(?<!\bs\.)\s+",
+    re.IGNORECASE,
+)
 # A list item ("(a) the erasure of ...", "- my account"): it asks when the line that opens its list does.
 _LIST_ITEM = re.compile(r"^\s*(\(?[a-z0-9]{1,3}[.)]|[-•*–])\s")
 # A sentence that names a right without exercising it: "I am not, at this stage, requesting erasure",
@@ -365,9 +370,9 @@ def asking_sentences(text: str) -> list[str]:
         if not line.strip():
             continue  # a blank line between a list's items does not end the list
         if _LIST_ITEM.match(line) and opens_list:
-            asked += [s for s in re.split(r"(?<=[.!?;])\s+", line) if s.strip() and not _HEDGED.search(s)]
+            asked += [s for s in _SENTENCE_BREAK.split(line) if s.strip() and not _HEDGED.search(s)]
             continue
-        asks = [s for s in re.split(r"(?<=[.!?;])\s+", line) if _asks(s)]
+        asks = [s for s in _SENTENCE_BREAK.split(line) if _asks(s)]
         asked += asks
         opens_list = bool(asks) and line.rstrip().endswith(":")
     return asked
