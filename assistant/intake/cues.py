@@ -397,7 +397,8 @@ def _asks(sentence: str) -> bool:
 
 def asked_cues(text: str) -> list[str]:
     """The rights a letter's asking sentences name, in the taxonomy's order. A letter lists the data it
-    means ("including my marketing preferences"): marketing counts only where it is to stop."""
+    means ("including my marketing preferences"): marketing counts only where it is to stop, or
+    objected to ("we object to ... direct marketing")."""
     asked = {
         right
         for sentence in asking_sentences(text)

@@ -384,11 +384,12 @@ def _addresses(text: str, exclude: tuple[str, ...], on_behalf_of: str) -> tuple[
             subject = subject or address  # never where the verification code goes
             continue
         # Lower ranks win; the first address wins a tie.
+        other = bool(_OTHER_ADDRESS_CUE.search(before))  # someone else's: a provider's, a cc, a lawyer's
         if whose == "mine":
             rank = 0
         elif _FORMER.search(before) or _FORMER_AFTER.search(after):
             rank = 4
-        elif _REPLY_TO.search(text[max(0, start - 100) : start]) and not _OTHER_ADDRESS_CUE.search(before):
+        elif _REPLY_TO.search(text[max(0, start - 100) : start]) and not other:
             rank = -1  # where the writer asks the answer to go, over every other address of theirs
         elif whose == "writer":
             rank = 1
@@ -398,7 +399,7 @@ def _addresses(text: str, exclude: tuple[str, ...], on_behalf_of: str) -> tuple[
         elif _signed(text, start + len(candidate)):
             rank = 2  # closing the message, as a signature does
         else:
-            rank = 4 if _OTHER_ADDRESS_CUE.search(before) else 3
+            rank = 4 if other else 3
         if on_behalf_of in FOR_ANOTHER and rank == 3:
             # Someone writing for a child or a client may give that person's address without saying
             # so: one neither theirs by its words nor in their signature is not where the code goes.
