@@ -100,21 +100,22 @@ def test_the_operating_point_handles_the_most_questions_right():
     assert operating_point(judged) == pytest.approx(0.045)
 
 
-def test_the_quote_gap_is_the_smallest_that_quotes_as_much_evidence_as_three_quotes():
-    judged = {
-        "margin": np.array([0.3, 0.2, 0.1, 0.1, -0.5]),
-        "answerable": np.array([True, True, True, True, True]),
-        # Each question's first three units: score below the first's, and whether it holds the evidence.
-        "gaps": np.array([[0, -0.01, -0.5], [0, -0.04, -0.2], [0, -0.02, -0.3], [0, -0.3, -0.4], [0, -0.1, -0.1]]),
-        "golden": np.array([[True, False, False], [False, True, False], [True, False, False],
-                            [False, False, False], [False, False, True]]),
-    }  # fmt: skip
-    gap, figures = quote_gap(judged, offset=0.0)
-    # The second unit 0.04 below the first is the furthest evidence of an answered question; the fifth
-    # question is declined, so its evidence at 0.1 does not count.
-    assert 0.04 < gap < 0.2
-    assert figures["recall"] == figures["recall_quoting_three"] == 0.75
-    assert figures["precision"] > figures["precision_quoting_three"]
+def test_the_quote_gap_is_the_smallest_that_quotes_as_much_evidence_as_every_passage():
+    # Per answered question, each passage it may quote: its margin below the likeliest's, whether it
+    # holds the retriever's best-ranked unit (quoted whatever its margin), whether it holds the evidence.
+    shown = [
+        [(0, True, True), (0.01, False, False), (0.5, False, False)],
+        [(0, True, False), (0.04, False, True)],
+        [(0, False, False), (0.02, False, False), (0.3, True, True)],
+        [(0, True, False)],
+        [(0, True, False), (0.3, False, False), (0.4, False, False)],
+    ]
+    gap, figures = quote_gap(shown)
+    # The second passage 0.04 below the first is the furthest evidence not already quoted as the
+    # retriever's best; quoting beyond it adds no answer.
+    assert 0.04 < gap < 0.3
+    assert figures["recall"] == figures["recall_quoting_all"] == 0.6
+    assert figures["precision"] > figures["precision_quoting_all"]
 
 
 def test_the_packaged_quote_gap_round_trips(tmp_path: Path):

@@ -375,6 +375,37 @@ def test_the_same_words_in_two_sections_are_quoted_once(assistant):
     assert all(f"[{c.n}]" in answer.text for c in answer.citations)
 
 
+def test_passages_come_likeliest_first_and_those_within_the_quote_gap_or_ranked_best_are_quoted(assistant):
+    import copy
+
+    from assistant.retrieval.hybrid import ScoredUnit
+
+    retriever = assistant.retriever
+    versions = retriever.versions_for(None)
+    units = retriever.units_of(versions[0])
+    picked = [
+        next(u for u in units if needle in u.text) for needle in ("one month", "Postal address", "cookies")
+    ]
+    # Ranked by relevance in this order; the answer model finds the third likeliest, the first least.
+    results = [
+        ScoredUnit(u, 2.0 - i / 10, 0.9, 0.0, margin=m)
+        for i, (u, m) in enumerate(zip(picked, (0.1, 0.3, 0.5), strict=True))
+    ]
+    passages = assistant.answerer.passages(results, versions)
+    assert [p.margin for p in passages] == [0.5, 0.3, 0.1]
+    assert picked[2].text in passages[0].citation.quote
+    assert [p.best_ranked for p in passages] == [False, False, True]
+    answerer = copy.copy(assistant.answerer)
+    answerer.quote_gap = 0.25  # the second likeliest is 0.2 below the first, the third 0.4
+    quoted = answerer._select(results, versions)
+    answerer.quote_gap = 0.1
+    nearest = answerer._select(results, versions)
+    # Within the gap, and the retriever's best-ranked passage, whatever its margin.
+    assert [c.quote for c in quoted] == [p.citation.quote for p in passages]
+    assert [c.n for c in quoted] == [1, 2, 3]
+    assert [c.quote for c in nearest] == [passages[0].citation.quote, passages[2].citation.quote]
+
+
 def test_a_repeated_quote_leaves_its_slot_to_the_next_passage(assistant):
     # "Request erasure of your personal information." is a list item and a glossary entry; ranked
     # second and third, the repeat is quoted once and the fourth passage takes the third slot.

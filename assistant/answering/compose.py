@@ -42,6 +42,15 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Passage:
+    """A passage an answer may quote, before it is chosen or left out."""
+
+    citation: Citation
+    margin: float  # the answer model's margin for the likeliest of its units
+    best_ranked: bool  # it holds the retriever's best-ranked unit
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answerable: bool
@@ -221,10 +230,22 @@ class Answerer:
     def _select(
         self, results: list[ScoredUnit], versions: list[PolicyVersion], votes: dict[str, float] | None = None
     ) -> list[Citation]:
-        """Passages to quote: the best unit and relevant runner-ups, each widened to the neighbouring
-        sentences of its paragraph that also ranked, or to its whole list when several of its items
-        ranked; a passage opening a list brings the list. Likeliest first, those far less likely left out.
-        ``votes``: the question bank's votes for units (``Precedents.votes``), when the document has a bank.
+        """The ``passages`` to quote, likeliest first: the one the answer model finds likeliest to answer,
+        and the one holding the retriever's best-ranked unit (when the two disagree, either may be the
+        answer); any other only when the answer model finds it nearly as likely (``AnswerModel.quote_gap``,
+        fit from data): a quote that adds nothing is left out."""
+        passages = self.passages(results, versions, votes)
+        top = passages[0].margin
+        kept = [p.citation for p in passages if p.best_ranked or p.margin >= top - self.quote_gap]
+        return [replace(c, n=n) for n, c in enumerate(kept, start=1)]
+
+    def passages(
+        self, results: list[ScoredUnit], versions: list[PolicyVersion], votes: dict[str, float] | None = None
+    ) -> list[Passage]:
+        """Passages that may be quoted, likeliest first (by the answer model's margin): the best unit and relevant runner-ups, each widened to the neighbouring sentences
+        of its paragraph that also ranked, or to its whole list when several of its items ranked; a passage
+        opening a list brings the list. ``votes``: the question bank's votes for units
+        (``Precedents.votes``), when the document has a bank. ``train`` fits the quote gap on these.
         """
         by_key = {(v.document, v.version): v for v in versions}
 
@@ -234,7 +255,7 @@ class Answerer:
         best = results[0]
         ranked = [r.unit for r in results]
         margins = {r.unit.id: r.margin for r in results}
-        quoted: list[tuple[Citation, float]] = []
+        quoted: list[Passage] = []
         # Runner-ups relevant enough to answer on their own are quoted after the best, up to
         # max_citations: the passage that answers is often the second (hit@3 on dev 0.90 -> 0.94).
         # When the bank's examples like the question point to the best unit, they say which passages
@@ -246,18 +267,24 @@ class Answerer:
         citations: list[Citation] = []
         covered: set[str] = set()
 
-        def quote(first: PolicyUnit, last: PolicyUnit, margin: float) -> None:
+        def quote(first: PolicyUnit, last: PolicyUnit, margin: float, best_ranked: bool) -> None:
             citation = self.cite(len(citations) + 1, first, last, version_of(first))
             # The same words in two sections, or within a list quoted whole, are quoted once (in the
             # longer passage, as likely as the likelier of the two), and leave the slot to another.
             if any(citation.quote in c.quote for c in citations):
                 return
-            within = [(c, m) for c, m in quoted if c.quote in citation.quote]
-            for pair in within:
-                quoted.remove(pair)
-                citations.remove(pair[0])
+            within = [p for p in quoted if p.citation.quote in citation.quote]
+            for passage in within:
+                quoted.remove(passage)
+                citations.remove(passage.citation)
             citations.append(citation)
-            quoted.append((citation, max([margin, *(m for _, m in within)])))
+            quoted.append(
+                Passage(
+                    citation,
+                    max([margin, *(p.margin for p in within)]),
+                    best_ranked or any(p.best_ranked for p in within),
+                )
+            )
 
         for seed in seeds:
             if seed.id in covered or len(citations) >= self.max_citations:
@@ -283,12 +310,13 @@ class Answerer:
                 last = place[opened[-1].id]
             inside = units[first : last + 1]
             covered.update(u.id for u in inside)
-            quote(units[first], units[last], max(margins.get(u.id, float("-inf")) for u in inside))
-        # The passage the answer model finds likeliest to answer first; another only when it is nearly as
-        # likely (``AnswerModel.quote_gap``, fit from data): a quote that adds nothing is left out.
-        top = max(m for _, m in quoted)
-        kept = sorted((pair for pair in quoted if pair[1] >= top - self.quote_gap), key=lambda p: -p[1])
-        return [replace(c, n=n) for n, (c, _) in enumerate(kept, start=1)]
+            quote(
+                units[first],
+                units[last],
+                max(margins.get(u.id, float("-inf")) for u in inside),
+                any(u.id == best.unit.id for u in inside),
+            )
+        return sorted(quoted, key=lambda p: -p.margin)
 
 
 def list_run(units: list[PolicyUnit], at: int) -> list[PolicyUnit]:

@@ -10,9 +10,10 @@ One model, fit from labelled questions over many policies (``privacy-assistant t
   the policy answers when its best unit scores above it (``margin`` >= 0). Its score is set last, at the
   margin that handled the most questions of policies left out of fitting right; ``answer_threshold``
   moves it.
-- beside the best passage, another is quoted only when its margin is within ``quote_gap`` of the best's:
-  the gap that best balanced quoting only passages that hold the answer against quoting the one that
-  does, on policies left out of fitting.
+- beside the best passage (and the retriever's best-ranked one), another is quoted only when its margin
+  is within ``quote_gap`` of the best's:
+  the smallest gap that quotes the answer as often as quoting every passage does, measured on the
+  passages as answers compose them, on policies left out of fitting.
 
 The parameters are a small committed file beside this module, with its provenance (data digests, date,
 cross-validation figures held out by policy) in ``answer_model.json``.
