@@ -30,7 +30,7 @@ from assistant.exceptions import InvalidInputError
 from assistant.settings import PROJECT_ROOT, Settings
 from evals.datasets_io import DATASETS, read_jsonl
 from evals.metrics import bootstrap_interval, evidence_hit
-from evals.qa import _quotes, answer_metrics, describe
+from evals.qa import _quotes, answer_metrics, describe, knowledge_gaps
 from evals.suite import Failure, Sources, SuiteRun, progress_bar
 from evals.targets import InProcessTarget, Observed, Targets
 
@@ -153,7 +153,7 @@ class PolicySuite:
             targets.name,
             metrics,
             [o.seconds * 1000 for o in observed],
-            details={"per_policy": per_policy},
+            details={"per_policy": per_policy, "gaps": knowledge_gaps(rows, observed, assistant.gap_finder)},
         )
         for r, o in zip(rows, observed, strict=True):
             if o.answerable != r["answerable"] or (

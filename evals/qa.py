@@ -8,9 +8,12 @@ blind, held out, never tuned on). Both are reported, labelled.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from assistant.requests.feedback import GapQuestion
+from assistant.requests.gaps import GapFinder
 from evals.datasets_io import DATASETS, read_jsonl
 from evals.metrics import (
     abstention_accuracy,
@@ -62,6 +65,28 @@ def answer_metrics(
     }
 
 
+def knowledge_gaps(
+    rows: list[dict[str, Any]], observed: list[Observed], finder: GapFinder
+) -> list[dict[str, Any]]:
+    """The questions declined, and those answered without their evidence in the quotes, grouped by
+    meaning as the team's knowledge-gap report groups visitors' (``GapFinder``): what the policy, or the
+    assistant, is missing; the largest group first."""
+    now = datetime.now(UTC)
+    missed = [
+        GapQuestion(
+            r["question"],
+            declined=not o.answerable,
+            reason=None,
+            sections=tuple(f"{c.document} § {c.section}" for c in o.citations) if o.answerable else (),
+            channel="eval",
+            at=now,
+        )
+        for r, o in zip(rows, observed, strict=True)
+        if not (o.answerable and r.get("answerable", True) and evidence_hit(_quotes(o), r["evidence"], 3))
+    ]
+    return [group.to_dict() for group in finder.report(missed, now).groups]
+
+
 def _only(language: str, rows: list[dict[str, Any]], observed: list[Observed]):
     pairs = [(r, o) for r, o in zip(rows, observed, strict=True) if r.get("language") == language]
     return [r for r, _ in pairs], [o for _, o in pairs]
@@ -108,6 +133,7 @@ class QASuite:
             answer_metrics(rows, observed, sources),
             [o.seconds * 1000 for o in observed],
         )
+        run.details["gaps"] = knowledge_gaps(rows, observed, targets.gap_finder())
         languages = sorted({r["language"] for r in rows if "language" in r})
         if languages:
             run.details["per_language"] = {

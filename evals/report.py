@@ -29,6 +29,8 @@ RATE_METRICS = (
     "field_accuracy.on_behalf_of",
 )
 
+SHOWN_GAPS = 15  # knowledge-gap groups per run in report.md and report.html; all are in report.json
+
 
 def write_report(report: dict[str, Any], folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
@@ -79,6 +81,22 @@ def markdown(report: dict[str, Any]) -> str:
                 + " |"
                 for f in run["failures"]
             ]
+        if gaps := run["details"].get("gaps"):
+            lines += [
+                "",
+                f"Knowledge gaps ({len(gaps)} groups): what was declined, or answered without the evidence, "
+                "grouped by meaning as the team's gap report groups visitors' questions:",
+                "",
+                "| questions | declined | answered without the evidence | typical question | others |",
+                "|---|---|---|---|---|",
+            ]
+            lines += [
+                f"| {g['count']} | {g['declined']} | {g['unhelpful']} | {_md(g['question'])} | "
+                f"{_md(' / '.join(g['examples']))} |"
+                for g in gaps[:SHOWN_GAPS]
+            ]
+            if len(gaps) > SHOWN_GAPS:
+                lines.append(f"\n{len(gaps) - SHOWN_GAPS} smaller groups are in report.json.")
         lines.append("")
     return "\n".join(lines)
 
@@ -184,6 +202,18 @@ def page(report: dict[str, Any]) -> str:
                 f"<tr><td>{e(_label(run))}</td><td>{e(f['id'])}</td><td>{e(f['question'])}</td>"
                 f"<td>{e(f['expected'])}</td><td>{e(f['got'])}</td><td>{e('; '.join(f.get('reasons', [])))}</td>"
                 f"<td>{cites}</td></tr>"
+            )
+    body.append("</table>")
+    body.append(
+        "<h2>Knowledge gaps</h2><p>What was declined, or answered without the evidence, grouped by meaning "
+        "as the team's gap report groups visitors' questions.</p><table><tr><th>suite</th><th>questions</th>"
+        "<th>declined</th><th>answered without the evidence</th><th>typical question</th><th>others</th></tr>"
+    )
+    for run in report["runs"]:
+        for g in run["details"].get("gaps", [])[:SHOWN_GAPS]:
+            body.append(
+                f"<tr><td>{e(_label(run))}</td><td>{g['count']}</td><td>{g['declined']}</td><td>{g['unhelpful']}</td>"
+                f"<td>{e(g['question'])}</td><td>{'<br>'.join(e(x) for x in g['examples'])}</td></tr>"
             )
     body.append("</table>")
     style = "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px;vertical-align:top;font-size:13px}figure{display:inline-block;margin:1em}"

@@ -19,6 +19,9 @@ import httpx
 
 from assistant.core import Assistant
 from assistant.exceptions import InvalidInputError
+from assistant.requests.gaps import GapFinder
+from assistant.retrieval.embeddings import LocalEmbeddings
+from assistant.retrieval.vector_cache import VectorCache
 from assistant.settings import PROJECT_ROOT, Settings, get_settings
 
 INTAKE_FIELDS = ("email", "name", "on_behalf_of", "subject_name", "subject_email")
@@ -29,6 +32,7 @@ class Cited:
     document: str
     version: str
     quote: str
+    section: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ class InProcessTarget:
         start = time.perf_counter()
         answer = self.assistant.ask(question, document=document, as_of=as_of)
         seconds = time.perf_counter() - start
-        cited = [Cited(c.document, c.version, c.quote) for c in answer.citations]
+        cited = [Cited(c.document, c.version, c.quote, c.section) for c in answer.citations]
         return Observed(answer.answerable, answer.text, cited, seconds, answer.reasons, answer.lead)
 
     def intake(self, message: str) -> IntakeObserved:
@@ -159,7 +163,9 @@ class HttpTarget:
     def ask(self, question: str, document: str | None = None, as_of: str | None = None) -> Observed:
         body = {"question": question, "document": document, "as_of": as_of}
         data, seconds = self._post("/api/ask", {k: v for k, v in body.items() if v is not None})
-        cited = [Cited(c["document"], c["version"], c["quote"]) for c in data["citations"]]
+        cited = [
+            Cited(c["document"], c["version"], c["quote"], c.get("section", "")) for c in data["citations"]
+        ]
         return Observed(
             data["answerable"], data["text"], cited, seconds, data.get("reasons", []), data.get("lead", "")
         )
@@ -185,10 +191,27 @@ class Targets:
         self.url, self.history_url = url, history_url or url
         self._default = default
         self._by_corpus: dict[Path, Target] = {}
+        self._gap_finder: GapFinder | None = None
 
     @property
     def name(self) -> str:
         return self.url or "in-process"
+
+    def gap_finder(self) -> GapFinder:
+        """Groups questions as the team's knowledge-gap report does: the in-process assistant's, or one
+        over this machine's MiniLM for a target over HTTP."""
+        if self._gap_finder is None:
+            target = self.default()
+            self._gap_finder = (
+                target.assistant.gap_finder
+                if isinstance(target, InProcessTarget)
+                else GapFinder(
+                    LocalEmbeddings(
+                        self.settings.embedding_device, cache=VectorCache(self.settings.cache_dir)
+                    )
+                )
+            )
+        return self._gap_finder
 
     def default(self) -> Target:
         if self._default is None:

@@ -17,7 +17,7 @@ from evals.datasets_io import read_jsonl
 from evals.intake import IntakeSuite
 from evals.qa import DEFAULT_DATASET as QA_TEST
 from evals.qa import QASuite
-from evals.report import write_report
+from evals.report import SHOWN_GAPS, write_report
 from evals.runner import BASELINE, compare, read_baseline, run_suites, suites
 from evals.targets import InProcessTarget, Targets
 from evals.validate import format_validation, validate, validate_all
@@ -202,7 +202,8 @@ def test_report_html_shows_every_chart_in_chromium(main_report: dict, tmp_path: 
             images = page.eval_on_selector_all(
                 "img", "imgs => imgs.map(i => ({alt: i.alt, ok: i.complete && i.naturalWidth > 0}))"
             )
-            rows = page.locator("table tr").count()
+            rows = page.locator("table").nth(0).locator("tr").count()
+            gap_rows = page.locator("table").nth(1).locator("tr").count()
         finally:
             browser.close()
     alts = [i["alt"] for i in images]
@@ -211,3 +212,29 @@ def test_report_html_shows_every_chart_in_chromium(main_report: dict, tmp_path: 
     assert all(i["ok"] for i in images), images
     assert any(a.startswith("confusion matrix") for a in alts) and "latency" in alts
     assert rows == failures + 1  # a row per failure under the header
+    gaps = next(r for r in main_report["runs"] if r["suite"] == "qa")["details"]["gaps"]
+    assert gaps and gap_rows == min(len(gaps), SHOWN_GAPS) + 1
+    assert "Knowledge gaps" in written[1].read_text()
+
+
+def test_knowledge_gaps_group_what_was_declined_or_missed(assistant: Assistant):
+    from evals.qa import knowledge_gaps
+    from evals.targets import Cited, Observed
+
+    rows = [
+        {"question": "Do you sell my data to advertisers?", "answerable": False, "evidence": []},
+        {"question": "Is my personal data sold to advertisers?", "answerable": False, "evidence": []},
+        {"question": "How long do you keep my data?", "answerable": True, "evidence": ["retain"]},
+        {"question": "What is your DPO's phone number?", "answerable": True, "evidence": ["0800"]},
+    ]
+    declined = Observed(False, "", [], 0.0)
+    answered = Observed(
+        True, "", [Cited("numecent-privacy-policy", "v", "we retain it", "Data retention")], 0.0
+    )
+    gaps = knowledge_gaps(rows, [declined, declined, answered, answered], assistant.gap_finder)
+    # The two questions about selling are one gap; the answer that quotes its evidence is none; the
+    # answer without it is one, with the section it cited.
+    assert sorted((g["count"], g["declined"], g["unhelpful"]) for g in gaps) == [(1, 0, 1), (2, 2, 0)]
+    missed = next(g for g in gaps if g["unhelpful"])
+    assert missed["question"] == "What is your DPO's phone number?"
+    assert missed["sections"] == ["numecent-privacy-policy § Data retention"]
