@@ -66,7 +66,10 @@ class Assistant:
             quote_gap=self.answer_model.quote_gap,
         )
         self.scope = ScopeClassifier(self.embeddings)
-        self.gap_finder = GapFinder(self.embeddings)
+        # Questions in other languages are grouped by their English rendering, as they are answered.
+        self.gap_finder = GapFinder(
+            self.embeddings, render=lambda text: self.intake_engine.languages.render(text)
+        )
         self.writer = LeadWriter.from_settings(
             settings, self.prompts
         )  # None unless PRIVACY_ASSISTANT_LLM is set

@@ -19,6 +19,7 @@ import httpx
 
 from assistant.core import Assistant
 from assistant.exceptions import InvalidInputError
+from assistant.intake.languages import Languages
 from assistant.requests.gaps import GapFinder
 from assistant.retrieval.embeddings import LocalEmbeddings
 from assistant.retrieval.vector_cache import VectorCache
@@ -208,7 +209,8 @@ class Targets:
                 else GapFinder(
                     LocalEmbeddings(
                         self.settings.embedding_device, cache=VectorCache(self.settings.cache_dir)
-                    )
+                    ),
+                    render=Languages.load().render,
                 )
             )
         return self._gap_finder

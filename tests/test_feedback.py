@@ -169,6 +169,22 @@ def test_gaps_are_grouped_by_meaning_keeping_different_gaps_apart(assistant):
     assert pairwise([r["group"] for r in rows_], group(raw, SAME_GAP))[0] < precision
 
 
+def test_questions_in_other_languages_are_grouped_by_what_they_ask_not_by_language(assistant):
+    asked = [
+        "How long do you keep my data?",
+        "Wie lange speichert ihr meine Daten?",
+        "Combien de temps conservez-vous mes données ?",
+        "Verkauft ihr meine Daten?",
+        "Vendez-vous mes données ?",
+        "Do you sell my data?",
+        "Who is your data protection officer?",
+        "Wer ist euer Datenschutzbeauftragter?",
+    ]
+    # As the assistant reads them (in English); MiniLM alone puts the German and French ones together.
+    assert group(assistant.gap_finder.centred(asked), SAME_GAP) == [[0, 1, 2], [3, 4, 5], [6, 7]]
+    assert group(GapFinder(assistant.embeddings).centred(asked), SAME_GAP) != [[0, 1, 2], [3, 4, 5], [6, 7]]
+
+
 def test_the_gap_report_counts_declined_and_voted_down_in_each_group(assistant):
     at = NOW
     asked = [

@@ -12,7 +12,7 @@ asks about, not that it is about personal data.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -73,11 +73,16 @@ class GapReport:
 
 
 class GapFinder:
-    """Groups gap questions by meaning with the assistant's MiniLM embeddings."""
+    """Groups gap questions by meaning with the assistant's MiniLM embeddings. ``render``: a question as
+    the English the assistant reads it in (the bilingual vocabulary): MiniLM is an English model, so
+    questions in other languages would otherwise group by language, not by what they ask."""
 
-    def __init__(self, embeddings: LocalEmbeddings, training=TRAINING) -> None:
+    def __init__(
+        self, embeddings: LocalEmbeddings, training=TRAINING, render: Callable[[str], str] | None = None
+    ) -> None:
         self.embeddings = embeddings
         self.training = training
+        self.render = render
         self._typical: np.ndarray | None = None
 
     def typical(self) -> np.ndarray:
@@ -88,9 +93,10 @@ class GapFinder:
         return self._typical
 
     def centred(self, texts: list[str]) -> np.ndarray:
-        """Unit vectors of ``texts`` relative to the typical privacy question. What visitors wrote is
-        embedded here and now, never cached (``encode``, not ``encode_shipped``)."""
-        centred = self.embeddings.encode(texts) - self.typical()
+        """Unit vectors of ``texts`` (rendered in English) relative to the typical privacy question. What
+        visitors wrote is embedded here and now, never cached (``encode``, not ``encode_shipped``)."""
+        read = [self.render(t) for t in texts] if self.render else texts
+        centred = self.embeddings.encode(read) - self.typical()
         return centred / np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-9)
 
     def report(self, questions: Sequence[GapQuestion], since: datetime) -> GapReport:
