@@ -659,6 +659,21 @@ def test_a_letter_is_read_whole_and_a_suppliers_letter_is_no_request(assistant):
             "requests@clearpath.example.com",
             "lucia@webmail.example.com",
         ),
+        # The writer's own address known (their words, their signature), another one given without a
+        # word of whose, or beside the person's name, is the person's they write for.
+        (
+            "Buongiorno, sono la madre di Sofia (13 anni). Il suo account è sofia.b@example.it: chiedo "
+            "di cancellarlo. La mia email è laura.b@example.it.",
+            "laura.b@example.it",
+            "sofia.b@example.it",
+        ),
+        (
+            "Dear Sir or Madam,\n\nWe act for Mr Peter Lang (peter.lang@example.com) and request erasure of "
+            "his personal data under Article 17 GDPR.\n\nYours faithfully,\nSarah Field, Field & Co\n"
+            "sarah.field@fieldco.example.com",
+            "sarah.field@fieldco.example.com",
+            "peter.lang@example.com",
+        ),
     ],
 )
 def test_verification_goes_to_the_requester_never_to_the_person_asked_for(

@@ -372,6 +372,7 @@ def _addresses(text: str, exclude: tuple[str, ...], on_behalf_of: str) -> tuple[
     candidates += [(m.start(), f"{m[1]}@{m[2]}.{m[3]}") for m in _SPELLED_EMAIL.finditer(text)]
     found: list[tuple[int, int, str]] = []
     header: list[str] = []
+    unclaimed: list[str] = []  # given for another without a word of whose: the subject's, if anyone's
     subject: str | None = None
     for start, candidate in sorted(candidates):
         address = candidate.rstrip(".-").lower()
@@ -403,14 +404,17 @@ def _addresses(text: str, exclude: tuple[str, ...], on_behalf_of: str) -> tuple[
         if on_behalf_of in FOR_ANOTHER and rank == 3:
             # Someone writing for a child or a client may give that person's address without saying
             # so: one neither theirs by its words nor in their signature is not where the code goes.
+            unclaimed.append(address)
             continue
         found.append((rank, start, address))
     requester = min(found)[2] if found else None
-    if on_behalf_of in FOR_ANOTHER and subject is None and found and min(found)[0] <= 0:
-        # The writer calls one address theirs ("my e-mail is ..."): another one they give, as an
-        # account's ("su cuenta es ..."), is the person's they write for; one in the header is theirs.
+    if on_behalf_of in FOR_ANOTHER and subject is None and found and min(found)[0] <= 2:
+        # The writer's own address is known, by their words ("my e-mail is ...", "reply to ..."), their
+        # header or their signature: another one they give, as an account's ("su cuenta es ...") or
+        # beside the person's name ("Mme Amélie Roux (amelie.roux@...)"), is the person's they write for.
         best = min(found)[0]
-        subject = next((a for rank, _, a in sorted(found) if rank > best and a not in header), None)
+        further = [a for rank, _, a in sorted(found) if best <= 0 and rank > best and a not in header]
+        subject = next(iter(unclaimed + further), None)
     return requester, subject if subject != requester else None
 
 
