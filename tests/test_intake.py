@@ -305,6 +305,9 @@ def test_a_forwarding_employee_is_not_taken_for_the_requester(assistant):
         ("I am not asking for anything to be deleted.", set(), {"erasure"}),
         ("please delete my account not, i need it still.", set(), {"erasure"}),
         ("Delete everything not needed.", {"erasure"}, set()),
+        # For marketing, a negated sending verb is the request ("stuur geen reclame meer", rendered).
+        ("do not send marketing to her address any more.", {"marketing_opt_out"}, set()),
+        ("Please don't unsubscribe me.", set(), {"marketing_opt_out"}),
         # A formal letter puts its grounds between the verb and the consent; a past withdrawal asks nothing.
         (
             "I withdraw, with immediate effect and under Article 7(3) GDPR, any consent I gave to the newsletter.",

@@ -328,10 +328,12 @@ def _cue(right: str, text: str) -> bool | None:
     seen = None
     for match in re.finditer(_RIGHT_CUES[right], text, re.IGNORECASE):
         before = _CLAUSE.split(text[max(0, match.start() - 40) : match.start()])[-1]
-        # "I do not want my data sold": for the sale opt-out, the negation is the request.
+        # "I do not want my data sold": for the sale opt-out, the negation is the request; so it is for
+        # marketing when what is negated is sending it ("do not send marketing", "no more newsletters").
         negated = (
             (
                 right != "opt_out_sale_sharing"
+                and not (right == "marketing_opt_out" and _STOP_MARKETING.search(before))
                 and (_NEGATED.search(before) or _NOT_AFTER.match(text, match.end()))
             )
             or (right == "erasure" and (_PAUSED.search(before) or _NO.search(before)))
