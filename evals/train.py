@@ -300,8 +300,9 @@ def shown_quotes(
 ) -> list[list[tuple[float, bool, bool]]]:
     """Per answerable question of a left-out dev policy that its fold's model answers: each passage the
     answer may quote (``Answerer.passages``, likeliest first), as its margin below the likeliest's,
-    whether it holds the retriever's best-ranked unit (always quoted), and whether it holds the evidence. Retrieved and composed as ``Assistant.ask`` does, so the quote gap is
-    fit on the passages visitors would be shown, widened to paragraphs and lists, not on single units."""
+    whether it holds the retriever's best-ranked unit (always quoted), and whether it holds the
+    evidence. Retrieved and composed as ``Assistant.ask`` does for an English question, so the quote gap
+    is fit on the passages visitors would be shown, widened to paragraphs and lists, not on single units."""
     shown = []
     for model, names in held_out:
         assistant.retriever.model = model
@@ -331,10 +332,9 @@ def shown_quotes(
 def quote_gap(shown: list[list[tuple[float, bool, bool]]]) -> tuple[float, dict[str, float]]:
     """How far below the likeliest passage's margin another is still quoted (beside the one holding the
     retriever's best-ranked unit, always quoted): the smallest gap at which as many answers quote their
-    evidence as when every passage is quoted (recall), over ``shown_quotes``;
-    every quote beyond it adds words and no answer. Midway between two observed gaps, as
-    ``operating_point``; with the quotes' precision (share holding the evidence) and recall at that gap
-    and when every passage is quoted."""
+    evidence as when every passage is quoted (recall), over ``shown_quotes``; every quote beyond it adds
+    words and no answer. Midway between two observed gaps, as ``operating_point``; with the quotes'
+    precision (share holding the evidence) and recall at that gap and when every passage is quoted."""
     observed = np.unique([gap for passages in shown for gap, _, _ in passages])
     cuts = np.concatenate([(observed[1:] + observed[:-1]) / 2, np.nextafter(observed[-1:], np.inf)])
 
@@ -413,10 +413,10 @@ def train(
         "quote_gap": {
             "gap": round(gap, 4),
             "chosen": "the smallest gap below the likeliest passage's margin within which another passage "
-            "is quoted (the one holding the retriever's best-ranked unit always is) that quotes the evidence of as many of the left-out dev policies' answered "
-            "answerable questions as quoting every passage the answer may quote (both folds, at the "
-            "operating point, composed as the product composes them); the quotes' precision and recall "
-            "at that gap, and quoting every passage",
+            "is quoted (the one holding the retriever's best-ranked unit always is) that quotes the "
+            "evidence of as many of the left-out dev policies' answered answerable questions as quoting "
+            "every passage the answer may quote (both folds, at the operating point, composed as the "
+            "product composes them); the quotes' precision and recall at that gap, and quoting every passage",
             **gap_figures,
         },
     }

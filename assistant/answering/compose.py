@@ -242,11 +242,11 @@ class Answerer:
     def passages(
         self, results: list[ScoredUnit], versions: list[PolicyVersion], votes: dict[str, float] | None = None
     ) -> list[Passage]:
-        """Passages that may be quoted, likeliest first (by the answer model's margin): the best unit and relevant runner-ups, each widened to the neighbouring sentences
-        of its paragraph that also ranked, or to its whole list when several of its items ranked; a passage
-        opening a list brings the list. ``votes``: the question bank's votes for units
-        (``Precedents.votes``), when the document has a bank. ``train`` fits the quote gap on these.
-        """
+        """Passages that may be quoted, likeliest first (by the answer model's margin): the best unit and
+        relevant runner-ups, each widened to the neighbouring sentences of its paragraph that also ranked,
+        or to its whole list when several of its items ranked; a passage opening a list brings the list.
+        ``votes``: the question bank's votes for units (``Precedents.votes``), when the document has a
+        bank. ``train`` fits the quote gap on these."""
         by_key = {(v.document, v.version): v for v in versions}
 
         def version_of(unit: PolicyUnit) -> PolicyVersion:
