@@ -66,10 +66,6 @@ class Assistant:
             quote_gap=self.answer_model.quote_gap,
         )
         self.scope = ScopeClassifier(self.embeddings)
-        # Questions in other languages are grouped by their English rendering, as they are answered.
-        self.gap_finder = GapFinder(
-            self.embeddings, render=lambda text: self.intake_engine.languages.render(text)
-        )
         self.writer = LeadWriter.from_settings(
             settings, self.prompts
         )  # None unless PRIVACY_ASSISTANT_LLM is set
@@ -88,6 +84,8 @@ class Assistant:
             self.corpus.data_categories(first=settings.default_document),
         )
         self.history_questions = HistoryQuestions(self.intake_engine.languages)
+        # Questions in other languages are grouped by their English rendering, as they are answered.
+        self.gap_finder = GapFinder(self.embeddings, render=self.intake_engine.languages.render)
 
     @classmethod
     def open(

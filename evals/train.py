@@ -134,12 +134,18 @@ def policyqa_split(policies: list[dict[str, Any]]) -> tuple[list[dict[str, Any]]
     return ordered[::2], ordered[1::2]
 
 
+def dev_sources() -> dict[str, dict[str, Any]]:
+    """The dev policies' sources (``evals/datasets/policies/sources.json``): the ones fit on."""
+    return {d: s for d, s in read_sources().items() if s["split"] == "dev"}
+
+
 def gather(
     settings: Settings, shared: Path, progress: bool = True
-) -> tuple[list[PolicyQuestions], dict[str, str]]:
-    """Every policy's training questions, and the SHA-256 of every file they came from."""
+) -> tuple[list[PolicyQuestions], dict[str, str], Assistant]:
+    """Every policy's training questions, the SHA-256 of every file they came from, and the assistant
+    the dev policies were onboarded into (``shown_quotes`` asks it again)."""
     policyqa_file = shared / POLICYQA
-    sources = {d: s for d, s in read_sources().items() if s["split"] == "dev"}
+    sources = dev_sources()
     missing = [shared / s["file"] for s in sources.values() if not (shared / s["file"]).is_file()]
     if missing or not policyqa_file.is_file():
         raise InvalidInputError(
@@ -152,13 +158,13 @@ def gather(
     say: Callable[[str], None] = (lambda m: print(m, file=sys.stderr)) if progress else (lambda m: None)
 
     say(f"training data: {len(sources)} dev policies (blind questions)")
-    policies = onboard(settings, shared, sources)
+    onboarded = onboard(settings, shared, sources)
     for document, source in sorted(sources.items()):
         questions = POLICY_SETS / source["questions"]
         digests[f"policies/{source['questions']}"] = _digest(questions)
         digests[source["file"]] = _digest(shared / source["file"])
-        version = policies.corpus.versions(document)[-1]
-        found.append(read_examples(policies, version, read_jsonl(questions), document, "policies", lexical))
+        version = onboarded.corpus.versions(document)[-1]
+        found.append(read_examples(onboarded, version, read_jsonl(questions), document, "policies", lexical))
 
     say("training data: question banks")
     own = Assistant.open(settings=settings)
@@ -183,7 +189,7 @@ def gather(
                 for qa in paragraph["qas"]
             ]
             found.append(read_examples(own, version, rows, ids[policy["title"]], "policyqa", lexical))
-    return found, digests
+    return found, digests, onboarded
 
 
 def fit(policies: list[PolicyQuestions], seed: int = 0, start: AnswerModel | None = None) -> AnswerModel:
@@ -303,6 +309,7 @@ def shown_quotes(
     whether it holds the retriever's best-ranked unit (always quoted), and whether it holds the
     evidence. Retrieved and composed as ``Assistant.ask`` does for an English question, so the quote gap
     is fit on the passages visitors would be shown, widened to paragraphs and lists, not on single units."""
+    assistant.index()  # the policies' vectors in its store, as ``ask`` makes sure (embedded once per machine)
     shown = []
     for model, names in held_out:
         assistant.retriever.model = model
@@ -335,6 +342,8 @@ def quote_gap(shown: list[list[tuple[float, bool, bool]]]) -> tuple[float, dict[
     evidence as when every passage is quoted (recall), over ``shown_quotes``; every quote beyond it adds
     words and no answer. Midway between two observed gaps, as ``operating_point``; with the quotes'
     precision (share holding the evidence) and recall at that gap and when every passage is quoted."""
+    if not shown:
+        raise InvalidInputError("no left-out dev question was answered, so there is no quote gap to fit")
     observed = np.unique([gap for passages in shown for gap, _, _ in passages])
     cuts = np.concatenate([(observed[1:] + observed[:-1]) / 2, np.nextafter(observed[-1:], np.inf)])
 
@@ -357,7 +366,7 @@ def train(
     settings: Settings, shared: Path = SHARED_DATA, out: Path = PARAMETERS, progress: bool = True
 ) -> AnswerModel:
     """Gather, measure by policy on two folds of the dev policies, fit on everything, write with provenance."""
-    policies, digests = gather(settings, shared, progress)
+    policies, digests, onboarded = gather(settings, shared, progress)
     blind = sorted(p.name for p in policies if p.group == "policies")
     folds = [blind[0::2], blind[1::2]]
     held_out: dict[str, Any] = {}
@@ -382,8 +391,7 @@ def train(
     held = [
         (AnswerModel(m.adapter, m.lexical_weight, m.no_answer + offset), names) for m, names in fold_models
     ]
-    sources = {d: s for d, s in read_sources().items() if s["split"] == "dev"}
-    gap, gap_figures = quote_gap(shown_quotes(onboard(settings, shared, sources), held, sources))
+    gap, gap_figures = quote_gap(shown_quotes(onboarded, held, dev_sources()))
     model = fit(policies)
     about = {
         "fitted": datetime.now(UTC).isoformat(timespec="seconds"),

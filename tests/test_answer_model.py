@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from assistant import Assistant
 from assistant.answering.model import PARAMETERS, AnswerModel
 from assistant.cli import cli
-from assistant.exceptions import ConfigurationError
+from assistant.exceptions import ConfigurationError, InvalidInputError
 from assistant.retrieval.store import version_key
 from evals.policies import read_sources
 from evals.train import PolicyQuestions, fit, measure, operating_point, quote_gap
@@ -116,6 +116,11 @@ def test_the_quote_gap_is_the_smallest_that_quotes_as_much_evidence_as_every_pas
     assert 0.04 < gap < 0.3
     assert figures["recall"] == figures["recall_quoting_all"] == 0.6
     assert figures["precision"] > figures["precision_quoting_all"]
+
+
+def test_no_answered_question_is_a_clear_error_not_a_quote_gap():
+    with pytest.raises(InvalidInputError, match="no left-out dev question was answered"):
+        quote_gap([])
 
 
 def test_the_packaged_quote_gap_round_trips(tmp_path: Path):

@@ -413,7 +413,8 @@ def _addresses(text: str, exclude: tuple[str, ...], on_behalf_of: str) -> tuple[
         # header or their signature: another one they give, as an account's ("su cuenta es ...") or
         # beside the person's name ("Mme Amélie Roux (amelie.roux@...)"), is the person's they write for.
         best = min(found)[0]
-        further = [a for rank, _, a in sorted(found) if best <= 0 and rank > best and a not in header]
+        # Failing those, when the writer calls an address theirs, another of theirs not in the header.
+        further = [a for rank, _, a in sorted(found) if rank > best and a not in header] if best <= 0 else []
         subject = next(iter(unclaimed + further), None)
     return requester, subject if subject != requester else None
 
