@@ -49,6 +49,17 @@ _IMPERATIVE_START = re.compile(
     r"(e-?)?mail (me|it|them|us|a|the|my|everything)|scrub|hold off|put|halt)\b",
     re.IGNORECASE,
 )
+# Asks put as questions about whether we would or they may: "Could I please have a copy ...", "Is there
+# any chance you could fix my name?", "Would it be possible to close my account?". Not "Can I get a copy
+# of my data?" nor "Can I delete my account?", which ask whether they can, nor "How can I get a copy?".
+_INDIRECT_REQUEST = re.compile(
+    r"(^|[.!?,;]\s*)((hi|hello|hey)\b[,!]?\s*)?(can|could|may|might) (i|we) (please|kindly) "
+    r"(have|get|receive|obtain)\b|\b(any chance (you|u) (could|can|would)|is it possible for (you|u) to|"
+    r"would it be possible (for (you|u) )?to|would (you|u) mind|wondering if (you|u) could|"
+    r"appreciate it if (you|u) (could|would)|would (you|u) be able to|are (you|u) able to|"
+    r"is there (a|any) way (you|u) (could|can))\b",
+    re.IGNORECASE,
+)
 _LEGAL = re.compile(r"\b(article \d+|art\. ?\d+|gdpr|subject access|dsar|data protection|pursuant)\b", re.I)
 _INJECTION = re.compile(
     r"\b(ignore (all |the |your )?(previous |prior |above )?(instructions|rules|guidelines|policy|prompt)|ignore the above|"
@@ -260,14 +271,15 @@ def speech_act_features(text: str) -> np.ndarray:
     clauses = [c for c in _CLAUSE.split(stripped) if c.strip()]
     demand = bool(_DEMAND.search(stripped))
     imperative = any(_IMPERATIVE_START.match(c) for c in clauses)
-    polite = bool(_POLITE_IMPERATIVE.search(stripped)) and not _INFO_REQUEST.search(stripped)
+    indirect = bool(_INDIRECT_REQUEST.search(stripped))
+    polite = (bool(_POLITE_IMPERATIVE.search(stripped)) or indirect) and not _INFO_REQUEST.search(stripped)
     question_start = bool(_QUESTION_START.match(stripped)) or bool(_INFO_REQUEST.search(stripped))
     # "Can I object to profiling?" asks whether, not for: the "I object" in it is no demand.
     # One question and nothing else ("If I sign up, can I withdraw consent later?") asks whether,
     # whatever request words it holds.
     info_question = (
-        (question_start and not demand and not imperative)
-        or (bool(_ASKS_IF_ALLOWED.match(stripped)) and not imperative)
+        (question_start and not (demand or imperative or indirect))
+        or (bool(_ASKS_IF_ALLOWED.match(stripped)) and not (imperative or indirect))
         or _only_asks(stripped)
     )
     return np.array(
@@ -297,7 +309,10 @@ def _only_asks(text: str) -> bool:
     return (
         bool(named)
         and all(
-            s.rstrip().endswith("?") and (_QUESTION_START.match(s) or _CONDITIONAL.match(s)) for s in named
+            s.rstrip().endswith("?")
+            and (_QUESTION_START.match(s) or _CONDITIONAL.match(s))
+            and not _INDIRECT_REQUEST.search(s)
+            for s in named
         )
         and not any(
             _DEMAND.search(s)
